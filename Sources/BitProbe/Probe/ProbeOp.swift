@@ -1,0 +1,59 @@
+/// What a probe computes. The raw values are the `op` label on every probe series.
+public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
+    case matmul
+    case ternaryMatmul = "ternary_matmul"
+    case quantizeWeights = "quantize_weights"
+    case quantizeActivations = "quantize_activations"
+    case add
+    case multiply
+    case copy
+
+    public static func < (lhs: ProbeOp, rhs: ProbeOp) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The dimensions a shape of this op names, in order.
+    public var shapeDimensionNames: [String] {
+        switch self {
+        case .matmul, .ternaryMatmul: ["M", "N", "K"]
+        case .quantizeWeights, .quantizeActivations: ["rows", "cols"]
+        case .add, .multiply: ["elements"]
+        case .copy: ["bytes"]
+        }
+    }
+
+    /// The element types this op runs with on the CPU backend, widest first.
+    public var cpuDTypes: [DType] {
+        switch self {
+        case .matmul, .add, .multiply, .quantizeWeights, .quantizeActivations: [.f32, .f16]
+        case .ternaryMatmul: [.i8Ternary]
+        case .copy: [.bytes]
+        }
+    }
+}
+
+/// Element type of a probe's inputs. The raw values are the `dtype` label.
+public enum DType: String, CaseIterable, Codable, Sendable, Comparable {
+    case f32
+    case f16
+    case bf16
+    /// int8 activations times packed 2-bit ternary weights (BitLinear W1.58A8).
+    case i8Ternary = "i8_ternary"
+    /// Raw bytes (memory copies).
+    case bytes
+
+    public static func < (lhs: DType, rhs: DType) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Bytes per stored element of the op's float operands.
+    var floatElementBytes: Int {
+        switch self {
+        case .f32: 4
+        case .f16, .bf16: 2
+        case .i8Ternary, .bytes: 1
+        }
+    }
+}
+
+/// A compute backend. The raw values are the `backend` label.
+public enum BackendKind: String, CaseIterable, Codable, Sendable {
+    case cpu
+    case cuda
+}

@@ -1,0 +1,43 @@
+import FoundationEssentials
+
+/// The document `bitprobe bench --format json` writes (schema in docs/bench-json.md).
+public struct BenchReport: Codable, Sendable {
+    public static let schemaVersion = 1
+
+    public var schemaVersion: Int = BenchReport.schemaVersion
+    public var bitprobeVersion: String
+    public var host: HostInfo
+    public var backend: BackendSummary
+    public var config: BenchmarkConfig
+    public var results: [ProbeResult]
+
+    public struct BackendSummary: Codable, Equatable, Sendable {
+        public var kind: BackendKind
+        public var device: String
+        public var kernelPath: String
+        public var threads: Int
+    }
+
+    public init(bitprobeVersion: String, host: HostInfo, backend: any ProbeBackend, config: BenchmarkConfig, results: [ProbeResult]) {
+        self.bitprobeVersion = bitprobeVersion
+        self.host = host
+        self.backend = BackendSummary(kind: backend.kind, device: backend.device, kernelPath: backend.kernelPath, threads: backend.threads)
+        self.config = config
+        self.results = results
+    }
+
+    public func json() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+    }
+
+    public static func decode(json bytes: [UInt8]) throws -> BenchReport {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return try decoder.decode(BenchReport.self, from: Data(bytes))
+    }
+}

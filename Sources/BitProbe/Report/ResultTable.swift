@@ -1,0 +1,89 @@
+/// Renders probe results as an aligned text table and as CSV.
+public enum ResultTable {
+    static let headers = ["backend", "device", "op", "dtype", "shape", "result", "median", "p90", "cv", "ops/s", "bytes/s", "iterations", "detail"]
+
+    public static func text(_ results: [ProbeResult]) -> String {
+        let rows = results.map { result -> [String] in
+            let stats = result.statistics
+            return [
+                result.spec.backend.rawValue, result.spec.device, result.spec.op.rawValue, result.spec.dtype.rawValue,
+                result.spec.shape.description, result.outcome.rawValue,
+                stats.map { formatDuration($0.median) } ?? "-",
+                stats.map { formatDuration($0.p90) } ?? "-",
+                stats.map { formatFixed($0.cv * 100, decimals: 1) + "%" } ?? "-",
+                result.operationsPerSecond.map { formatSI($0, unit: "op/s") } ?? "-",
+                result.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-",
+                String(result.samples.count),
+                result.detail ?? "",
+            ]
+        }
+        let all = [headers.map { $0.uppercased() }] + rows
+        var widths = [Int](repeating: 0, count: headers.count)
+        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ").trailingSpacesRemoved()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static let csvHeaders = ["backend", "device", "op", "dtype", "shape", "result", "iterations", "min_seconds", "median_seconds",
+                             "mean_seconds", "p90_seconds", "p99_seconds", "stddev_seconds", "mad_seconds", "cv",
+                             "ops_per_second", "bytes_per_second", "checked_values", "kernel_path", "threads", "detail"]
+
+    /// RFC 4180 CSV with a header row; numbers in full precision, empty where not measured.
+    public static func csv(_ results: [ProbeResult]) -> String {
+        var lines = [csvHeaders.joined(separator: ",")]
+        for result in results {
+            let s = result.statistics
+            let fields: [String] = [
+                result.spec.backend.rawValue, result.spec.device, result.spec.op.rawValue, result.spec.dtype.rawValue,
+                result.spec.shape.description, result.outcome.rawValue, String(result.samples.count),
+                s.map { "\($0.min)" } ?? "", s.map { "\($0.median)" } ?? "", s.map { "\($0.mean)" } ?? "",
+                s.map { "\($0.p90)" } ?? "", s.map { "\($0.p99)" } ?? "", s.map { "\($0.stddev)" } ?? "",
+                s.map { "\($0.mad)" } ?? "", s.map { "\($0.cv)" } ?? "",
+                result.operationsPerSecond.map { "\($0)" } ?? "", result.bytesPerSecond.map { "\($0)" } ?? "",
+                result.verification.map { "\($0.checkedValues)" } ?? "", result.kernelPath, String(result.threads),
+                result.detail ?? "",
+            ]
+            lines.append(fields.map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+/// "1.23 ms", "45.6 µs", "2.00 s".
+func formatDuration(_ seconds: Double) -> String {
+    switch seconds {
+    case 1...: formatFixed(seconds, decimals: 2) + " s"
+    case 1e-3...: formatFixed(seconds * 1e3, decimals: 2) + " ms"
+    case 1e-6...: formatFixed(seconds * 1e6, decimals: 2) + " µs"
+    default: formatFixed(seconds * 1e9, decimals: 0) + " ns"
+    }
+}
+
+/// Decimal SI prefixes: "142.30 Gop/s".
+func formatSI(_ value: Double, unit: String) -> String {
+    let prefixes: [(Double, String)] = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+    for (scale, prefix) in prefixes where abs(value) >= scale {
+        return formatFixed(value / scale, decimals: 2) + " " + prefix + unit
+    }
+    return formatFixed(value, decimals: 2) + " " + unit
+}
+
+extension String {
+    func trailingSpacesRemoved() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

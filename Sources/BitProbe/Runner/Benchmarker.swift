@@ -1,0 +1,112 @@
+/// Runs probes on a backend: allocate and fill inputs, warm up, time iterations, verify, and
+/// summarise. One failed, slow or wrong probe never stops the others.
+///
+/// ```swift
+/// let backend = try CPUBackend(threads: 2)
+/// let specs = try ProbeSelection(ops: ["matmul"], dtypes: ["f32"], shapes: ["256x256x256"]).resolve()
+/// let results = Benchmarker(config: BenchmarkConfig(), backend: backend).run(specs)
+/// ```
+public final class Benchmarker {
+    public let config: BenchmarkConfig
+    public let backend: any ProbeBackend
+    private let watchdog = Watchdog()
+
+    public init(config: BenchmarkConfig, backend: any ProbeBackend) {
+        self.config = config
+        self.backend = backend
+    }
+
+    /// Runs `specs` in order; `progress` is told before each probe starts (index, total, spec).
+    public func run(_ specs: [ProbeSpec], progress: ((Int, Int, ProbeSpec) -> Void)? = nil) -> [ProbeResult] {
+        specs.enumerated().map { index, spec in
+            progress?(index, specs.count, spec)
+            return run(spec)
+        }
+    }
+
+    public func run(_ spec: ProbeSpec) -> ProbeResult {
+        let startedAt = WallClock.unixSeconds()
+        let start = MonotonicClock.nanoseconds()
+        let deadline = start + UInt64(min(config.timeoutSeconds, 1e9) * 1e9)
+        var result = ProbeResult(spec: spec, outcome: .ok, detail: nil, startedAt: startedAt, wallSeconds: 0,
+                                 warmupIterations: 0, samples: [], statistics: nil, operationsPerSecond: nil,
+                                 bytesPerSecond: nil, verification: nil, kernelPath: backend.kernelPath,
+                                 threads: backend.threads, seed: Self.probeSeed(base: config.seed, spec: spec))
+        defer { result.wallSeconds = Double(MonotonicClock.nanoseconds() - start) / 1e9 }
+
+        backend.resetCancellation()
+        watchdog.arm(seconds: config.timeoutSeconds) { [backend] in backend.cancel() }
+        defer {
+            watchdog.disarm()
+            backend.resetCancellation()
+        }
+
+        let prepared: any PreparedProbe
+        do {
+            prepared = try backend.prepare(spec, seed: result.seed)
+        } catch {
+            return finish(&result, error: error, measured: 0)
+        }
+        defer { prepared.release() }
+
+        do throws(ProbeRunError) {
+            for _ in 0..<config.warmupIterations {
+                _ = try prepared.runIteration()
+                result.warmupIterations += 1
+                if MonotonicClock.nanoseconds() > deadline { throw .cancelled }
+            }
+            var measuredSeconds = 0.0
+            while result.samples.count < config.measurementIterations
+                || (measuredSeconds < config.minMeasurementSeconds && result.samples.count < config.maxSamples) {
+                let seconds = try prepared.runIteration()
+                result.samples.append(seconds)
+                measuredSeconds += seconds
+                if MonotonicClock.nanoseconds() > deadline { throw .cancelled }
+            }
+        } catch {
+            return finish(&result, error: error, measured: result.samples.count)
+        }
+
+        let report = prepared.verify()
+        result.verification = report
+        result.statistics = SampleStatistics(result.samples)
+        guard report.passed else {
+            result.outcome = .mismatch
+            result.detail = "\(report.wrongValues) of \(report.checkedValues) checked values wrong; first: \(report.firstMismatch ?? "?")"
+            return result
+        }
+        if let median = result.statistics?.median, median > 0 {
+            result.operationsPerSecond = spec.operationsPerIteration.map { $0 / median }
+            result.bytesPerSecond = spec.bytesPerIteration / median
+        }
+        return result
+    }
+
+    private func finish(_ result: inout ProbeResult, error: ProbeRunError, measured: Int) -> ProbeResult {
+        result.statistics = SampleStatistics(result.samples)
+        switch error {
+        case .cancelled:
+            result.outcome = .timeout
+            result.detail = "exceeded the \(formatSeconds(config.timeoutSeconds)) timeout after \(result.warmupIterations) warmup and \(measured) measured iterations"
+        case .allocationFailed, .kernelFailed:
+            result.outcome = .failed
+            result.detail = error.description
+        }
+        return result
+    }
+
+    /// A stream per probe: FNV-1a of the spec mixed into the base seed, so adding or removing one
+    /// probe does not change the inputs of another.
+    static func probeSeed(base: UInt64, spec: ProbeSpec) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in spec.description.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash ^ base
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() && seconds < 1e15 ? "\(Int(seconds)) s" : "\(seconds) s"
+}

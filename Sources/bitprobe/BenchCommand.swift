@@ -1,0 +1,129 @@
+import ArgumentParser
+import BitProbe
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run verified probes once and print their timings and throughput.",
+        discussion: """
+        Without --op, --dtype or --shape, runs the default CPU suite (under 30 s on two cores).
+        Lists accept repeated flags or commas: --op matmul,add --shape 1024x1024x1024.
+        Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
+        3 could not run (not enough memory, unwritable output); 64 bad flag value.
+        """
+    )
+
+    @Option(help: "Backend to probe (cpu).")
+    var backend: String = "cpu"
+
+    @Option(help: "Ops to run: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
+    var op: [String] = []
+
+    @Option(help: "Element types: f32, f16, i8_ternary (ternary_matmul), bytes (copy).")
+    var dtype: [String] = []
+
+    @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
+    var shape: [String] = []
+
+    @Option(help: "Untimed warmup iterations per probe.")
+    var warmup: Int = BenchmarkConfig().warmupIterations
+
+    @Option(help: "Minimum timed iterations per probe.")
+    var iterations: Int = BenchmarkConfig().measurementIterations
+
+    @Option(name: .customLong("min-time"), help: "Keep timing until the iterations add up to this many seconds.")
+    var minTime: Double = BenchmarkConfig().minMeasurementSeconds
+
+    @Option(help: "Seconds after which a probe ends as 'timeout'.")
+    var timeout: Double = BenchmarkConfig().timeoutSeconds
+
+    @Option(help: "Kernel threads (default: every CPU this process may use).")
+    var threads: Int?
+
+    @Option(help: "Force a SIMD path: portable, avx2, avx512, neon (default: the widest this CPU has).")
+    var simd: String?
+
+    @Option(help: "Seed of the probe inputs.")
+    var seed: UInt64 = BenchmarkConfig().seed
+
+    @Option(help: "Output format: table, json, csv.")
+    var format: String = "table"
+
+    @Option(help: "Write the output to this file (atomically) instead of stdout.")
+    var output: String?
+
+    func run() throws {
+        let outputFormat: OutputFormat
+        switch format {
+        case "table": outputFormat = .table
+        case "json": outputFormat = .json
+        case "csv": outputFormat = .csv
+        default: throw fail("bench", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
+        }
+        var config = BenchmarkConfig()
+        config.warmupIterations = warmup
+        config.measurementIterations = iterations
+        config.minMeasurementSeconds = minTime
+        config.timeoutSeconds = timeout
+        config.seed = seed
+        if let problem = config.validationErrors().first { throw fail("bench", problem, status: ExitStatus.usage) }
+        if let threads, threads < 1 { throw fail("bench", "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
+        guard let backendKind = BackendKind(rawValue: backend) else {
+            throw fail("bench", ProbeInputError.unknownBackend(backend).description, status: ExitStatus.usage)
+        }
+        var simdPath: SIMDPath?
+        if let simd {
+            guard let path = SIMDPath(rawValue: simd) else {
+                throw fail("bench", "unknown SIMD path '\(simd)'; expected one of: \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))", status: ExitStatus.usage)
+            }
+            simdPath = path
+        }
+
+        let specs: [ProbeSpec]
+        do {
+            specs = try ProbeSelection(backend: backendKind, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)).resolve()
+        } catch {
+            throw fail("bench", error.description, status: ExitStatus.usage)
+        }
+        guard backendKind == .cpu else {
+            throw fail("bench", ProbeInputError.backendUnavailable(backendKind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
+        }
+        let host = HostInfo.read()
+        if let available = host.memoryAvailableBytes {
+            for spec in specs where spec.bufferBytes > available {
+                throw fail("bench", ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description, status: ExitStatus.couldNotRun)
+            }
+        }
+        if let output {
+            do { try AtomicFile.checkWritable(output) } catch { throw fail("bench", error.description, status: ExitStatus.couldNotRun) }
+        }
+
+        let cpu: CPUBackend
+        do { cpu = try CPUBackend(threads: threads, simdPath: simdPath) } catch {
+            throw fail("bench", error.description, status: ExitStatus.couldNotRun)
+        }
+        let showProgress = isatty(2) == 1
+        let results = Benchmarker(config: config, backend: cpu).run(specs) { index, total, spec in
+            if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
+        }
+
+        let rendered: [UInt8]
+        switch outputFormat {
+        case .table: rendered = Array(ResultTable.text(results).utf8)
+        case .csv: rendered = Array(ResultTable.csv(results).utf8)
+        case .json:
+            rendered = try BenchReport(bitprobeVersion: BitProbeVersion.version, host: host, backend: cpu, config: config, results: results).json()
+        }
+        if let output {
+            do { try AtomicFile.write(rendered, to: output) } catch { throw fail("bench", error.description, status: ExitStatus.couldNotRun) }
+        } else {
+            writeStandardOutput(String(decoding: rendered, as: UTF8.self))
+        }
+        if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
+    }
+
+    enum OutputFormat { case table, json, csv }
+}

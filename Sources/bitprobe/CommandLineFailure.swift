@@ -1,0 +1,49 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit statuses shared by the subcommands (documented in docs/cli.md).
+enum ExitStatus {
+    /// A probe did not end `ok` (failed, timeout, mismatch, skipped).
+    static let probeNotOK: Int32 = 1
+    /// The command could not run: not enough memory, an unwritable output, no backend.
+    static let couldNotRun: Int32 = 3
+    /// A flag value is wrong (the status swift-argument-parser uses for its own usage errors).
+    static let usage: Int32 = 64
+}
+
+/// Prints `bitprobe <command>: error: <message>` as one line on stderr and exits with `status`.
+func fail(_ command: String, _ message: String, status: Int32) -> ExitCode {
+    writeStandardError("bitprobe \(command): error: \(message)\n")
+    return ExitCode(status)
+}
+
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
+
+func writeStandardOutput(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}
+
+/// Splits repeatable list options that also accept commas: `--op matmul,add --op copy`.
+func splitList(_ values: [String]) -> [String] {
+    values.flatMap { $0.split(separator: ",").map(String.init) }
+}

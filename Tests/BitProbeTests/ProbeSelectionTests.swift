@@ -1,0 +1,76 @@
+import Testing
+@testable import BitProbe
+
+@Suite struct ProbeSelectionTests {
+    @Test func shapeParsesAndPrints() throws {
+        #expect(try ProbeShape(parsing: "1024x512x3").dimensions == [1024, 512, 3])
+        #expect(try ProbeShape(parsing: "16777216").description == "16777216")
+    }
+
+    @Test(arguments: [
+        ("", "malformed shape ''; expected positive integers joined by 'x', such as 1024x1024x1024"),
+        ("12ab", "malformed shape '12ab'; expected positive integers joined by 'x', such as 1024x1024x1024"),
+        ("4x", "malformed shape '4x'; expected positive integers joined by 'x', such as 1024x1024x1024"),
+        ("4X4", "malformed shape '4X4'; expected positive integers joined by 'x', such as 1024x1024x1024"),
+        ("0x4x4", "shape '0x4x4' has a dimension that is not positive"),
+        ("4x-4x4", "shape '4x-4x4' has a dimension that is not positive"),
+        ("99999999999999999999x2", "shape '99999999999999999999x2' has a dimension too large to represent"),
+    ])
+    func badShapesAreRejected(text: String, message: String) {
+        #expect(throws: ProbeInputError.self) { try ProbeShape(parsing: text) }
+        do { _ = try ProbeShape(parsing: text) } catch { #expect(error.description == message) }
+    }
+
+    @Test func defaultSuiteCoversEveryOpAndCPUType() throws {
+        let specs = try ProbeSelection().resolve()
+        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases))
+        #expect(specs.contains { $0.op == .matmul && $0.dtype == .f16 })
+        #expect(specs.contains { $0.op == .ternaryMatmul && $0.shape == ProbeShape([1, 4096, 4096]) })
+    }
+
+    @Test func shapesGoToTheOpsOfTheirRank() throws {
+        let specs = try ProbeSelection(ops: ["matmul", "add"], dtypes: ["f32"], shapes: ["64x64x64", "1000"]).resolve()
+        #expect(specs.map(\.description) == ["cpu0 matmul f32 64x64x64", "cpu0 add f32 1000"])
+    }
+
+    @Test func dtypeAppliesToTheOpsThatSupportIt() throws {
+        let specs = try ProbeSelection(dtypes: ["i8_ternary"], shapes: ["1x256x256"]).resolve()
+        #expect(specs.map(\.description) == ["cpu0 ternary_matmul i8_ternary 1x256x256"])
+    }
+
+    @Test(arguments: [
+        (["conv"], [String](), [String](), "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul"),
+        (["matmul"], ["f64"], [], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary"),
+        (["matmul"], ["i8_ternary"], [], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16"),
+        (["matmul"], ["bf16"], [], "op 'matmul' does not support dtype 'bf16' on backend cpu; supported: f32, f16"),
+        (["matmul", "ternary_matmul"], ["f32"], [], "op 'ternary_matmul' supports none of the requested dtypes (f32) on backend cpu; supported: i8_ternary"),
+        (["matmul"], [], ["4x4"], "shape '4x4' fits none of the selected ops (matmul)"),
+        (["matmul", "add"], [], ["4x4x4"], "no --shape fits op 'add', which needs 1 dimension(s) (elements); given: 4x4x4"),
+        (["matmul"], [], ["0x4x4"], "shape '0x4x4' has a dimension that is not positive"),
+    ])
+    func badSelectionsAreRejected(ops: [String], dtypes: [String], shapes: [String], message: String) {
+        do {
+            _ = try ProbeSelection(ops: ops, dtypes: dtypes, shapes: shapes).resolve()
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func countedWorkFollowsTheCatalogue() throws {
+        let matmul = try ProbeSpec(op: .matmul, dtype: .f32, shape: ProbeShape([2, 3, 4]))
+        #expect(matmul.operationsPerIteration == 48)
+        #expect(matmul.bytesPerIteration == 4 * (8 + 12 + 6))
+        let add = try ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([1000]))
+        #expect(add.operationsPerIteration == nil)
+        #expect(add.bytesPerIteration == 6000)
+        let copy = try ProbeSpec(op: .copy, dtype: .bytes, shape: ProbeShape([4096]))
+        #expect(copy.bytesPerIteration == 8192)
+    }
+
+    @Test func insufficientMemoryMessageSaysHowMuch() throws {
+        let spec = try ProbeSpec(op: .matmul, dtype: .f32, shape: ProbeShape([100000, 100000, 100000]))
+        let error = ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: 8 << 30)
+        #expect(error.description == "probe cpu0 matmul f32 100000x100000x100000 needs 111.76 GiB of buffers but only 8.00 GiB of memory is available")
+    }
+}
