@@ -72,11 +72,11 @@ import Glibc
         (["--dtype", "f64"], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary", 64),
         (["--op", "matmul", "--dtype", "i8_ternary"], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16", 64),
         (["--op", "matmul", "--shape", "0x4x4"], "shape '0x4x4' has a dimension that is not positive", 64),
-        (["--op", "matmul", "--shape", "-4x4x4"], "shape '-4x4x4' has a dimension that is not positive", 64),
+        (["--op", "matmul", "--shape=-4x4x4"], "shape '-4x4x4' has a dimension that is not positive", 64),
         (["--op", "matmul", "--shape", "4by4"], "malformed shape '4by4'; expected positive integers joined by 'x', such as 1024x1024x1024", 64),
         (["--op", "matmul", "--shape", "4x4"], "shape '4x4' fits none of the selected ops (matmul)", 64),
         (["--iterations", "0"], "--iterations must be at least 1 (got 0)", 64),
-        (["--warmup", "-1"], "--warmup must be at least 0 (got -1)", 64),
+        (["--warmup=-1"], "--warmup must be at least 0 (got -1)", 64),
         (["--timeout", "0"], "--timeout must be a finite number of seconds > 0 (got 0.0)", 64),
         (["--threads", "0"], "--threads must be at least 1 (got 0)", 64),
         (["--format", "xml"], "unknown format 'xml'; expected one of: table, json, csv", 64),
@@ -95,7 +95,7 @@ import Glibc
     @Test func oversizedShapeIsRefusedBeforeAllocating() throws {
         let run = try BinaryRun.run(["bench", "--op", "matmul", "--dtype", "f32", "--shape", "1000000x1000000x1000000"])
         #expect(run.status == 3)
-        #expect(run.stderr.hasPrefix("bitprobe bench: error: probe cpu0 matmul f32 1000000x1000000x1000000 needs 10.92 TiB of buffers but only "))
+        #expect(run.stderr.hasPrefix("bitprobe bench: error: probe cpu0 matmul f32 1000000x1000000x1000000 needs 10.91 TiB of buffers but only "))
         #expect(run.stderr.hasSuffix(" of memory is available\n"))
         #expect(run.stderr.split(separator: "\n").count == 1)
     }

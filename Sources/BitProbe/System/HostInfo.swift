@@ -11,6 +11,11 @@ public struct HostInfo: Codable, Equatable, Sendable {
     public var memoryAvailableBytes: Int?
     public var memoryTotalBytes: Int?
 
+    // Spelled so that JSON's snake_case ("available_cpus") round-trips through the key strategies.
+    enum CodingKeys: String, CodingKey {
+        case cpuModel, availableCPUs = "availableCpus", memoryAvailableBytes, memoryTotalBytes
+    }
+
     public static func read(procRoot: String = "/proc") -> HostInfo {
         let cpuinfo = SystemFile.readText(procRoot + "/cpuinfo") ?? ""
         let meminfo = SystemFile.readText(procRoot + "/meminfo") ?? ""
