@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/bitprobe
 
-.PHONY: all deps build release run test bench clean
+.PHONY: all deps test-deps build release run test bench clean
 
 all: build
 
@@ -18,17 +18,25 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(BUILD_FLAGS)
 
-# Until the agent exists this runs the default probe suite once.
+# The agent in the foreground with its embedded default config.
 run: release
-	$(RELEASE_BIN) bench
+	@echo "bitprobe agent: metrics at http://localhost:9961/metrics (Ctrl-C stops)"
+	$(RELEASE_BIN) agent
 
-test: deps
+test-deps:
+	@scripts/install-deps --test
+
+# Swift unit and end-to-end tests, then the integration tests against real Prometheus and friends.
+test: test-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 	BITPROBE_BIN=$(CURDIR)/.build/debug/bitprobe $(SWIFT) test $(BUILD_FLAGS)
+	BITPROBE_BIN=$(CURDIR)/.build/debug/bitprobe python3 -m pytest -q Tests/Integration
 
-# Side-by-side with numpy/OpenBLAS; prints ratios (see docs/benchmarks.md).
+# Side-by-side with numpy/OpenBLAS, wrk against node_exporter; prints ratios (docs/benchmarks.md).
 bench: release
+	@scripts/install-deps --bench
 	scripts/bench-cpu
+	scripts/bench-agent
 
 clean:
 	rm -rf .build

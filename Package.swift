@@ -16,13 +16,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        .target(
-            name: "CKernels",
-            cSettings: optimisedC,
-            linkerSettings: [.linkedLibrary("pthread")]
-        ),
+        // C libraries, each behind exactly one Swift module.
+        .target(name: "CKernels", cSettings: optimisedC, linkerSettings: [.linkedLibrary("pthread")]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Probes, backends, runner, statistics, verification, reports.
         .target(
             name: "BitProbe",
             dependencies: ["CKernels"],
@@ -30,21 +34,33 @@ let package = Package(
             plugins: ["BuildInfoPlugin"]
         ),
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        // Metrics model and Prometheus text 0.0.4 / OpenMetrics 1.0 rendering; knows nothing of HTTP.
+        .target(name: "Exposition"),
+        // HTTP serving through libmicrohttpd: limits, TLS, basic auth, gzip; knows nothing of metrics.
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt"]),
+        // YAML files parsed into nodes that remember file:line:column, for strict config decoding.
+        .target(name: "ConfigFile", dependencies: ["CYAML"]),
+        // The daemon: config, scheduler, metrics publication, HTTP routes, lifecycle.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "BitProbe", "Exposition", "HTTPServer", "ConfigFile",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "bitprobe",
             dependencies: [
-                "BitProbe",
+                "BitProbe", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "BitProbeTests",
-            dependencies: ["BitProbe", "CKernels"],
-            swiftSettings: optimisedSwift
-        ),
-        .testTarget(
-            name: "CLITests",
-            dependencies: ["BitProbe"]
-        ),
+
+        .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels"], swiftSettings: optimisedSwift),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition"]),
+        .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
     ]
 )

@@ -66,24 +66,12 @@ BP_TARGET_AVX512 BP_INLINE void bp_store16_f16_avx512(uint16_t *p, __m512 v) {
 }
 #endif
 
-// ---- GEMM driver (matmul_f32.c), shared by the f32 and f16 entry points -----------------------
+// ---- GEMM (matmul_f32.c), shared by the f32 and f16 entry points --------------------------------
 
-/// How a source type reaches the f32 microkernels. pack_a writes `rows` rows (zero-padded to a
-/// multiple of mr) of a kc-wide slice as k-major mr-row micro-panels; pack_b writes `cols`
-/// columns (zero-padded to a multiple of nr) of a kc-high slice as k-major nr-column
-/// micro-panels. store_c writes n finished f32 results as the output type; NULL means C is f32
-/// and is accumulated in place.
-typedef struct {
-    void (*pack_a)(const void *src, int64_t lda, int64_t rows, int64_t kc, int mr, float *dst,
-                   bp_isa isa);
-    void (*pack_b)(const void *src, int64_t ldb, int64_t cols, int64_t kc, int nr, float *dst,
-                   bp_isa isa);
-    void (*store_c)(const float *src, void *dst, int64_t n, bp_isa isa);
-} bp_gemm_packers;
-
-/// C[m][n] = A[m][k] . B[k][n] with `esize`-byte elements; does the argument checks.
-int bp_gemm(const bp_ctx *ctx, const bp_gemm_packers *pk, size_t esize, const void *a,
-            const void *b, void *c, int64_t m, int64_t n, int64_t k);
+/// C[m][n] = A[m][k] . B[k][n]; f32 elements, or f16 ones (f32 accumulation, one rounding of
+/// each output) when f16 is 1. Does the argument checks.
+int bp_gemm(const bp_ctx *ctx, int f16, const void *a, const void *b, void *c, int64_t m,
+            int64_t n, int64_t k);
 
 // ---- Ternary codes ---------------------------------------------------------------------------
 

@@ -7,11 +7,11 @@
 //
 // Absmean needs the exact-ish tensor mean: |w| is summed in double over fixed-size blocks and
 // the block sums are added in block order, so gamma does not depend on the thread count.
-// Quantization does not divide: for gamma > 0, clamp(rne(fl(w / gamma)), -1, 1) is sign(w) when
-// fl(|w| / gamma) > 0.5 and 0 otherwise (0.5 itself rounds to even, 0), and fl(|w| / gamma) > 0.5
-// exactly when |w| / gamma exceeds the midpoint 0.5 + 2^-25 between 0.5 and the next float. So
-// q = sign(w) * (|w| >= t) with t the smallest float above gamma * (0.5 + 2^-25), a product that
-// is exact in double. Every path uses the same t, so all agree bit for bit with the division.
+// Quantization does not divide: for floats w and gamma > 0, clamp(rne(fl(w / gamma)), -1, 1) is
+// sign(w) when |w| > gamma / 2 and 0 otherwise. (|w| = gamma / 2 gives exactly 0.5, which rounds
+// to even, 0; the next float above gamma / 2 is at least gamma * 2^-25 above it, which puts the
+// quotient past the midpoint between 0.5 and the next float, so it rounds up.) gamma / 2 is
+// exact, so every path agrees bit for bit with the division.
 
 #define SUM_BLOCK (1 << 16)  // elements per partial sum
 #define PACK_MIN_TASK 512    // groups (of 128 weights) per task at least
@@ -119,10 +119,10 @@ typedef struct {
     bp_isa isa;
     int64_t cols, groups_per_row, total_groups, groups_per_task;
     uint8_t *packed;
-    float t;  // quantization threshold, see the top of this section
+    float t;  // gamma / 2, see the top of this section
 } pack_job;
 
-BP_INLINE int ternary_code(float v, float t) { return v >= t ? 2 : (v <= -t ? 0 : 1); }
+BP_INLINE int ternary_code(float v, float t) { return v > t ? 2 : (v < -t ? 0 : 1); }
 
 // One group of up to 128 weights (`count` of them), scalar; also the tail of the SIMD paths.
 static void pack_group_portable(const void *w, int f16, int64_t count, float t, uint8_t *out) {
@@ -137,8 +137,8 @@ static void pack_group_portable(const void *w, int f16, int64_t count, float t, 
 #if defined(__x86_64__)
 // 8 codes (0, 1, 2) as int32.
 BP_TARGET_AVX2 BP_INLINE __m256i codes8_avx2(__m256 v, __m256 t, __m256 neg_t) {
-    const __m256i pos = _mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_GE_OQ));
-    const __m256i neg = _mm256_castps_si256(_mm256_cmp_ps(v, neg_t, _CMP_LE_OQ));
+    const __m256i pos = _mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_GT_OQ));
+    const __m256i neg = _mm256_castps_si256(_mm256_cmp_ps(v, neg_t, _CMP_LT_OQ));
     return _mm256_add_epi32(_mm256_sub_epi32(_mm256_set1_epi32(1), pos), neg);
 }
 
@@ -174,8 +174,8 @@ BP_TARGET_AVX512 static void pack_group_avx512(const void *w, int f16, float tf,
             const int64_t k = 32 * i + 16 * h;
             const __m512 v = f16 ? bp_load16_f16_avx512((const uint16_t *)w + k)
                                  : _mm512_loadu_ps((const float *)w + k);
-            pos |= (__mmask32)_mm512_cmp_ps_mask(v, t, _CMP_GE_OQ) << (16 * h);
-            neg |= (__mmask32)_mm512_cmp_ps_mask(v, neg_t, _CMP_LE_OQ) << (16 * h);
+            pos |= (__mmask32)_mm512_cmp_ps_mask(v, t, _CMP_GT_OQ) << (16 * h);
+            neg |= (__mmask32)_mm512_cmp_ps_mask(v, neg_t, _CMP_LT_OQ) << (16 * h);
         }
         flips = _mm256_mask_mov_epi8(flips, pos, _mm256_or_si256(flips, _mm256_set1_epi8((char)(3 << (2 * i)))));
         flips = _mm256_mask_mov_epi8(flips, neg, _mm256_or_si256(flips, _mm256_set1_epi8((char)(1 << (2 * i)))));
@@ -210,19 +210,6 @@ static void pack_task(void *arg, int64_t t, int worker) {
     }
 }
 
-// The smallest float strictly above gamma * (0.5 + 2^-25).
-static float quant_threshold(float gamma) {
-    const double mid = (double)gamma * (0.5 + 0x1p-25);  // exact: 24 + 25 significant bits
-    float t = (float)mid;
-    if ((double)t <= mid) {
-        uint32_t u;
-        memcpy(&u, &t, sizeof u);
-        u++;  // t is positive and finite
-        memcpy(&t, &u, sizeof t);
-    }
-    return t;
-}
-
 static int quantize_weights(const bp_ctx *ctx, const void *w, int f16, int64_t rows, int64_t cols,
                             uint8_t *packed, float *gamma) {
     if (!bp_ctx_ok(ctx) || !w || !packed || !gamma || rows < 1 || cols < 1) return BP_EINVAL;
@@ -243,7 +230,7 @@ static int quantize_weights(const bp_ctx *ctx, const void *w, int f16, int64_t r
     double mean = sum / (double)total;
     const float g = (float)(mean > 1e-5 ? mean : 1e-5);
     pack_job pj = {.w = w, .f16 = f16, .isa = ctx->isa, .cols = cols, .packed = packed,
-                   .t = quant_threshold(g)};
+                   .t = g * 0.5f};
     pj.groups_per_row = bp_ternary_row_bytes(cols) / BP_TERNARY_GROUP_BYTES;
     pj.total_groups = rows * pj.groups_per_row;
     const int64_t ptasks = bp_task_count(ctx, pj.total_groups, PACK_MIN_TASK);

@@ -1,6 +1,6 @@
 /// Turns what a user asked for (op, dtype and shape lists, any of them empty for "all" or "default")
 /// into the probes to run, in a stable order. Every rejection names the input that caused it.
-public struct ProbeSelection: Sendable {
+public struct ProbeSelection: Equatable, Sendable {
     public var backend: BackendKind
     public var device: String
     public var ops: [String]

@@ -1,0 +1,65 @@
+import BitProbe
+
+/// Everything `bitprobe agent` runs with. Defaults are the embedded config (docs/config.md).
+public struct AgentConfig: Equatable, Sendable {
+    /// Seconds between the starts of two probe cycles.
+    public var interval: Double = 60
+    /// Up to this many seconds are added at random to each wait, so a fleet does not probe in lockstep.
+    public var jitter: Double = 5
+    /// Largest share of wall time spent probing; a long cycle delays the next one to keep within it.
+    public var dutyCycleBudget: Double = 0.05
+    public var probes = ProbesConfig()
+    public var web = WebSettings()
+    /// Benchmark-only: extra constant gauge series served at /metrics, to measure exposition at scale.
+    public var syntheticSeries: Int = 0
+
+    public init() {}
+
+    public struct ProbesConfig: Equatable, Sendable {
+        /// Kernel threads; nil uses every CPU this process may run on.
+        public var threads: Int?
+        /// SIMD path; nil picks the widest this CPU supports.
+        public var simd: SIMDPath?
+        public var warmupIterations = 2
+        public var measurementIterations = 5
+        public var minMeasurementTime = 0.05
+        public var timeout = 30.0
+        /// Probes of each cycle; empty means the default suite.
+        public var suite: [ProbeSelection] = []
+
+        public init() {}
+
+        public var benchmarkConfig: BenchmarkConfig {
+            var config = BenchmarkConfig()
+            config.warmupIterations = warmupIterations
+            config.measurementIterations = measurementIterations
+            config.minMeasurementSeconds = minMeasurementTime
+            config.timeoutSeconds = timeout
+            return config
+        }
+
+        /// The probes of one cycle, in order.
+        public func resolvedSuite() throws(ProbeInputError) -> [ProbeSpec] {
+            if suite.isEmpty { return try ProbeSelection().resolve() }
+            var specs: [ProbeSpec] = []
+            for selection in suite {
+                for spec in try selection.resolve() where !specs.contains(spec) { specs.append(spec) }
+            }
+            return specs
+        }
+    }
+
+    public struct WebSettings: Equatable, Sendable {
+        public var listenAddress = ":\(AgentConfig.defaultPort)"
+        public var telemetryPath = "/metrics"
+        public var maxRequests = 40
+        public var connectionTimeout = 10.0
+        /// An exporter-toolkit web config file (TLS, basic auth); nil serves plain HTTP without auth.
+        public var configFile: String?
+
+        public init() {}
+    }
+
+    /// Not allocated in the Prometheus wiki's default port allocations we checked (docs/config.md).
+    public static let defaultPort = 9961
+}

@@ -1,0 +1,79 @@
+import BitProbe
+import ConfigFile
+
+/// Reads an agent config file strictly: unknown keys and bad values are errors with
+/// file:line:column and the key path.
+public enum AgentConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> AgentConfig {
+        guard let text = readFile(path) else {
+            throw ConfigError(location: nil, keyPath: "", message: "cannot read config file '\(path)': \(lastSystemError())")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> AgentConfig {
+        var config = AgentConfig()
+        guard let root = try YAMLParser.parse(text, file: file) else { return config }
+        var top = try ConfigMapping(root, path: "")
+        if let interval = try top.duration("interval", minimum: 0.1) { config.interval = interval }
+        if let jitter = try top.duration("jitter") { config.jitter = jitter }
+        if let budget = try top.double("duty_cycle_budget", range: 0.001...1) { config.dutyCycleBudget = budget }
+        if var probes = try top.mapping("probes") {
+            try readProbes(&probes, into: &config.probes)
+            try probes.finish()
+        }
+        if var web = try top.mapping("web") {
+            try readWeb(&web, into: &config.web)
+            try web.finish()
+        }
+        if var benchmark = try top.mapping("benchmark") {
+            if let series = try benchmark.int("synthetic_series", range: 0...1_000_000) { config.syntheticSeries = series }
+            try benchmark.finish()
+        }
+        try top.finish()
+        return config
+    }
+
+    private static func readProbes(_ probes: inout ConfigMapping, into config: inout AgentConfig.ProbesConfig) throws(ConfigError) {
+        if let threads = try probes.int("threads", range: 0...4096) { config.threads = threads == 0 ? nil : threads }
+        if let simdNode = probes.node("simd") {
+            guard case .scalar(let text, _, _) = simdNode, text == "auto" || SIMDPath(rawValue: text) != nil else {
+                throw probes.error("simd", at: simdNode, "expected auto or one of: \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config.simd = SIMDPath(rawValue: text)
+            if let path = config.simd, !path.isSupported {
+                throw probes.error("simd", at: simdNode, "SIMD path '\(text)' is not supported by this CPU (supported: \(SIMDPath.supported.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+        if let warmup = try probes.int("warmup_iterations", range: 0...10_000) { config.warmupIterations = warmup }
+        if let iterations = try probes.int("measurement_iterations", range: 1...100_000) { config.measurementIterations = iterations }
+        if let minTime = try probes.duration("min_measurement_time") { config.minMeasurementTime = minTime }
+        if let timeout = try probes.duration("timeout", minimum: 0.001) { config.timeout = timeout }
+        if let suite = try probes.list("suite") {
+            config.suite = []
+            for (index, node) in suite.enumerated() {
+                var entry = try ConfigMapping(node, path: "\(probes.keyPath("suite"))[\(index)]")
+                let selection = ProbeSelection(ops: try entry.stringList("op") ?? [], dtypes: try entry.stringList("dtype") ?? [],
+                                               shapes: try entry.stringList("shape") ?? [])
+                try entry.finish()
+                do { _ = try selection.resolve() } catch {
+                    throw ConfigError(location: node.location, keyPath: entry.path, message: error.description)
+                }
+                config.suite.append(selection)
+            }
+        }
+    }
+
+    private static func readWeb(_ web: inout ConfigMapping, into config: inout AgentConfig.WebSettings) throws(ConfigError) {
+        if let address = try web.string("listen_address") { config.listenAddress = address }
+        if let pathNode = web.node("telemetry_path") {
+            guard case .scalar(let path, _, _) = pathNode, path.hasPrefix("/"), path.count > 1 else {
+                throw web.error("telemetry_path", at: pathNode, "must be a path starting with '/' (not '/' itself)")
+            }
+            config.telemetryPath = path
+        }
+        if let maxRequests = try web.int("max_requests", range: 1...100_000) { config.maxRequests = maxRequests }
+        if let timeout = try web.duration("connection_timeout", minimum: 1) { config.connectionTimeout = timeout }
+        if let file = try web.string("config_file") { config.configFile = file.isEmpty ? nil : file }
+    }
+}

@@ -1,0 +1,74 @@
+import ConfigFile
+import HTTPServer
+
+/// TLS and basic auth from a web config file in the Prometheus exporter-toolkit format:
+///
+/// ```yaml
+/// tls_server_config:
+///   cert_file: server.crt      # relative paths are relative to this file's directory
+///   key_file: server.key
+/// basic_auth_users:
+///   prometheus: $2y$10$...     # bcrypt hash (htpasswd -nBC 10 prometheus)
+/// ```
+public struct WebConfig: Equatable, Sendable {
+    public var tls: TLSSettings?
+    public var basicAuthUsers: [String: String] = [:]
+
+    public init(tls: TLSSettings? = nil, basicAuthUsers: [String: String] = [:]) {
+        self.tls = tls
+        self.basicAuthUsers = basicAuthUsers
+    }
+}
+
+extension TLSSettings: @retroactive Equatable {
+    public static func == (lhs: TLSSettings, rhs: TLSSettings) -> Bool {
+        lhs.certificatePEM == rhs.certificatePEM && lhs.privateKeyPEM == rhs.privateKeyPEM
+    }
+}
+
+public enum WebConfigLoader {
+    public static func load(path: String) throws(ConfigError) -> WebConfig {
+        guard let text = readFile(path) else {
+            throw ConfigError(location: nil, keyPath: "", message: "cannot read web config file '\(path)': \(lastSystemError())")
+        }
+        var config = WebConfig()
+        guard let root = try YAMLParser.parse(text, file: path) else { return config }
+        var top = try ConfigMapping(root, path: "")
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        if var tls = try top.mapping("tls_server_config") {
+            let certNode = tls.node("cert_file")
+            let keyNode = tls.node("key_file")
+            guard let certNode, case .scalar(let certPath, _, _) = certNode else {
+                throw ConfigError(location: tls.location, keyPath: tls.keyPath("cert_file"), message: "required when tls_server_config is set")
+            }
+            guard let keyNode, case .scalar(let keyPath, _, _) = keyNode else {
+                throw ConfigError(location: tls.location, keyPath: tls.keyPath("key_file"), message: "required when tls_server_config is set")
+            }
+            let certificate = try readReferenced(certPath, relativeTo: directory, node: certNode, keyPath: tls.keyPath("cert_file"))
+            let key = try readReferenced(keyPath, relativeTo: directory, node: keyNode, keyPath: tls.keyPath("key_file"))
+            try tls.finish()
+            config.tls = TLSSettings(certificatePEM: certificate, privateKeyPEM: key)
+        }
+        if let usersNode = top.node("basic_auth_users") {
+            var users = try ConfigMapping(usersNode, path: "basic_auth_users")
+            guard case .mapping(let entries, _) = usersNode else { fatalError("ConfigMapping accepted a non-mapping") }
+            for entry in entries {
+                guard let hash = try users.string(entry.key), hash.hasPrefix("$2") else {
+                    throw ConfigError(location: entry.value.location, keyPath: users.keyPath(entry.key), message: "expected a bcrypt hash ($2a$, $2b$ or $2y$)")
+                }
+                config.basicAuthUsers[entry.key] = hash
+            }
+            try users.finish()
+        }
+        try top.finish()
+        return config
+    }
+
+    private static func readReferenced(_ file: String, relativeTo directory: String, node: YAMLNode, keyPath: String) throws(ConfigError) -> String {
+        let path = file.hasPrefix("/") ? file : "\(directory)/\(file)"
+        guard let text = readFile(path) else {
+            throw ConfigError(location: node.location, keyPath: keyPath, message: "cannot read '\(path)': \(lastSystemError())")
+        }
+        return text
+    }
+}

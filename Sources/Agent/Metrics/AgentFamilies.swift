@@ -1,0 +1,94 @@
+import BitProbe
+import Exposition
+
+/// Device, build and agent-health families, built from plain values so they are easy to test.
+enum AgentFamilies {
+    static func build(version: String, revision: String) -> MetricFamily {
+        MetricFamily(name: "bitprobe_build", help: "Version and git revision of this bitprobe build (value 1).", type: .info, unit: nil,
+                     metrics: [Metric(labels: Labels([("revision", revision), ("version", version)]), value: .info)])
+    }
+
+    struct DeviceStatus {
+        var backend: BackendKind
+        var device: String
+        var name: String
+        var up: Bool
+        var reason: String
+        var extraInfo: [(String, String)]
+        var memoryFreeBytes: Int?
+        var memoryTotalBytes: Int?
+    }
+
+    static func devices(_ devices: [DeviceStatus]) -> [MetricFamily] {
+        var up: [Metric] = []
+        var info: [Metric] = []
+        var free: [Metric] = []
+        var total: [Metric] = []
+        for device in devices {
+            let labels = Labels([("backend", device.backend.rawValue), ("device", device.device)])
+            up.append(Metric(labels: labels, value: .gauge(device.up ? 1 : 0)))
+            info.append(Metric(labels: Labels([("backend", device.backend.rawValue), ("device", device.device), ("name", device.name), ("reason", device.reason)] + device.extraInfo), value: .info))
+            if let bytes = device.memoryFreeBytes { free.append(Metric(labels: labels, value: .gauge(Double(bytes)))) }
+            if let bytes = device.memoryTotalBytes { total.append(Metric(labels: labels, value: .gauge(Double(bytes)))) }
+        }
+        return [
+            MetricFamily(name: "bitprobe_backend_up", help: "1 when the backend can run probes on the device, 0 when it cannot (see bitprobe_device_info's reason).",
+                         type: .gauge, unit: nil, metrics: up),
+            MetricFamily(name: "bitprobe_device", help: "Device identity: name, SIMD path or architecture, and why the backend is down when it is.",
+                         type: .info, unit: nil, metrics: info),
+            MetricFamily(name: "bitprobe_device_memory_free_bytes", help: "Memory available on the device (MemAvailable for the CPU).",
+                         type: .gauge, unit: "bytes", metrics: free),
+            MetricFamily(name: "bitprobe_device_memory_total_bytes", help: "Total memory of the device.",
+                         type: .gauge, unit: "bytes", metrics: total),
+        ]
+    }
+
+    struct CycleStatus {
+        var cycles: Double
+        var lastCycleSeconds: Double
+        var dutyCycleRatio: Double
+        var dutyCycleBudget: Double
+    }
+
+    static func cycles(_ status: CycleStatus) -> [MetricFamily] {
+        let none = Labels([])
+        return [
+            MetricFamily(name: "bitprobe_cycles", help: "Probe cycles completed.", type: .counter, unit: nil,
+                         metrics: [Metric(labels: none, value: .counter(status.cycles, created: nil))]),
+            MetricFamily(name: "bitprobe_cycle_duration_seconds", help: "Wall time of the latest probe cycle.", type: .gauge, unit: "seconds",
+                         metrics: [Metric(labels: none, value: .gauge(status.lastCycleSeconds))]),
+            MetricFamily(name: "bitprobe_duty_cycle_ratio", help: "Share of wall time spent probing since the agent started, counting the rest planned after the latest cycle.", type: .gauge, unit: "ratio",
+                         metrics: [Metric(labels: none, value: .gauge(status.dutyCycleRatio))]),
+            MetricFamily(name: "bitprobe_duty_cycle_budget_ratio", help: "Configured ceiling of the duty cycle.", type: .gauge, unit: "ratio",
+                         metrics: [Metric(labels: none, value: .gauge(status.dutyCycleBudget))]),
+        ]
+    }
+
+    struct ReloadStatus: Equatable {
+        var successful: Bool
+        var lastSuccessTimestamp: Double
+    }
+
+    static func reload(_ status: ReloadStatus) -> [MetricFamily] {
+        let none = Labels([])
+        return [
+            MetricFamily(name: "bitprobe_config_last_reload_successful", help: "Whether the last configuration reload attempt was successful.", type: .gauge, unit: nil,
+                         metrics: [Metric(labels: none, value: .gauge(status.successful ? 1 : 0))]),
+            MetricFamily(name: "bitprobe_config_last_reload_success_timestamp_seconds", help: "Unix time of the last successful configuration load.", type: .gauge, unit: "seconds",
+                         metrics: [Metric(labels: none, value: .gauge(status.lastSuccessTimestamp))]),
+        ]
+    }
+
+    static func httpRequests(_ counts: [(handler: String, code: Int, count: Double)]) -> MetricFamily {
+        MetricFamily(name: "bitprobe_http_requests", help: "HTTP requests served, by handler and status code.", type: .counter, unit: nil,
+                     metrics: counts.map { Metric(labels: Labels([("code", String($0.code)), ("handler", $0.handler)]), value: .counter($0.count, created: nil)) })
+    }
+
+    /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.
+    static func synthetic(count: Int) -> [MetricFamily] {
+        guard count > 0 else { return [] }
+        return [MetricFamily(name: "bitprobe_benchmark_synthetic", help: "Benchmark-only constant series (benchmark.synthetic_series in the config).",
+                             type: .gauge, unit: nil,
+                             metrics: (0..<count).map { Metric(labels: Labels([("series", String($0))]), value: .gauge(Double($0))) })]
+    }
+}

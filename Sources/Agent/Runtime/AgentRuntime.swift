@@ -1,0 +1,132 @@
+import BitProbe
+import ConfigFile
+import Dispatch
+import HTTPServer
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Command-line settings that override the config file (exporter flag conventions).
+public struct AgentOverrides: Sendable {
+    public var listenAddress: String?
+    public var telemetryPath: String?
+    public var maxRequests: Int?
+    public var webConfigFile: String?
+
+    public init(listenAddress: String? = nil, telemetryPath: String? = nil, maxRequests: Int? = nil, webConfigFile: String? = nil) {
+        self.listenAddress = listenAddress
+        self.telemetryPath = telemetryPath
+        self.maxRequests = maxRequests
+        self.webConfigFile = webConfigFile
+    }
+}
+
+/// Why the agent could not start.
+public struct AgentStartError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// `bitprobe agent`: loads config, serves HTTP, runs the probe loop, and handles SIGHUP (reload)
+/// and SIGTERM/SIGINT (graceful stop within a deadline).
+public final class AgentRuntime: Sendable {
+    /// Seconds SIGTERM may take: stop accepting, cancel the probe in flight, exit.
+    public static let shutdownDeadline = 4.0
+
+    private let configPath: String?
+    private let overrides: AgentOverrides
+    private let logger: Logger
+    private let state: AgentState
+    private let scheduler: ProbeScheduler
+    private let server: HTTPServer
+    private let routes: AgentRoutes
+    private let signalQueue = DispatchQueue(label: "bitprobe.signals")
+    private let stopRequested = DispatchSemaphore(value: 0)
+
+    public init(configPath: String?, overrides: AgentOverrides, logger: Logger) throws(AgentStartError) {
+        self.configPath = configPath
+        self.overrides = overrides
+        self.logger = logger
+        let config: AgentConfig
+        do { config = try Self.loadConfig(path: configPath, overrides: overrides, logger: logger) } catch {
+            throw AgentStartError(description: error.description)
+        }
+        var webConfig = WebConfig()
+        if let file = config.web.configFile {
+            do { webConfig = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
+        }
+        state = AgentState(configLoadedAt: WallTime.unixSeconds())
+        scheduler = ProbeScheduler(config: config, state: state, logger: logger)
+        routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state, syntheticSeries: config.syntheticSeries)
+        var serverConfig = HTTPServerConfig(listenAddress: config.web.listenAddress)
+        serverConfig.maxRequestsInFlight = config.web.maxRequests
+        serverConfig.connectionTimeoutSeconds = Int(config.web.connectionTimeout)
+        serverConfig.tls = webConfig.tls
+        serverConfig.basicAuthUsers = webConfig.basicAuthUsers
+        let routes = self.routes
+        server = HTTPServer(config: serverConfig) { routes.handle($0) }
+    }
+
+    static func loadConfig(path: String?, overrides: AgentOverrides, logger: Logger) throws(ConfigError) -> AgentConfig {
+        var config = path == nil ? try AgentConfigLoader.parse(EmbeddedConfig.yaml, file: "<embedded>") : try AgentConfigLoader.load(path: path!)
+        if let value = overrides.listenAddress { config.web.listenAddress = value; logger.info("flag overrides config", metadata: ["key": "web.listen_address", "value": "\(value)"]) }
+        if let value = overrides.telemetryPath { config.web.telemetryPath = value; logger.info("flag overrides config", metadata: ["key": "web.telemetry_path", "value": "\(value)"]) }
+        if let value = overrides.maxRequests { config.web.maxRequests = value; logger.info("flag overrides config", metadata: ["key": "web.max_requests", "value": "\(value)"]) }
+        if let value = overrides.webConfigFile { config.web.configFile = value; logger.info("flag overrides config", metadata: ["key": "web.config_file", "value": "\(value)"]) }
+        return config
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns once shut down.
+    public func run() throws(AgentStartError) {
+        // The sources must stay alive while the agent runs; they are released when run() returns.
+        let signalSources = installSignalHandlers()
+        defer { withExtendedLifetime(signalSources) {} }
+        do { try server.start() } catch { throw AgentStartError(description: error.description) }
+        logger.info("listening", metadata: ["address": "\(routes.telemetryPath)", "port": "\(server.boundPort)"])
+        scheduler.start()
+        stopRequested.wait()
+
+        logger.info("shutting down", metadata: ["deadline_seconds": "\(Self.shutdownDeadline)"])
+        server.stop()
+        if !scheduler.stop(deadline: Self.shutdownDeadline - 0.5) {
+            logger.warning("probe thread did not stop within the deadline; exiting anyway")
+        }
+        logger.info("stopped")
+    }
+
+    /// The bound port (useful with port 0).
+    public var boundPort: Int { server.boundPort }
+
+    private func installSignalHandlers() -> [DispatchSourceSignal] {
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
+            source.setEventHandler { [stopRequested] in stopRequested.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
+        hangup.setEventHandler { [self] in reload() }
+        hangup.resume()
+        sources.append(hangup)
+        return sources
+    }
+
+    /// SIGHUP: a bad new file keeps the old config running and sets the reload gauge to 0.
+    /// Listen address, TLS and auth changes need a restart; everything about probing applies at the
+    /// next cycle.
+    private func reload() {
+        do {
+            let config = try Self.loadConfig(path: configPath, overrides: overrides, logger: logger)
+            scheduler.apply(config)
+            state.recordReload(successful: true, at: WallTime.unixSeconds())
+            logger.info("configuration reloaded", metadata: ["file": "\(configPath ?? "<embedded>")"])
+        } catch {
+            state.recordReload(successful: false, at: WallTime.unixSeconds())
+            logger.error("configuration reload failed; keeping the running configuration", metadata: ["error": "\(error.description)"])
+        }
+    }
+}

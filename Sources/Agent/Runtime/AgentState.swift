@@ -1,0 +1,41 @@
+import BitProbe
+import Exposition
+import Synchronization
+
+/// What one finished probe cycle published: the values HTTP handlers read. Published whole under a
+/// lock, so a scrape sees one cycle or the next, never half of one.
+struct CycleSnapshot: Sendable {
+    var cycle: Int
+    var completedAt: Double
+    var results: [ProbeResult]
+    /// Families that change once per cycle, pre-rendered for both formats (sorted by name).
+    var rendered: RenderedFamilies
+    var backendUp: Bool
+
+    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: RenderedFamilies([]), backendUp: false)
+}
+
+/// Shared between the scheduler (writer), the HTTP threads (readers) and the signal handlers.
+final class AgentState: Sendable {
+    private let snapshot = Mutex(CycleSnapshot.empty)
+    private let reloadStatus: Mutex<AgentFamilies.ReloadStatus>
+
+    init(configLoadedAt: Double) {
+        reloadStatus = Mutex(AgentFamilies.ReloadStatus(successful: true, lastSuccessTimestamp: configLoadedAt))
+    }
+
+    func publish(_ cycle: CycleSnapshot) { snapshot.withLock { $0 = cycle } }
+    func current() -> CycleSnapshot { snapshot.withLock { $0 } }
+
+    func recordReload(successful: Bool, at time: Double) {
+        reloadStatus.withLock {
+            $0.successful = successful
+            if successful { $0.lastSuccessTimestamp = time }
+        }
+    }
+
+    func reload() -> AgentFamilies.ReloadStatus { reloadStatus.withLock { $0 } }
+
+    /// Ready once a cycle has finished and a backend is up.
+    var isReady: Bool { snapshot.withLock { $0.cycle > 0 && $0.backendUp } }
+}

@@ -1,0 +1,144 @@
+import BitProbe
+import Dispatch
+import Exposition
+import Logging
+import Synchronization
+
+/// Runs probe cycles on its own thread: every `interval` (plus jitter), within the duty-cycle
+/// budget, publishing each finished cycle whole. Never runs on HTTP threads.
+final class ProbeScheduler: @unchecked Sendable {
+    // @unchecked: `recorder`, `backend` and the counters are touched only by the scheduler thread;
+    // what other threads call (stop, reload, wake) goes through `control` and `wakeup`.
+    private struct Control {
+        var stopping = false
+        var pendingConfig: AgentConfig?
+    }
+
+    private let control = Mutex(Control())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let state: AgentState
+    private let logger: Logger
+    private let activeBackend = Mutex<CPUBackend?>(nil)
+
+    private var config: AgentConfig
+    private var recorder = ProbeMetricsRecorder()
+    private var cycles = 0
+    private var busySeconds = 0.0
+    private let startedAt = MonotonicTime.seconds()
+
+    init(config: AgentConfig, state: AgentState, logger: Logger) {
+        self.config = config
+        self.state = state
+        self.logger = logger
+    }
+
+    /// Starts the probe thread.
+    func start() {
+        spawnThread(name: "bitprobe-probes") { [self] in
+            runLoop()
+            finished.signal()
+        }
+    }
+
+    /// Asks the loop to stop: the probe in flight is cancelled and the thread exits.
+    /// Returns whether it exited within `deadline` seconds.
+    func stop(deadline: Double) -> Bool {
+        control.withLock { $0.stopping = true }
+        activeBackend.withLock { $0?.cancel() }
+        wakeup.signal()
+        return finished.wait(timeout: .now() + .milliseconds(Int(deadline * 1000))) == .success
+    }
+
+    /// Takes a new config at the next cycle boundary (the cycle in flight finishes first).
+    func apply(_ newConfig: AgentConfig) {
+        control.withLock { $0.pendingConfig = newConfig }
+    }
+
+    private var isStopping: Bool { control.withLock { $0.stopping } }
+
+    private func runLoop() {
+        var backend: CPUBackend?
+        var specs: [ProbeSpec] = []
+        var backendConfig: (Int?, SIMDPath?)?
+        var backendError = ""
+        while !isStopping {
+            if let newConfig = control.withLock({ state -> AgentConfig? in
+                defer { state.pendingConfig = nil }
+                return state.pendingConfig
+            }) {
+                config = newConfig
+            }
+            if backendConfig == nil || backendConfig! != (config.probes.threads, config.probes.simd) {
+                do {
+                    backend = try CPUBackend(threads: config.probes.threads, simdPath: config.probes.simd)
+                    backendError = ""
+                } catch {
+                    backend = nil
+                    backendError = error.description
+                    logger.error("CPU backend unavailable", metadata: ["reason": "\(error.description)"])
+                }
+                activeBackend.withLock { $0 = backend }
+                backendConfig = (config.probes.threads, config.probes.simd)
+            }
+            do { specs = try config.probes.resolvedSuite() } catch {
+                logger.error("probe suite invalid", metadata: ["reason": "\(error.description)"])
+                specs = []
+            }
+
+            let cycleStart = MonotonicTime.seconds()
+            var results: [ProbeResult] = []
+            if let backend {
+                let benchmarker = Benchmarker(config: config.probes.benchmarkConfig, backend: backend)
+                for spec in specs {
+                    if isStopping { break }
+                    let result = benchmarker.run(spec)
+                    if result.outcome != .ok {
+                        logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
+                    }
+                    recorder.record(result)
+                    results.append(result)
+                }
+            }
+            if isStopping { break }
+            let cycleSeconds = MonotonicTime.seconds() - cycleStart
+            cycles += 1
+            busySeconds += cycleSeconds
+            // Keep within the duty-cycle budget: a cycle of d seconds is followed by at least
+            // d * (1 / budget - 1) seconds of rest, whatever the interval says.
+            let rest = max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
+                + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
+            publish(results: results, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds, plannedRest: rest)
+            logger.info("probe cycle finished", metadata: [
+                "cycle": "\(cycles)", "probes": "\(results.count)", "ok": "\(results.filter { $0.outcome == .ok }.count)",
+                "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
+            ])
+            _ = wakeup.wait(timeout: .now() + .milliseconds(Int(rest * 1000)))
+        }
+    }
+
+    /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
+    /// commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
+    private func publish(results: [ProbeResult], backend: CPUBackend?, backendError: String, cycleSeconds: Double, plannedRest: Double) {
+        let host = HostInfo.read()
+        let cpu = AgentFamilies.DeviceStatus(
+            backend: .cpu, device: "cpu0", name: host.cpuModel, up: backend != nil, reason: backendError,
+            extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
+            memoryFreeBytes: host.memoryAvailableBytes, memoryTotalBytes: host.memoryTotalBytes)
+        let elapsed = MonotonicTime.seconds() - startedAt + plannedRest
+        var families = recorder.families()
+        families += AgentFamilies.devices([cpu])
+        families += AgentFamilies.cycles(.init(cycles: Double(cycles), lastCycleSeconds: cycleSeconds,
+                                               dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
+                                               dutyCycleBudget: config.dutyCycleBudget))
+        families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
+        families += AgentFamilies.synthetic(count: config.syntheticSeries)
+        state.publish(CycleSnapshot(cycle: cycles, completedAt: WallTime.unixSeconds(), results: results,
+                                    rendered: RenderedFamilies(families), backendUp: backend != nil))
+    }
+}
+
+func formatSecondsShort(_ seconds: Double) -> String {
+    let milliseconds = (seconds * 1000).rounded()
+    return "\(milliseconds / 1000)"
+}

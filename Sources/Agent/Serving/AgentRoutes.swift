@@ -1,0 +1,101 @@
+import BitProbe
+import Exposition
+import FoundationEssentials
+import HTTPServer
+import Synchronization
+
+/// The agent's HTTP surface. Called on libmicrohttpd's threads: reads published snapshots, renders
+/// outside any lock, never blocks on probes.
+final class AgentRoutes: Sendable {
+    let telemetryPath: String
+    private let state: AgentState
+    private let processMetrics = ProcessMetrics()
+    private let requestCounts = Mutex<[String: [Int: Double]]>([:])
+    private let syntheticSeries: Int
+
+    init(telemetryPath: String, state: AgentState, syntheticSeries: Int) {
+        self.telemetryPath = telemetryPath
+        self.state = state
+        self.syntheticSeries = syntheticSeries
+    }
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let (handler, response): (String, HTTPResponse)
+        switch request.path {
+        case telemetryPath: (handler, response) = ("metrics", metrics(request))
+        case "/": (handler, response) = ("landing", landingPage())
+        case "/-/healthy": (handler, response) = ("healthy", HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Healthy\n".utf8), compressible: false))
+        case "/-/ready": (handler, response) = ("ready", readiness())
+        case "/api/v1/probes": (handler, response) = ("probes", probesJSON())
+        default:
+            (handler, response) = ("other", HTTPResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false))
+        }
+        requestCounts.withLock { $0[handler, default: [:]][response.status, default: 0] += 1 }
+        return response
+    }
+
+    private func metrics(_ request: HTTPRequest) -> HTTPResponse {
+        let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
+        let snapshot = state.current()
+        var dynamic = processMetrics.families() + AgentFamilies.reload(state.reload())
+        let counts = requestCounts.withLock { counts in
+            counts.flatMap { handler, codes in codes.map { (handler: handler, code: $0.key, count: $0.value) } }
+        }
+        dynamic.append(AgentFamilies.httpRequests(counts.sorted { ($0.handler, $0.code) < ($1.handler, $1.code) }))
+        let body = snapshot.rendered.document(with: dynamic, as: format)
+        return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, compressible: true)
+    }
+
+    private func readiness() -> HTTPResponse {
+        if state.isReady {
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Ready\n".utf8), compressible: false)
+        }
+        let snapshot = state.current()
+        let reason = snapshot.cycle == 0 ? "the first probe cycle has not finished" : "no backend is up"
+        return HTTPResponse(status: 503, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Not ready: \(reason)\n".utf8), compressible: false)
+    }
+
+    /// Latest results, shaped like Prometheus's API envelope; samples are left out (statistics stay).
+    private func probesJSON() -> HTTPResponse {
+        let snapshot = state.current()
+        struct Payload: Encodable {
+            var status = "success"
+            var data: Data
+            struct Data: Encodable {
+                var cycle: Int
+                var completedAt: Double
+                var probes: [ProbeResult]
+            }
+        }
+        let probes = snapshot.results.map { result -> ProbeResult in
+            var trimmed = result
+            trimmed.samples = []
+            return trimmed
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let body = (try? encoder.encode(Payload(data: .init(cycle: snapshot.cycle, completedAt: snapshot.completedAt, probes: probes)))).map(Array.init)
+            ?? Array("{\"status\":\"error\"}".utf8)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body, compressible: true)
+    }
+
+    private func landingPage() -> HTTPResponse {
+        let html = """
+        <!DOCTYPE html>
+        <html><head><meta charset="utf-8"><title>bitprobe</title></head>
+        <body>
+        <h1>bitprobe \(BitProbeVersion.version)</h1>
+        <p>Verified performance probes for low-bit inference machines.</p>
+        <ul>
+        <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
+        <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
+        <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
+        </ul>
+        </body></html>
+
+        """
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8), compressible: true)
+    }
+}

@@ -1,0 +1,27 @@
+// libmicrohttpd for Swift. Only includes and wrappers for what Swift cannot call directly.
+#ifndef BITPROBE_CMICROHTTPD_SHIM_H
+#define BITPROBE_CMICROHTTPD_SHIM_H
+#include <stdint.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+// MHD_start_daemon is variadic, which Swift cannot call; every option travels in one
+// MHD_OPTION_ARRAY built in Swift, so this single fixed signature covers them all.
+static inline struct MHD_Daemon *bitprobe_mhd_start(unsigned int flags, uint16_t port,
+                                                    MHD_AcceptPolicyCallback apc, void *apc_cls,
+                                                    MHD_AccessHandlerCallback dh, void *dh_cls,
+                                                    const struct MHD_OptionItem *options) {
+    return MHD_start_daemon(flags, port, apc, apc_cls, dh, dh_cls,
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+// MHD_get_connection_info is variadic; CLIENT_ADDRESS takes no extra arguments.
+static inline const struct sockaddr *bitprobe_mhd_client_address(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    return info == NULL ? NULL : info->client_addr;
+}
+#endif

@@ -1,0 +1,108 @@
+import Glibc
+
+/// A certificate chain and its private key, PEM-encoded, served with libmicrohttpd's GnuTLS.
+public struct TLSSettings: Sendable, Equatable {
+    /// The server certificate, optionally followed by intermediates.
+    public var certificatePEM: String
+    /// An unencrypted private key matching the certificate.
+    public var privateKeyPEM: String
+
+    public init(certificatePEM: String, privateKeyPEM: String) {
+        self.certificatePEM = certificatePEM
+        self.privateKeyPEM = privateKeyPEM
+    }
+}
+
+/// How the server listens and what it lets through. Defaults follow Prometheus exporters.
+///
+/// ```swift
+/// var config = HTTPServerConfig(listenAddress: ":9464")
+/// config.basicAuthUsers = ["prometheus": "$2y$10$..."]
+/// ```
+public struct HTTPServerConfig: Sendable {
+    /// See `ListenAddress` for the accepted forms: `127.0.0.1:9464`, `[::1]:0`, `:9464`.
+    public var listenAddress: String
+    /// Concurrent requests past authentication and into the handler; more get an immediate 503.
+    /// 0 means no limit (like exporter-toolkit's `--web.max-requests`). Default 40.
+    public var maxRequestsInFlight: Int
+    /// Open connections libmicrohttpd keeps; further connections are accepted and closed at
+    /// once, without a response. Default 64.
+    public var maxConnections: Int
+    /// Seconds a connection may sit idle (keep-alive included) before it is closed; 0 never
+    /// closes idle connections. Default 10.
+    public var connectionTimeoutSeconds: Int
+    /// Polling threads, each running handlers synchronously. Requests in flight can never exceed
+    /// this, whatever `maxRequestsInFlight` says. Capped at `maxConnections`. Default: online CPUs.
+    public var threads: Int
+    /// When set, the server speaks HTTPS only.
+    public var tls: TLSSettings?
+    /// User name to bcrypt hash (`$2a$`, `$2b$` or `$2y$`). Empty means no authentication.
+    public var basicAuthUsers: [String: String]
+    /// Sent in `WWW-Authenticate: Basic realm="..."`.
+    public var realm: String
+    /// Receives libmicrohttpd's runtime error messages (client protocol errors, TLS handshake
+    /// failures) and handler mistakes the server corrected. nil drops them.
+    public var errorLog: (@Sendable (String) -> Void)?
+
+    public init(
+        listenAddress: String,
+        maxRequestsInFlight: Int = 40,
+        maxConnections: Int = 64,
+        connectionTimeoutSeconds: Int = 10,
+        threads: Int = HTTPServerConfig.onlineCPUs,
+        tls: TLSSettings? = nil,
+        basicAuthUsers: [String: String] = [:],
+        realm: String = "bitprobe",
+        errorLog: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.listenAddress = listenAddress
+        self.maxRequestsInFlight = maxRequestsInFlight
+        self.maxConnections = maxConnections
+        self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.threads = threads
+        self.tls = tls
+        self.basicAuthUsers = basicAuthUsers
+        self.realm = realm
+        self.errorLog = errorLog
+    }
+
+    /// The default for `threads`.
+    public static var onlineCPUs: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// Checks everything that can be checked without binding, so `check-config` can report it.
+    public func validate() throws(HTTPServerError) {
+        _ = try ListenAddress(parsing: listenAddress)
+        guard maxRequestsInFlight >= 0 else {
+            throw .invalidConfiguration("maxRequestsInFlight must be 0 (no limit) or more, got \(maxRequestsInFlight)")
+        }
+        guard maxConnections >= 1 else {
+            throw .invalidConfiguration("maxConnections must be at least 1, got \(maxConnections)")
+        }
+        guard connectionTimeoutSeconds >= 0 else {
+            throw .invalidConfiguration("connectionTimeoutSeconds must be 0 (never) or more, got \(connectionTimeoutSeconds)")
+        }
+        guard threads >= 1 else {
+            throw .invalidConfiguration("threads must be at least 1, got \(threads)")
+        }
+        guard !realm.isEmpty, realm.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && $0 != "\"" && $0 != "\\" }) else {
+            throw .invalidConfiguration("realm '\(realm)' must be non-empty, without quotes, backslashes or control characters")
+        }
+        try BasicAuthenticator.validate(users: basicAuthUsers)
+        if let tls { try tls.validate() }
+    }
+
+    /// libmicrohttpd splits connections evenly between its threads; a thread with no share would
+    /// accept connections only to drop them.
+    var effectiveThreads: Int { min(threads, maxConnections) }
+}
+
+extension TLSSettings {
+    func validate() throws(HTTPServerError) {
+        guard certificatePEM.contains("-----BEGIN CERTIFICATE-----") else {
+            throw .tls("certificate is not PEM (no -----BEGIN CERTIFICATE----- line)")
+        }
+        guard privateKeyPEM.contains("-----BEGIN ") && privateKeyPEM.contains("PRIVATE KEY-----") else {
+            throw .tls("private key is not PEM (no -----BEGIN ... PRIVATE KEY----- line)")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Agent
+import ArgumentParser
+import Logging
+
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Probe continuously and serve the results at /metrics.",
+        discussion: """
+        Without --config.file the embedded default config is used (docs/config.md). SIGHUP reloads the
+        config file; SIGTERM or SIGINT stops within 5 seconds.
+        """
+    )
+
+    @Option(name: .customLong("config.file"), help: "YAML config file (default: the embedded config).")
+    var configFile: String?
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on, e.g. :9961, 127.0.0.1:9961, [::1]:9961 (overrides web.listen_address).")
+    var listenAddress: String?
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path of the metrics endpoint (overrides web.telemetry_path).")
+    var telemetryPath: String?
+
+    @Option(name: .customLong("web.max-requests"), help: "Concurrent HTTP requests served; more get 503 (overrides web.max_requests).")
+    var maxRequests: Int?
+
+    @Option(name: .customLong("web.config.file"), help: "Exporter-toolkit web config file with TLS and basic auth settings.")
+    var webConfigFile: String?
+
+    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("log.format"), help: "logfmt or json.")
+    var logFormat: String = "logfmt"
+
+    func run() throws {
+        let level: Logger.Level
+        switch logLevel {
+        case "debug": level = .debug
+        case "info": level = .info
+        case "warn", "warning": level = .warning
+        case "error": level = .error
+        default: throw fail("agent", "unknown --log.level '\(logLevel)'; expected one of: debug, info, warn, error", status: ExitStatus.usage)
+        }
+        guard let format = LogfmtLogHandler.Format(rawValue: logFormat) else {
+            throw fail("agent", "unknown --log.format '\(logFormat)'; expected one of: logfmt, json", status: ExitStatus.usage)
+        }
+        if let maxRequests, maxRequests < 1 { throw fail("agent", "--web.max-requests must be at least 1 (got \(maxRequests))", status: ExitStatus.usage) }
+        if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
+            throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
+        }
+        let logger = Logger(label: "bitprobe") { LogfmtLogHandler(label: $0, level: level, format: format) }
+        do {
+            let runtime = try AgentRuntime(
+                configPath: configFile,
+                overrides: AgentOverrides(listenAddress: listenAddress, telemetryPath: telemetryPath, maxRequests: maxRequests, webConfigFile: webConfigFile),
+                logger: logger)
+            try runtime.run()
+        } catch {
+            logger.error("agent could not start", metadata: ["error": "\(error.description)"])
+            throw fail("agent", error.description, status: ExitStatus.couldNotRun)
+        }
+    }
+}
+
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check an agent config file (and the web config file it names) without starting anything."
+    )
+
+    @Argument(help: "The YAML config file.")
+    var file: String
+
+    func run() throws {
+        do {
+            let config = try AgentConfigLoader.load(path: file)
+            if let web = config.web.configFile { _ = try WebConfigLoader.load(path: web) }
+            let probes = try config.probes.resolvedSuite()
+            writeStandardOutput("\(file): OK (\(probes.count) probes every \(config.interval) s, listening on \(config.web.listenAddress))\n")
+        } catch let error as CustomStringConvertible {
+            throw fail("check-config", error.description, status: 1)
+        }
+    }
+}

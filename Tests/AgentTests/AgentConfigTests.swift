@@ -1,0 +1,80 @@
+import BitProbe
+import Testing
+@testable import Agent
+
+@Suite struct AgentConfigTests {
+    @Test func embeddedConfigIsTheDefault() throws {
+        #expect(try AgentConfigLoader.parse(EmbeddedConfig.yaml, file: "<embedded>") == AgentConfig())
+    }
+
+    @Test func emptyFileIsTheDefault() throws {
+        #expect(try AgentConfigLoader.parse("", file: "a.yml") == AgentConfig())
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let config = try AgentConfigLoader.parse("""
+        interval: 2s
+        jitter: 0s
+        duty_cycle_budget: 0.5
+        probes:
+          threads: 1
+          simd: portable
+          warmup_iterations: 0
+          measurement_iterations: 3
+          min_measurement_time: 0s
+          timeout: 5s
+          suite:
+            - op: [matmul, add]
+              dtype: f32
+              shape: [8x8x8, "100"]
+        web:
+          listen_address: 127.0.0.1:0
+          telemetry_path: /probe-metrics
+          max_requests: 3
+          connection_timeout: 2s
+        benchmark:
+          synthetic_series: 1000
+        """, file: "a.yml")
+        #expect(config.interval == 2 && config.jitter == 0 && config.dutyCycleBudget == 0.5)
+        #expect(config.probes.threads == 1 && config.probes.simd == .portable)
+        #expect(config.probes.warmupIterations == 0 && config.probes.measurementIterations == 3)
+        #expect(try config.probes.resolvedSuite().map(\.description) == ["cpu0 matmul f32 8x8x8", "cpu0 add f32 100"])
+        #expect(config.web.listenAddress == "127.0.0.1:0" && config.web.telemetryPath == "/probe-metrics")
+        #expect(config.web.maxRequests == 3 && config.web.connectionTimeout == 2)
+        #expect(config.syntheticSeries == 1000)
+    }
+
+    @Test(arguments: [
+        ("intervall: 60s\n", "a.yml:1:1: intervall: unknown key"),
+        ("interval: 60\n", "a.yml:1:11: interval: expected a duration such as 30s, 5m or 1h30m, got '60'"),
+        ("interval: 10ms\n", "a.yml:1:11: interval: must be at least 100ms, got 10ms"),
+        ("duty_cycle_budget: 5\n", "a.yml:1:20: duty_cycle_budget: must be between 0.001 and 1.0, got 5"),
+        ("probes:\n  threads: -1\n", "a.yml:2:12: probes.threads: must be between 0 and 4096, got -1"),
+        ("probes:\n  simd: sse9\n", "a.yml:2:9: probes.simd: expected auto or one of: portable, avx2, avx512, neon"),
+        ("probes:\n  measurement_iterations: 0\n", "a.yml:2:27: probes.measurement_iterations: must be between 1 and 100000, got 0"),
+        ("probes:\n  suite:\n    - op: conv\n", "a.yml:3:7: probes.suite[0]: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul"),
+        ("probes:\n  suite:\n    - op: matmul\n      shape: 0x1x1\n", "a.yml:3:7: probes.suite[0]: shape '0x1x1' has a dimension that is not positive"),
+        ("probes:\n  suite:\n    - ops: matmul\n", "a.yml:3:7: probes.suite[0].ops: unknown key"),
+        ("probes:\n  suite: matmul\n", "a.yml:2:10: probes.suite: expected a list, got 'matmul'"),
+        ("web:\n  telemetry_path: metrics\n", "a.yml:2:19: web.telemetry_path: must be a path starting with '/' (not '/' itself)"),
+        ("web:\n  max_requests: 0\n", "a.yml:2:17: web.max_requests: must be between 1 and 100000, got 0"),
+        ("web: [1]\n", "a.yml:1:6: web: expected a mapping, got a list"),
+        ("- 1\n", "a.yml:1:1: expected a mapping, got a list"),
+        ("interval: [\n", "a.yml:2:1: invalid YAML: did not find expected node content"),
+    ])
+    func badConfigsAreRejectedWithPlaceAndKey(text: String, message: String) {
+        do {
+            _ = try AgentConfigLoader.parse(text, file: "a.yml")
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func missingFileIsNamed() {
+        #expect(throws: (any Error).self) { try AgentConfigLoader.load(path: "/nonexistent/agent.yml") }
+        do { _ = try AgentConfigLoader.load(path: "/nonexistent/agent.yml") } catch {
+            #expect(error.description == "cannot read config file '/nonexistent/agent.yml': No such file or directory")
+        }
+    }
+}

@@ -1,0 +1,115 @@
+"""Shared fixtures: the built bitprobe binary, free loopback ports, processes that are always reaped."""
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("BITPROBE_BIN", os.path.join(ROOT, ".build", "debug", "bitprobe"))
+
+# A small, fast suite so cycles take well under a second.
+FAST_CONFIG = """
+interval: 1s
+jitter: 0s
+duty_cycle_budget: 1
+probes:
+  warmup_iterations: 1
+  measurement_iterations: 3
+  min_measurement_time: 0s
+  timeout: 20s
+  suite:
+    - op: [matmul, ternary_matmul]
+      shape: [64x64x64]
+    - op: [add, copy]
+      dtype: [f32, bytes]
+      shape: ["65536"]
+web:
+  listen_address: 127.0.0.1:{port}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, headers=None, timeout=5, context=None):
+    """(status, headers, body) without raising on HTTP errors."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def wait_until(predicate, timeout, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except OSError as error:
+            last = error
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Agent:
+    def __init__(self, tmp_path, config=None, extra_args=(), port=None):
+        self.port = port or free_port()
+        self.config_path = tmp_path / "agent.yml"
+        self.config_path.write_text((config or FAST_CONFIG).replace("{port}", str(self.port)))
+        self.log_path = tmp_path / "agent.log"
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([BINARY, "agent", "--config.file", str(self.config_path), *extra_args],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout=60):
+        def ready():
+            if self.process.poll() is not None:
+                raise AssertionError(f"agent exited with {self.process.returncode}: {self.log_path.read_text()}")
+            return http_get(self.url + "/-/ready")[0] == 200
+        wait_until(ready, timeout, what="agent readiness")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def agent_factory(tmp_path):
+    agents = []
+
+    def start(**kwargs):
+        agent = Agent(tmp_path, **kwargs)
+        agents.append(agent)
+        return agent
+
+    yield start
+    for agent in agents:
+        agent.stop()
+
+
+@pytest.fixture
+def agent(agent_factory):
+    a = agent_factory()
+    a.wait_ready()
+    return a
