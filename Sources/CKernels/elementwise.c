@@ -11,6 +11,10 @@ enum { OP_ADD, OP_MUL };
 // Bytes per copy task at least: the same traffic per task as EW_MIN_TASK f32 additions.
 #define COPY_MIN_TASK (EW_MIN_TASK * 6)
 
+#ifndef EW_STREAM_MIN
+#define EW_STREAM_MIN (1 << 22)
+#endif
+
 typedef struct {
     const void *a, *b;
     void *c;
@@ -65,8 +69,21 @@ BP_TARGET_AVX512 BP_INLINE __m512 op_avx512(int op, __m512 x, __m512 y) {
 }
 
 BP_TARGET_AVX512 static void ew_f32_avx512(int op, const float *a, const float *b, float *c,
-                                           int64_t n) {
+                                           int64_t n, int stream) {
     int64_t i = 0;
+    if (stream && ((uintptr_t)c & 3) == 0) {
+        // Non-temporal stores need 64-byte alignment; reach it with one masked step.
+        const int64_t head = (int64_t)((64 - ((uintptr_t)c & 63)) & 63) / 4;
+        if (head > 0 && head <= n) {
+            const __mmask16 m = (__mmask16)((1u << head) - 1);
+            _mm512_mask_storeu_ps(c, m, op_avx512(op, _mm512_maskz_loadu_ps(m, a), _mm512_maskz_loadu_ps(m, b)));
+            i = head;
+        }
+        for (; i + 64 <= n; i += 64)
+            for (int j = 0; j < 64; j += 16)
+                _mm512_stream_ps(c + i + j, op_avx512(op, _mm512_loadu_ps(a + i + j), _mm512_loadu_ps(b + i + j)));
+        _mm_sfence();
+    }
     for (; i + 64 <= n; i += 64)
         for (int j = 0; j < 64; j += 16)
             _mm512_storeu_ps(c + i + j,
@@ -117,7 +134,7 @@ static void ew_task(void *arg, int64_t t, int worker) {
     float *c = (float *)j->c + lo;
     switch (j->isa) {
 #if defined(__x86_64__)
-    case BP_ISA_AVX512: ew_f32_avx512(j->op, a, b, c, n); return;
+    case BP_ISA_AVX512: ew_f32_avx512(j->op, a, b, c, n, j->n >= EW_STREAM_MIN); return;
     case BP_ISA_AVX2: ew_f32_avx2(j->op, a, b, c, n); return;
 #endif
     default: ew_f32_portable(j->op, a, b, c, n); return;

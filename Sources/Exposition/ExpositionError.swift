@@ -38,9 +38,9 @@ public enum ExpositionError: Error, Equatable, Sendable, CustomStringConvertible
         case .valueDoesNotMatchType(let family, let type, let labels):
             "metric family '\(family)' has type \(type.rawValue) but its series \(labels) holds a different kind of value"
         case .invalidCounterValue(let family, let labels, let value):
-            "counter '\(family)' series \(labels) has value \(value); a counter must be a number >= 0"
+            "counter '\(family)' series \(labels) has value \(value.expositionText); a counter must be a number >= 0"
         case .invalidCreated(let family, let labels, let value):
-            "metric family '\(family)' series \(labels) has created timestamp \(value); it must be finite"
+            "metric family '\(family)' series \(labels) has created timestamp \(value.expositionText); it must be finite"
         case .reservedLabel(let family, let label):
             "metric family '\(family)' uses label '\(label)', which its type reserves for itself"
         case .invalidHistogram(let family, let labels, let reason):

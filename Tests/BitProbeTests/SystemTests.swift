@@ -91,3 +91,20 @@ import Glibc
         #expect(HostInfo.parseAllowedCPUCount("Name: x\n") == nil)
     }
 }
+
+import Dispatch
+
+@Suite struct AtomicFileConcurrencyTests {
+    @Test func concurrentWritersOfOnePathAllSucceedAndOneWinsWhole() throws {
+        let path = "/tmp/bitprobe-atomic-race-\(getpid()).txt"
+        defer { unlink(path) }
+        let contents = (0..<8).map { String(repeating: Character(String($0)), count: 10_000) }
+        let failures = DispatchQueue(label: "failures")
+        nonisolated(unsafe) var failed = 0
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            do { try AtomicFile.write(Array(contents[index].utf8), to: path) } catch { failures.sync { failed += 1 } }
+        }
+        #expect(failed == 0)
+        #expect(contents.contains(SystemFile.readText(path) ?? ""))
+    }
+}

@@ -21,7 +21,7 @@ import Testing
         ("a: 1\na: 2\n", "f.yml:2:1: a: duplicate key"),
         ("a: &x 1\nb: *x\n", "f.yml:2:4: YAML aliases are not supported in config files"),
         ("a: 1\n---\nb: 2\n", "f.yml:3:1: expected a single YAML document"),
-        ("a:\tb\n", "f.yml:1:3: invalid YAML: found character that cannot start any token"),
+        ("a: 'open\n", "f.yml:2:1: invalid YAML: found unexpected end of stream"),
     ])
     func badYAMLIsLocated(text: String, message: String) {
         do {

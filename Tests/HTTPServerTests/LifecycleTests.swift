@@ -40,7 +40,8 @@ struct LifecycleTests {
         connection.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         #expect(entered.waitUntilEntered(1))
         server.stop()
-        #expect(finished.load(ordering: .sequentiallyConsistent), "the handler ran to its end before stop() returned")
+        let handlerFinished = finished.load(ordering: .sequentiallyConsistent)
+        #expect(handlerFinished, "the handler ran to its end before stop() returned")
         #expect(server.statistics.requestsInFlight == 0)
     }
 
@@ -67,17 +68,21 @@ struct LifecycleTests {
         #expect(RawConnection(port: port) == nil)
     }
 
-    @Test(arguments: [
-        ({ (c: inout HTTPServerConfig) in c.maxRequestsInFlight = -1 }, "maxRequestsInFlight must be 0 (no limit) or more, got -1"),
-        ({ (c: inout HTTPServerConfig) in c.maxConnections = 0 }, "maxConnections must be at least 1, got 0"),
-        ({ (c: inout HTTPServerConfig) in c.connectionTimeoutSeconds = -5 }, "connectionTimeoutSeconds must be 0 (never) or more, got -5"),
-        ({ (c: inout HTTPServerConfig) in c.threads = 0 }, "threads must be at least 1, got 0"),
-        ({ (c: inout HTTPServerConfig) in c.realm = "a\"b" }, "realm 'a\"b' must be non-empty, without quotes, backslashes or control characters"),
-        ({ (c: inout HTTPServerConfig) in c.realm = "" }, "realm '' must be non-empty, without quotes, backslashes or control characters"),
-    ] as [(@Sendable (inout HTTPServerConfig) -> Void, String)])
-    func invalidLimitsAreRefusedWithTheirValue(change: @Sendable (inout HTTPServerConfig) -> Void, reason: String) {
+    static func config(_ change: (inout HTTPServerConfig) -> Void) -> HTTPServerConfig {
         var config = HTTPServerConfig(listenAddress: "127.0.0.1:0")
         change(&config)
+        return config
+    }
+
+    @Test(arguments: [
+        (config { $0.maxRequestsInFlight = -1 }, "maxRequestsInFlight must be 0 (no limit) or more, got -1"),
+        (config { $0.maxConnections = 0 }, "maxConnections must be at least 1, got 0"),
+        (config { $0.connectionTimeoutSeconds = -5 }, "connectionTimeoutSeconds must be 0 (never) or more, got -5"),
+        (config { $0.threads = 0 }, "threads must be at least 1, got 0"),
+        (config { $0.realm = "a\"b" }, "realm 'a\"b' must be non-empty, without quotes, backslashes or control characters"),
+        (config { $0.realm = "" }, "realm '' must be non-empty, without quotes, backslashes or control characters"),
+    ])
+    func invalidLimitsAreRefusedWithTheirValue(config: HTTPServerConfig, reason: String) {
         let expected = HTTPServerError(.invalidConfiguration, "invalid HTTP server configuration: \(reason)")
         #expect(throws: expected) { try config.validate() }
         #expect(throws: expected) { try HTTPServer(config: config) { _ in .text(200, "") }.start() }

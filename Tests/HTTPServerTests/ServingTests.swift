@@ -117,6 +117,15 @@ struct ServingTests {
         #expect(reply.hasSuffix("request bodies are not accepted\n"))
     }
 
+    @Test func oversizedRequestsAreRefusedByLibmicrohttpdItself() throws {
+        let server = try startedServer { _ in .text(200, "ok\n") }
+        defer { server.stop() }
+        let longValue = String(repeating: "a", count: 40_000)
+        #expect(curl(["-H", "X-Big: \(longValue)", url(server)], scratch: scratch).status == 431)
+        #expect(curl([url(server, "/" + longValue)], scratch: scratch).status == 414)
+        #expect(server.statistics.responsesByStatus.isEmpty, "libmicrohttpd's own answers are not counted")
+    }
+
     @Test func requestsOverTheInFlightLimitGet503() throws {
         let gate = Gate()
         let server = try startedServer({ $0.maxRequestsInFlight = 1 }) { request in

@@ -24,7 +24,9 @@ public enum AtomicFile {
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
-        let temporary = "\(parentDirectory(of: path))/.\(baseName(of: path)).tmp-\(getpid())"
+        // Unique per call, so concurrent writers of one path (in this or another process) never
+        // share a temporary file; the last rename wins whole.
+        let temporary = "\(parentDirectory(of: path))/.\(baseName(of: path)).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileWriteError(path: path, reason: lastErrorText()) }
         var written = 0
