@@ -45,12 +45,16 @@ public enum ExpositionRenderer {
 
     /// Appends one family: its metadata lines, then its series sorted by label set.
     public static func renderFamily(_ family: MetricFamily, as format: ExpositionFormat, into buffer: inout [UInt8]) {
-        var writer = FamilyWriter(family: family, format: format)
-        writer.writeMetadata(into: &buffer)
-        let metrics =
-            family.metrics.isSorted { $0.labels < $1.labels } ? family.metrics : family.metrics.sorted { $0.labels < $1.labels }
-        for metric in metrics {
-            writer.write(metric, into: &buffer)
+        let metrics = family.metrics.isSortedByLabels ? family.metrics : family.metrics.sorted { $0.labels < $1.labels }
+        var name = family.name
+        name.withUTF8 { name in
+            var writer = FamilyWriter(name: name, type: family.type, format: format)
+            writer.writeMetadata(help: family.help, unit: family.unit, into: &buffer)
+            metrics.withUnsafeBufferPointer { metrics in
+                for metric in metrics {
+                    writer.write(metric, into: &buffer)
+                }
+            }
         }
     }
 
@@ -59,19 +63,20 @@ public enum ExpositionRenderer {
         if format == .openMetrics { buffer.append(contentsOf: "# EOF\n".utf8) }
     }
 
-    /// Slightly more than the family will take, so that one reservation is usually enough.
+    /// About what the family will take, judged from its first series so that estimating stays O(1);
+    /// an estimate that falls short costs one reallocation.
     static func estimatedSize(of family: MetricFamily) -> Int {
         let nameLength = family.name.utf8.count
-        var size = 2 * nameLength + family.help.utf8.count + 64
-        for metric in family.metrics {
-            let line = nameLength + metric.labels.rendered.count + 48
-            switch metric.value {
-            case .histogram(let histogram): size += (histogram.bucketCounts.count + 3) * (line + 24)
-            case .counter: size += 2 * line
-            case .gauge, .info: size += line
+        let header = 2 * nameLength + family.help.utf8.count + 64
+        guard let first = family.metrics.first else { return header }
+        let line = nameLength + first.labels.renderedCount + 48
+        let linesPerSeries: Int =
+            switch first.value {
+            case .histogram(let histogram): histogram.bucketCounts.count + 3
+            case .counter: 2
+            case .gauge, .info: 1
             }
-        }
-        return size
+        return header + family.metrics.count * linesPerSeries * (line + 8)
     }
 
     static func precedes(_ lhs: String, _ rhs: String) -> Bool {
@@ -105,37 +110,37 @@ public struct RenderedFamily: Sendable {
     }
 }
 
-/// The per-family state of rendering: the name bytes, and the `le` texts of the last histogram
+/// The per-family state of rendering: the name's bytes, and the `le` texts of the last histogram
 /// bounds seen (series of one family nearly always share their bounds).
 private struct FamilyWriter {
-    let family: MetricFamily
+    let name: UnsafeBufferPointer<UInt8>
+    let type: MetricType
     let format: ExpositionFormat
-    let name: [UInt8]
     private var leBounds: [Double] = []
     private var leTexts: [[UInt8]] = []
 
-    init(family: MetricFamily, format: ExpositionFormat) {
-        self.family = family
+    init(name: UnsafeBufferPointer<UInt8>, type: MetricType, format: ExpositionFormat) {
+        self.name = name
+        self.type = type
         self.format = format
-        name = Array(family.name.utf8)
     }
 
-    func writeMetadata(into buffer: inout [UInt8]) {
+    func writeMetadata(help: String, unit: String?, into buffer: inout [UInt8]) {
         switch format {
         case .prometheusText:
             // Text 0.0.4 has no info type and names counters by their sample name, as client_golang does.
             let typeName: String =
-                switch family.type {
+                switch type {
                 case .counter: "counter"
                 case .gauge, .info: "gauge"
                 case .histogram: "histogram"
                 case .unknown: "untyped"
                 }
-            if !family.help.isEmpty {
+            if !help.isEmpty {
                 buffer.append(contentsOf: "# HELP ".utf8)
                 appendSampleName(into: &buffer)
                 buffer.append(UInt8(ascii: " "))
-                buffer.appendEscapedHelp(family.help, for: format)
+                buffer.appendEscapedHelp(help, for: format)
                 buffer.append(UInt8(ascii: "\n"))
             }
             buffer.append(contentsOf: "# TYPE ".utf8)
@@ -147,20 +152,20 @@ private struct FamilyWriter {
             buffer.append(contentsOf: "# TYPE ".utf8)
             buffer.append(contentsOf: name)
             buffer.append(UInt8(ascii: " "))
-            buffer.append(contentsOf: family.type.rawValue.utf8)
+            buffer.append(contentsOf: type.rawValue.utf8)
             buffer.append(UInt8(ascii: "\n"))
-            if let unit = family.unit, !unit.isEmpty {
+            if let unit, !unit.isEmpty {
                 buffer.append(contentsOf: "# UNIT ".utf8)
                 buffer.append(contentsOf: name)
                 buffer.append(UInt8(ascii: " "))
                 buffer.append(contentsOf: unit.utf8)
                 buffer.append(UInt8(ascii: "\n"))
             }
-            if !family.help.isEmpty {
+            if !help.isEmpty {
                 buffer.append(contentsOf: "# HELP ".utf8)
                 buffer.append(contentsOf: name)
                 buffer.append(UInt8(ascii: " "))
-                buffer.appendEscapedHelp(family.help, for: format)
+                buffer.appendEscapedHelp(help, for: format)
                 buffer.append(UInt8(ascii: "\n"))
             }
         }
@@ -168,7 +173,7 @@ private struct FamilyWriter {
 
     private func appendSampleName(into buffer: inout [UInt8]) {
         buffer.append(contentsOf: name)
-        if let suffix = family.type.appendedSuffix { buffer.append(contentsOf: suffix.utf8) }
+        if let suffix = type.appendedSuffix { buffer.append(contentsOf: suffix.utf8) }
     }
 
     mutating func write(_ metric: Metric, into buffer: inout [UInt8]) {
@@ -211,7 +216,7 @@ private struct FamilyWriter {
             buffer.append(contentsOf: name)
             buffer.append(contentsOf: "_bucket{".utf8)
             if !labels.isEmpty {
-                buffer.append(contentsOf: labels.rendered)
+                labels.appendRendered(to: &buffer)
                 buffer.append(UInt8(ascii: ","))
             }
             buffer.append(contentsOf: #"le=""#.utf8)
@@ -222,7 +227,7 @@ private struct FamilyWriter {
                 exemplar.fitsOpenMetricsLimit
             {
                 buffer.append(contentsOf: " # {".utf8)
-                buffer.append(contentsOf: exemplar.labels.rendered)
+                exemplar.labels.appendRendered(to: &buffer)
                 buffer.append(contentsOf: "} ".utf8)
                 buffer.appendNumber(exemplar.value, .value)
                 if let timestamp = exemplar.timestamp {
@@ -255,16 +260,33 @@ private struct FamilyWriter {
         suffix.withUTF8Buffer { buffer.append(contentsOf: $0) }
         if !labels.isEmpty {
             buffer.append(UInt8(ascii: "{"))
-            buffer.append(contentsOf: labels.rendered)
+            labels.appendRendered(to: &buffer)
             buffer.append(UInt8(ascii: "}"))
         }
         buffer.append(UInt8(ascii: " "))
     }
 }
 
+extension [Metric] {
+    /// Written out rather than through `isSorted(by:)`, whose closure would copy each whole series.
+    var isSortedByLabels: Bool {
+        var index = 1
+        while index < count {
+            if self[index].labels < self[index - 1].labels { return false }
+            index += 1
+        }
+        return true
+    }
+}
+
 extension Array {
     /// Checking is linear and allocates nothing, so callers sort only input that needs it.
     func isSorted(by areInIncreasingOrder: (Element, Element) -> Bool) -> Bool {
-        zip(self, dropFirst()).allSatisfy { !areInIncreasingOrder($1, $0) }
+        var index = 1
+        while index < count {
+            if areInIncreasingOrder(self[index], self[index - 1]) { return false }
+            index += 1
+        }
+        return true
     }
 }

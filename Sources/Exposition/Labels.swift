@@ -1,7 +1,9 @@
 /// A label set: (name, value) pairs sorted by name, each name at most once.
 ///
-/// The exposition text of the set (`a="x",b="y"`, values escaped) is rendered once here, so a scrape
-/// copies bytes instead of escaping every value again.
+/// Everything a scrape needs from the set is computed once, here: its exposition text
+/// (`a="x",b="y"`, values escaped) and a key whose bytes sort like the pairs do. Rendering then copies
+/// bytes instead of escaping values, and sorting compares bytes instead of strings. The set is one
+/// shared object, so copying a `Metric` costs one reference count.
 ///
 /// Names are nearly always constants in code, so the plain initialisers trap on a bad name (a
 /// programmer error); `init(validating:)` throws for names that come from input.
@@ -12,16 +14,51 @@
 /// let extra = try Labels(validating: configuredLabels)
 /// ```
 public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible, ExpressibleByDictionaryLiteral {
-    public private(set) var pairs: [(name: String, value: String)]
-    /// `a="x",b="y"` with values escaped; the same in both formats.
-    let rendered: [UInt8]
-    /// Code points of all names and values together, what OpenMetrics limits for exemplars.
-    let codePointCount: Int
+    // Immutable once built. The bytes live in memory of its own rather than in arrays, so that reading
+    // them while rendering or sorting costs no reference counting: that is most of the cost of a
+    // scrape otherwise. Being immutable is what makes sharing it across threads safe.
+    private final class Storage: @unchecked Sendable {
+        let pairs: [(name: String, value: String)]
+        let codePointCount: Int
+        /// `a="x",b="y"`, then the sort key.
+        private let bytes: UnsafeMutableBufferPointer<UInt8>
+        private let renderedCount: Int
+
+        init(pairs: [(name: String, value: String)]) {
+            var rendered: [UInt8] = []
+            var sortKey: [UInt8] = []
+            var codePoints = 0
+            for (index, pair) in pairs.enumerated() {
+                if index > 0 { rendered.append(UInt8(ascii: ",")) }
+                rendered.append(contentsOf: pair.name.utf8)
+                rendered.append(contentsOf: #"=""#.utf8)
+                rendered.appendEscapedLabelValue(pair.value)
+                rendered.append(UInt8(ascii: "\""))
+                sortKey.appendSortKey(pair.name)
+                sortKey.appendSortKey(pair.value)
+                codePoints += pair.name.unicodeScalars.count + pair.value.unicodeScalars.count
+            }
+            self.pairs = pairs
+            codePointCount = codePoints
+            renderedCount = rendered.count
+            bytes = .allocate(capacity: rendered.count + sortKey.count)
+            _ = bytes.initialize(from: rendered + sortKey)
+        }
+
+        deinit {
+            bytes.deallocate()
+        }
+
+        var rendered: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[..<renderedCount]) }
+        var sortKey: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[renderedCount...]) }
+
+        static let empty = Storage(pairs: [])
+    }
+
+    private let storage: Storage
 
     public init() {
-        pairs = []
-        rendered = []
-        codePointCount = 0
+        storage = .empty
     }
 
     /// Pairs in any order; traps on an invalid or repeated name.
@@ -42,36 +79,35 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible, E
         for index in sorted.indices.dropFirst() where sorted[index].0 == sorted[index - 1].0 {
             throw .duplicateLabelName(sorted[index].0)
         }
-        self.pairs = sorted.map { (name: $0.0, value: $0.1) }
-        var bytes: [UInt8] = []
-        var codePoints = 0
-        for (index, pair) in sorted.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: pair.0.utf8)
-            bytes.append(contentsOf: #"=""#.utf8)
-            bytes.appendEscapedLabelValue(pair.1)
-            bytes.append(UInt8(ascii: "\""))
-            codePoints += pair.0.unicodeScalars.count + pair.1.unicodeScalars.count
-        }
-        rendered = bytes
-        codePointCount = codePoints
+        storage = sorted.isEmpty ? .empty : Storage(pairs: sorted.map { (name: $0.0, value: $0.1) })
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         self.init(elements)
     }
 
-    public var isEmpty: Bool { pairs.isEmpty }
-    public var count: Int { pairs.count }
+    public var pairs: [(name: String, value: String)] { storage.pairs }
+    public var isEmpty: Bool { storage.rendered.isEmpty }
+    public var count: Int { storage.pairs.count }
+
+    /// Appends `a="x",b="y"` with values escaped; the same in both formats. (A method rather than a
+    /// pointer-valued property: the pointer is only valid while the set is, which a call guarantees.)
+    func appendRendered(to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: storage.rendered)
+    }
+
+    var renderedCount: Int { storage.rendered.count }
+    /// Code points of all names and values together, what OpenMetrics limits for exemplars.
+    var codePointCount: Int { storage.codePointCount }
 
     public subscript(name: String) -> String? {
-        pairs.first { $0.name == name }?.value
+        storage.pairs.first { $0.name == name }?.value
     }
 
     /// This set with one more label, for example a `result` label on top of a probe's labels; traps
     /// on an invalid name or one the set already has.
     public func adding(_ name: String, _ value: String) -> Labels {
-        Labels(pairs.map { ($0.name, $0.value) } + [(name, value)])
+        Labels(storage.pairs.map { ($0.name, $0.value) } + [(name, value)])
     }
 
     /// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved for Prometheus itself).
@@ -87,28 +123,43 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible, E
 
     /// The set as it appears in the exposition, `{a="x"}`; `{}` when empty.
     public var description: String {
-        "{" + String(decoding: rendered, as: UTF8.self) + "}"
+        "{" + String(decoding: storage.rendered, as: UTF8.self) + "}"
     }
 
     // The rendering escapes values injectively, so equal bytes mean equal pairs; comparing bytes also
     // keeps "é" and "e\u{301}" apart, as Prometheus does, where String's == would merge them.
     public static func == (lhs: Labels, rhs: Labels) -> Bool {
-        lhs.rendered == rhs.rendered
+        lhs.storage === rhs.storage || lhs.storage.rendered.elementsEqual(rhs.storage.rendered)
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(rendered)
+        hasher.combine(bytes: UnsafeRawBufferPointer(storage.rendered))
     }
 
-    /// Pairwise by name, then value, comparing UTF-8 bytes; a prefix sorts first.
+    /// Pairwise by name, then value, comparing UTF-8 bytes; a set that is a prefix of another sorts first.
     public static func < (lhs: Labels, rhs: Labels) -> Bool {
-        for (left, right) in zip(lhs.pairs, rhs.pairs) {
-            if left.name != right.name { return left.name.utf8.lexicographicallyPrecedes(right.name.utf8) }
-            if !left.value.utf8.elementsEqual(right.value.utf8) {
-                return left.value.utf8.lexicographicallyPrecedes(right.value.utf8)
+        let left = lhs.storage.sortKey
+        let right = rhs.storage.sortKey
+        for index in 0..<Swift.min(left.count, right.count) where left[index] != right[index] {
+            return left[index] < right[index]
+        }
+        return left.count < right.count
+    }
+}
+
+extension [UInt8] {
+    /// The string's bytes with 0x00 → 01 01 and 0x01 → 01 02, then a 0x00 terminator: concatenated,
+    /// these keys compare bytewise exactly as the strings compare in sequence, because no escaped byte
+    /// is below the terminator and the escape keeps the order of 0x00 < 0x01 < everything else.
+    mutating func appendSortKey(_ string: String) {
+        for byte in string.utf8 {
+            switch byte {
+            case 0x00: append(contentsOf: [0x01, 0x01])
+            case 0x01: append(contentsOf: [0x01, 0x02])
+            default: append(byte)
             }
         }
-        return lhs.pairs.count < rhs.pairs.count
+        append(0x00)
     }
 }
 

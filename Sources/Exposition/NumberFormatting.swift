@@ -57,13 +57,21 @@ extension [UInt8] {
     }
 
     mutating func appendInteger(_ value: UInt64) {
-        let start = endIndex
-        var rest = value
-        repeat {
-            append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        self[start...].reverse()
+        if value < 10 {
+            append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        // Digits come out last first; a stack buffer holds them (UInt64.max has 20).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            var rest = value
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            append(contentsOf: digits[start...])
+        }
     }
 
     /// Swift's `description` yields the shortest digits that read back as the same double (as Go's
@@ -77,22 +85,25 @@ extension [UInt8] {
             var inExponent = false
             var exponentNegative = false
             var exponent = 0
-            for byte in value.magnitude.description.utf8 {
-                switch byte {
-                case UInt8(ascii: "."): afterPoint = true
-                case UInt8(ascii: "e"): inExponent = true
-                case UInt8(ascii: "-"): exponentNegative = true
-                case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    if inExponent {
-                        exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
-                    } else if count == 0 && byte == UInt8(ascii: "0") {
-                        if afterPoint { point -= 1 }
-                    } else {
-                        digits[count] = byte
-                        count += 1
-                        if !afterPoint { point += 1 }
+            var shortest = value.magnitude.description
+            shortest.withUTF8 { shortest in
+                for byte in shortest {
+                    switch byte {
+                    case UInt8(ascii: "."): afterPoint = true
+                    case UInt8(ascii: "e"): inExponent = true
+                    case UInt8(ascii: "-"): exponentNegative = true
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                        if inExponent {
+                            exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
+                        } else if count == 0 && byte == UInt8(ascii: "0") {
+                            if afterPoint { point -= 1 }
+                        } else {
+                            digits[count] = byte
+                            count += 1
+                            if !afterPoint { point += 1 }
+                        }
+                    default: break
                     }
-                default: break
                 }
             }
             point += exponentNegative ? -exponent : exponent

@@ -76,8 +76,7 @@ private final class RunningDaemon {
     let port: Int
 
     init(config: HTTPServerConfig, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, statistics: StatisticsRecorder) throws(HTTPServerError) {
-        try config.validate()
-        let address = try ListenAddress(parsing: config.listenAddress)
+        let address = try config.validated()
         if config.tls != nil && MHD_is_feature_supported(.FEATURE_TLS) != .YES {
             throw .tls("this libmicrohttpd was built without TLS support")
         }
@@ -111,13 +110,15 @@ private final class RunningDaemon {
         }
         options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
 
-        // SIGPIPE needs no handling: libmicrohttpd sends with MSG_NOSIGNAL on its own threads.
+        // SIGPIPE needs no handling here: this libmicrohttpd suppresses it on its own threads,
+        // for TLS connections too (MHD_FEATURE_AUTOSUPPRESS_SIGPIPE; see the hang-up tests).
         let started = bitprobe_mhd_start(
             flags, 0, nil, nil, RequestDispatcher.accessHandler, Unmanaged.passUnretained(dispatcher).toOpaque(), options
         )
         let messages = log.finishStartup()
         guard let started else {
-            // libmicrohttpd has closed the listening socket it was given.
+            // libmicrohttpd closes the socket it was given when it fails to start (seen with 0.9.75
+            // on a refused certificate); closing it again could hit a descriptor reused meanwhile.
             canned.destroy()
             Self.free(pemStrings)
             let reason = messages.isEmpty ? "libmicrohttpd gave no reason" : messages.joined(separator: "; ")

@@ -22,7 +22,7 @@ public struct TLSSettings: Sendable, Equatable {
 public struct HTTPServerConfig: Sendable {
     /// See `ListenAddress` for the accepted forms: `127.0.0.1:9464`, `[::1]:0`, `:9464`.
     public var listenAddress: String
-    /// Concurrent requests past authentication and into the handler; more get an immediate 503.
+    /// Requests being authenticated, handled or compressed at once; more get an immediate 503.
     /// 0 means no limit (like exporter-toolkit's `--web.max-requests`). Default 40.
     public var maxRequestsInFlight: Int
     /// Open connections libmicrohttpd keeps; further connections are accepted and closed at
@@ -71,7 +71,12 @@ public struct HTTPServerConfig: Sendable {
 
     /// Checks everything that can be checked without binding, so `check-config` can report it.
     public func validate() throws(HTTPServerError) {
-        _ = try ListenAddress(parsing: listenAddress)
+        _ = try validated()
+    }
+
+    /// `validate()`, returning the parsed listen address for `start()`.
+    func validated() throws(HTTPServerError) -> ListenAddress {
+        let address = try ListenAddress(parsing: listenAddress)
         guard maxRequestsInFlight >= 0 else {
             throw .invalidConfiguration("maxRequestsInFlight must be 0 (no limit) or more, got \(maxRequestsInFlight)")
         }
@@ -89,6 +94,7 @@ public struct HTTPServerConfig: Sendable {
         }
         try BasicAuthenticator.validate(users: basicAuthUsers)
         if let tls { try tls.validate() }
+        return address
     }
 
     /// libmicrohttpd splits connections evenly between its threads; a thread with no share would

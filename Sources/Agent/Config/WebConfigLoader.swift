@@ -20,12 +20,6 @@ public struct WebConfig: Equatable, Sendable {
     }
 }
 
-extension TLSSettings: @retroactive Equatable {
-    public static func == (lhs: TLSSettings, rhs: TLSSettings) -> Bool {
-        lhs.certificatePEM == rhs.certificatePEM && lhs.privateKeyPEM == rhs.privateKeyPEM
-    }
-}
-
 public enum WebConfigLoader {
     public static func load(path: String) throws(ConfigError) -> WebConfig {
         guard let text = readFile(path) else {
