@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // protoc-c output for the OTLP trace messages (regenerate with scripts/gen-otlp).
+        .target(name: "COTLP", linkerSettings: [.linkedLibrary("protobuf-c")]),
 
         // Probes, backends, runner, statistics, verification, reports.
         .target(
@@ -38,6 +41,8 @@ let package = Package(
         .target(name: "Exposition"),
         // HTTP serving through libmicrohttpd: limits, TLS, basic auth, gzip; knows nothing of metrics.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt"]),
+        // OTLP/HTTP protobuf trace export: encoding (libprotobuf-c), batching, retries, transport (libcurl).
+        .target(name: "OTLPExport", dependencies: ["COTLP", "CCurl"]),
         // YAML files parsed into nodes that remember file:line:column, for strict config decoding.
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
         // The daemon: config, scheduler, metrics publication, HTTP routes, lifecycle.
@@ -60,6 +65,7 @@ let package = Package(
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
+        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition"]),
         .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
     ]

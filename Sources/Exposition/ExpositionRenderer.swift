@@ -19,24 +19,26 @@ public enum ExpositionRenderer {
         merging cached: [RenderedFamily] = [],
         as format: ExpositionFormat
     ) -> [UInt8] {
-        let live = families.isSorted { precedes($0.name, $1.name) } ? families : families.sorted { precedes($0.name, $1.name) }
-        let done = cached.isSorted { precedes($0.name, $1.name) } ? cached : cached.sorted { precedes($0.name, $1.name) }
+        let byName = { (lhs: MetricFamily, rhs: MetricFamily) in precedes(lhs.name, rhs.name) }
+        let live = families.isSorted(by: byName) ? families : families.sorted(by: byName)
+        let byCachedName = { (lhs: RenderedFamily, rhs: RenderedFamily) in precedes(lhs.name, rhs.name) }
+        let ready = cached.isSorted(by: byCachedName) ? cached : cached.sorted(by: byCachedName)
 
         var buffer: [UInt8] = []
         buffer.reserveCapacity(
-            live.reduce(16) { $0 + estimatedSize(of: $1) } + done.reduce(0) { $0 + $1.bytes(in: format).count }
+            live.reduce(16) { $0 + estimatedSize(of: $1) } + ready.reduce(0) { $0 + $1.bytes(in: format).count }
         )
         var liveIndex = 0
-        var doneIndex = 0
-        while liveIndex < live.count || doneIndex < done.count {
-            if doneIndex == done.count
-                || (liveIndex < live.count && precedes(live[liveIndex].name, done[doneIndex].name))
+        var readyIndex = 0
+        while liveIndex < live.count || readyIndex < ready.count {
+            if readyIndex == ready.count
+                || (liveIndex < live.count && precedes(live[liveIndex].name, ready[readyIndex].name))
             {
                 renderFamily(live[liveIndex], as: format, into: &buffer)
                 liveIndex += 1
             } else {
-                buffer.append(contentsOf: done[doneIndex].bytes(in: format))
-                doneIndex += 1
+                buffer.append(contentsOf: ready[readyIndex].bytes(in: format))
+                readyIndex += 1
             }
         }
         finishDocument(as: format, into: &buffer)
@@ -45,7 +47,7 @@ public enum ExpositionRenderer {
 
     /// Appends one family: its metadata lines, then its series sorted by label set.
     public static func renderFamily(_ family: MetricFamily, as format: ExpositionFormat, into buffer: inout [UInt8]) {
-        let metrics = family.metrics.isSortedByLabels ? family.metrics : family.metrics.sorted { $0.labels < $1.labels }
+        let metrics = family.metrics.isSortedByLabels ? family.metrics : family.metrics.sortedByLabels()
         var name = family.name
         name.withUTF8 { name in
             var writer = FamilyWriter(name: name, type: family.type, format: format)
@@ -276,6 +278,16 @@ extension [Metric] {
             index += 1
         }
         return true
+    }
+
+    /// Sorts positions by the label sets' raw sort keys, then gathers the series once: comparing
+    /// `Metric`s directly would count references on every comparison and move whole series around.
+    func sortedByLabels() -> [Metric] {
+        withExtendedLifetime(self) {
+            let keys = map { $0.labels.sortKey }
+            let order = keys.indices.sorted { Labels.precedes(keys[$0], keys[$1]) }
+            return order.map { self[$0] }
+        }
     }
 }
 

@@ -74,42 +74,60 @@ extension [UInt8] {
         }
     }
 
-    /// Swift's `description` yields the shortest digits that read back as the same double (as Go's
-    /// strconv does); only their layout is redone here.
+    /// Swift's `description` yields the shortest digits that read back as the same double, as Go's
+    /// strconv does, and already lays most values out as Go would: positional from 1e-4 up to 1e6,
+    /// with an exponent below that and (from somewhere under 1e17) above it, written the same way
+    /// (`1e-05`, `1.5e+20`). Only the values where the two disagree are laid out again.
     private mutating func appendShortest(_ value: Double, _ style: NumberStyle) {
+        var text = value.description
+        text.withUTF8 { text in
+            let verbatim: Bool =
+                switch style {
+                case .timestamp: !text.contains(UInt8(ascii: "e"))
+                case .value, .goLabel, .canonicalLabel: value.magnitude < 1e6 || value.magnitude >= 1e17
+                }
+            if verbatim {
+                append(contentsOf: text)
+            } else {
+                appendLaidOut(text, style)
+            }
+        }
+    }
+
+    /// Lays out the digits of a `description` as `style` wants them.
+    private mutating func appendLaidOut(_ text: UnsafeBufferPointer<UInt8>, _ style: NumberStyle) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
             var count = 0
             // The decimal point sits after `point` digits: value = 0.d1d2d3... × 10^point.
             var point = 0
+            var negative = false
             var afterPoint = false
             var inExponent = false
             var exponentNegative = false
             var exponent = 0
-            var shortest = value.magnitude.description
-            shortest.withUTF8 { shortest in
-                for byte in shortest {
-                    switch byte {
-                    case UInt8(ascii: "."): afterPoint = true
-                    case UInt8(ascii: "e"): inExponent = true
-                    case UInt8(ascii: "-"): exponentNegative = true
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                        if inExponent {
-                            exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
-                        } else if count == 0 && byte == UInt8(ascii: "0") {
-                            if afterPoint { point -= 1 }
-                        } else {
-                            digits[count] = byte
-                            count += 1
-                            if !afterPoint { point += 1 }
-                        }
-                    default: break
+            for byte in text {
+                switch byte {
+                case UInt8(ascii: "-"):
+                    if inExponent { exponentNegative = true } else { negative = true }
+                case UInt8(ascii: "."): afterPoint = true
+                case UInt8(ascii: "e"): inExponent = true
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    if inExponent {
+                        exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
+                    } else if count == 0 && byte == UInt8(ascii: "0") {
+                        if afterPoint { point -= 1 }
+                    } else {
+                        digits[count] = byte
+                        count += 1
+                        if !afterPoint { point += 1 }
                     }
+                default: break
                 }
             }
             point += exponentNegative ? -exponent : exponent
             while count > 1 && digits[count - 1] == UInt8(ascii: "0") { count -= 1 }
 
-            if value < 0 { append(UInt8(ascii: "-")) }
+            if negative { append(UInt8(ascii: "-")) }
             let decimalExponent = point - 1
             let scientific: Bool =
                 switch style {

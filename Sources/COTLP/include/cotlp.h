@@ -1,0 +1,1 @@
+/* umbrella header for generated OTLP C */

@@ -1,0 +1,1 @@
+/* generated OTLP C lands here */

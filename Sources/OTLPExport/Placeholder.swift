@@ -1,0 +1,1 @@
+// Module OTLPExport: sources land here.
