@@ -34,9 +34,14 @@ public final class BufferPool {
     private var idle: [AlignedBuffer] = []
     public private(set) var counters = Counters()
     public let retainedLimit: Int
+    private let tracker: MemoryTracker?
+    private let device: String
 
-    public init(retainedLimit: Int = 1 << 30) {
+    /// Every acquire, release, allocation and free is reported to `tracker` for `device`.
+    public init(retainedLimit: Int = 1 << 30, tracker: MemoryTracker? = nil, device: String = "cpu0") {
         self.retainedLimit = retainedLimit
+        self.tracker = tracker
+        self.device = device
     }
 
     public func acquire(bytes: Int) -> AlignedBuffer? {
@@ -46,10 +51,19 @@ public final class BufferPool {
             buffer = idle.remove(at: index)
             counters.idleBytes -= size
             counters.hits += 1
+            tracker?.record(.poolHit, device: device, bytes: size, held: size)
         } else {
-            guard let fresh = AlignedBuffer(byteCount: size) else { return nil }
+            // Idle buffers of other sizes go back to the system first if keeping them would push
+            // the pool past its limit together with this allocation.
+            while !idle.isEmpty, counters.idleBytes + size > retainedLimit { evictOldest() }
+            guard let fresh = AlignedBuffer(byteCount: size) else {
+                tracker?.record(.allocationFailure, device: device, bytes: size)
+                return nil
+            }
             buffer = fresh
             counters.misses += 1
+            tracker?.record(.poolMiss, device: device, bytes: size)
+            tracker?.record(.allocate, device: device, bytes: size, held: size)
         }
         counters.outstandingBytes += size
         counters.peakOutstandingBytes = max(counters.peakOutstandingBytes, counters.outstandingBytes)
@@ -58,10 +72,15 @@ public final class BufferPool {
 
     public func release(_ buffer: AlignedBuffer) {
         counters.outstandingBytes -= buffer.byteCount
+        tracker?.record(.release, device: device, bytes: buffer.byteCount, held: -buffer.byteCount)
         idle.append(buffer)
         counters.idleBytes += buffer.byteCount
-        while counters.idleBytes > retainedLimit, !idle.isEmpty {
-            counters.idleBytes -= idle.removeFirst().byteCount
-        }
+        while counters.idleBytes > retainedLimit, !idle.isEmpty { evictOldest() }
+    }
+
+    private func evictOldest() {
+        let buffer = idle.removeFirst()
+        counters.idleBytes -= buffer.byteCount
+        tracker?.record(.free, device: device, bytes: buffer.byteCount)
     }
 }

@@ -1,1 +1,0 @@
-/* generated OTLP C lands here */
