@@ -62,7 +62,7 @@ let package = Package(
         ),
 
         .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels"], swiftSettings: optimisedSwift),
-        .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),

@@ -45,11 +45,15 @@ static void finish_block(const tm_job *j, int64_t m, int64_t n, int mb, int nb,
 
 // ---- Portable --------------------------------------------------------------------------------
 
+// Codes c = w + 1 with 0b11 (weight 0) turned into 1; arithmetic rather than a table lookup so
+// the compiler vectorises it.
 static void decode_row(const uint8_t *p, int64_t kp, uint8_t *w) {
-    static const uint8_t lut[4] = {0, 1, 2, 1};  // codes c = w + 1, 0b11 as weight 0
     for (int64_t g = 0; g < kp / BP_TERNARY_GROUP; g++, p += BP_TERNARY_GROUP_BYTES)
-        for (int i = 0; i < 4; i++)
-            for (int b = 0; b < 32; b++) *w++ = lut[(p[b] >> (2 * i)) & 3];
+        for (int i = 0; i < 4; i++, w += 32)
+            for (int b = 0; b < 32; b++) {
+                const uint8_t c = (uint8_t)((p[b] >> (2 * i)) & 3);
+                w[b] = (uint8_t)(c - (((c >> 1) & c) << 1));
+            }
 }
 
 static void tile_portable(const tm_job *j, int64_t m0, int64_t m1, int64_t n0, int64_t n1,

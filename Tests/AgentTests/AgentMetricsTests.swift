@@ -60,27 +60,6 @@ import Testing
     }
 }
 
-@Suite struct RenderedFamiliesTests {
-    @Test func cachedAndDynamicFamiliesMergeInNameOrder() {
-        let cached = RenderedFamilies([
-            MetricFamily(name: "b_gauge", help: "b", type: .gauge, metrics: [Metric(value: .gauge(2))]),
-            MetricFamily(name: "d_gauge", help: "d", type: .gauge, metrics: [Metric(value: .gauge(4))]),
-        ])
-        let dynamic = [
-            MetricFamily(name: "c_gauge", help: "c", type: .gauge, metrics: [Metric(value: .gauge(3))]),
-            MetricFamily(name: "a_gauge", help: "a", type: .gauge, metrics: [Metric(value: .gauge(1))]),
-        ]
-        let all = cached.document(with: dynamic, as: .openMetrics)
-        let direct = ExpositionRenderer.render([dynamic[1], cachedFamily("b_gauge", 2), dynamic[0], cachedFamily("d_gauge", 4)], as: .openMetrics)
-        #expect(all == direct)
-        #expect(String(decoding: all, as: UTF8.self).hasSuffix("# EOF\n"))
-    }
-
-    func cachedFamily(_ name: String, _ value: Double) -> MetricFamily {
-        MetricFamily(name: name, help: String(name.first!), type: .gauge, metrics: [Metric(value: .gauge(value))])
-    }
-}
-
 @Suite struct ProcessMetricsTests {
     @Test func statFieldsAfterTheCommandName() throws {
         // The command name holds spaces and a parenthesis, as it may.

@@ -3,7 +3,7 @@ import Testing
 
 /// The rendered bytes read back by parsers that share no code with ours: PyPI's prometheus_client
 /// (both its text 0.0.4 and its OpenMetrics parser) and promtool, Prometheus' own linter.
-@Suite(.serialized) struct IndependentParserTests {
+@Suite struct IndependentParserTests {
     static let summaryScript = """
         import sys
         from prometheus_client.parser import text_string_to_metric_families as parse_text
@@ -76,15 +76,15 @@ import Testing
 
     @Test(arguments: expectedSummaries)
     func prometheusClientParsesItBack(format: ExpositionFormat, expected: String) throws {
-        let document = TestFiles.temporaryPath("document")
-        let script = TestFiles.temporaryPath("summary.py")
+        let mode = format == .openMetrics ? "openmetrics" : "text"
+        let document = TestFiles.temporaryPath("document-\(mode)")
+        let script = TestFiles.temporaryPath("summary-\(mode).py")
         defer {
             TestFiles.remove(document)
             TestFiles.remove(script)
         }
         try TestFiles.write(ExpositionRenderer.render(RepresentativeFamilies.all, as: format), to: document)
         try TestFiles.write(Array(Self.summaryScript.utf8), to: script)
-        let mode = format == .openMetrics ? "openmetrics" : "text"
         let result = try TestFiles.run("python3 \(script) \(mode) \(document)")
         try #require(result.status == 0, "python3 with prometheus_client failed (pip install prometheus-client): \(result.output)")
         #expect(result.output == expected)

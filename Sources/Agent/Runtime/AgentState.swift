@@ -8,11 +8,12 @@ struct CycleSnapshot: Sendable {
     var cycle: Int
     var completedAt: Double
     var results: [ProbeResult]
-    /// Families that change once per cycle, pre-rendered for both formats (sorted by name).
-    var rendered: RenderedFamilies
+    /// Families that change once per cycle, rendered once in both formats for many scrapes and
+    /// merged at scrape time with the few families that change per scrape.
+    var rendered: [RenderedFamily]
     var backendUp: Bool
 
-    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: RenderedFamilies([]), backendUp: false)
+    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false)
 }
 
 /// Shared between the scheduler (writer), the HTTP threads (readers) and the signal handlers.

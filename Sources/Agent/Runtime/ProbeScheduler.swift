@@ -134,7 +134,7 @@ final class ProbeScheduler: @unchecked Sendable {
         families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
         families += AgentFamilies.synthetic(count: config.syntheticSeries)
         state.publish(CycleSnapshot(cycle: cycles, completedAt: WallTime.unixSeconds(), results: results,
-                                    rendered: RenderedFamilies(families), backendUp: backend != nil))
+                                    rendered: families.map(RenderedFamily.init), backendUp: backend != nil))
     }
 }
 

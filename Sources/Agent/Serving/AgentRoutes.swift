@@ -42,7 +42,7 @@ final class AgentRoutes: Sendable {
             counts.flatMap { handler, codes in codes.map { (handler: handler, code: $0.key, count: $0.value) } }
         }
         dynamic.append(AgentFamilies.httpRequests(counts.sorted { ($0.handler, $0.code) < ($1.handler, $1.code) }))
-        let body = snapshot.rendered.document(with: dynamic, as: format)
+        let body = ExpositionRenderer.render(dynamic, merging: snapshot.rendered, as: format)
         return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, compressible: true)
     }
 

@@ -10,6 +10,8 @@ public struct BenchReport: Codable, Sendable {
     public var backend: BackendSummary
     public var config: BenchmarkConfig
     public var results: [ProbeResult]
+    /// Present only when `BITPROBE_FAULT_INJECT` slowed matching probes of this run on purpose.
+    public var faultInjection: FaultInjection?
 
     public struct BackendSummary: Codable, Equatable, Sendable {
         public var kind: BackendKind
@@ -18,12 +20,14 @@ public struct BenchReport: Codable, Sendable {
         public var threads: Int
     }
 
-    public init(bitprobeVersion: String, host: HostInfo, backend: any ProbeBackend, config: BenchmarkConfig, results: [ProbeResult]) {
+    public init(bitprobeVersion: String, host: HostInfo, backend: any ProbeBackend, config: BenchmarkConfig, results: [ProbeResult],
+                faultInjection: FaultInjection? = FaultInjection.active) {
         self.bitprobeVersion = bitprobeVersion
         self.host = host
         self.backend = BackendSummary(kind: backend.kind, device: backend.device, kernelPath: backend.kernelPath, threads: backend.threads)
         self.config = config
         self.results = results
+        self.faultInjection = faultInjection
     }
 
     public func json() throws -> [UInt8] {

@@ -9,11 +9,15 @@
 public final class Benchmarker {
     public let config: BenchmarkConfig
     public let backend: any ProbeBackend
+    /// Testing only: slows matching probes for real (see `FaultInjection`); `BITPROBE_FAULT_INJECT` by default.
+    public let faultInjection: FaultInjection?
     private let watchdog = Watchdog()
 
-    public init(config: BenchmarkConfig, backend: any ProbeBackend) {
+    public init(config: BenchmarkConfig, backend: any ProbeBackend, faultInjection: FaultInjection? = FaultInjection.active) {
         self.config = config
         self.backend = backend
+        self.faultInjection = faultInjection
+        FaultInjection.warnOnce(using: faultInjection)
     }
 
     /// Runs `specs` in order; `progress` is told before each probe starts (index, total, spec).
@@ -48,6 +52,7 @@ public final class Benchmarker {
             return finish(&result, error: error, measured: 0)
         }
         defer { prepared.release() }
+        let injection = faultInjection.flatMap { $0.matches(spec) ? $0 : nil }
 
         do throws(ProbeRunError) {
             for _ in 0..<config.warmupIterations {
@@ -58,7 +63,8 @@ public final class Benchmarker {
             var measuredSeconds = 0.0
             while result.samples.count < config.measurementIterations
                 || (measuredSeconds < config.minMeasurementSeconds && result.samples.count < config.maxSamples) {
-                let seconds = try prepared.runIteration()
+                var seconds = try prepared.runIteration()
+                if let injection { seconds += injection.spin(afterKernelSeconds: seconds) }
                 result.samples.append(seconds)
                 measuredSeconds += seconds
                 if MonotonicClock.nanoseconds() > deadline { throw .cancelled }

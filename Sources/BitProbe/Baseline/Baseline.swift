@@ -1,0 +1,152 @@
+import FoundationEssentials
+
+/// A named, stored set of probe results to compare later runs with (`bitprobe baseline create`),
+/// kept as `NAME.json` in the baseline directory (schema in docs/regression.md).
+public struct Baseline: Codable, Sendable {
+    /// Marks the file as a baseline, so that any other JSON file is recognised as foreign.
+    public static let kind = "bitprobe-baseline"
+    public static let schemaVersion = 1
+
+    /// The measurement settings `baseline create` uses unless flags say otherwise. More than `bench`
+    /// takes by default: a gate compares two runs that may be hours apart on a shared machine, and
+    /// each median must be steady to a few percent for a 10 % threshold to mean anything
+    /// (docs/regression.md has the measurements behind these numbers).
+    public static var defaultConfig: BenchmarkConfig {
+        var config = BenchmarkConfig()
+        config.warmupIterations = 5
+        config.measurementIterations = 30
+        config.minMeasurementSeconds = 1.0
+        return config
+    }
+
+    public var kind: String = Baseline.kind
+    public var schemaVersion: Int = Baseline.schemaVersion
+    public var name: String
+    public var description: String?
+    /// Unix seconds.
+    public var createdAt: Double
+    public var fingerprint: EnvironmentFingerprint
+    public var config: BenchmarkConfig
+    /// Present when the probes were slowed on purpose while the baseline was recorded.
+    public var faultInjection: FaultInjection?
+    /// Per probe: samples, statistics and outcome.
+    public var results: [ProbeResult]
+
+    public init(name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
+                faultInjection: FaultInjection?, results: [ProbeResult]) {
+        self.name = name
+        self.description = description
+        self.createdAt = createdAt
+        self.fingerprint = fingerprint
+        self.config = config
+        self.faultInjection = faultInjection
+        self.results = results
+    }
+
+    public func json() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+    }
+
+    /// Decodes a baseline file's bytes; `path` only names the file in errors. Checks, in order, that the
+    /// bytes are JSON, that they are a baseline (`kind`), that this build reads their schema version,
+    /// and only then decodes the rest, so each kind of bad file gets its own message.
+    public static func decode(json bytes: [UInt8], path: String) throws(BaselineError) -> Baseline {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let data = Data(bytes)
+        let header: Header
+        do {
+            header = try decoder.decode(Header.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw .corrupt(path: path, reason: "not valid JSON")
+        } catch {
+            throw .foreign(path: path)
+        }
+        guard header.kind == kind else { throw .foreign(path: path) }
+        guard let version = header.schemaVersion else { throw .corrupt(path: path, reason: "schema_version is missing or not an integer") }
+        guard version <= schemaVersion else { throw .newerSchema(path: path, version: version) }
+        guard version >= 1 else { throw .corrupt(path: path, reason: "schema_version \(version) is not a version (versions start at 1)") }
+        do {
+            return try decoder.decode(Baseline.self, from: data)
+        } catch let error as DecodingError {
+            throw .corrupt(path: path, reason: describe(error))
+        } catch {
+            throw .corrupt(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The fields that decide how to read the rest; anything else about them is a foreign file.
+    private struct Header: Decodable {
+        var kind: String?
+        var schemaVersion: Int?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try? container.decodeIfPresent(String.self, forKey: .kind)
+            schemaVersion = try? container.decodeIfPresent(Int.self, forKey: .schemaVersion)
+        }
+
+        enum CodingKeys: String, CodingKey { case kind, schemaVersion }
+    }
+
+    /// One line naming the JSON path (in the file's snake_case) and what is wrong there.
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing key '\(jsonName(key))'" + location(context.codingPath)
+        case .typeMismatch(let type, let context):
+            return "expected \(typeName(type))" + location(context.codingPath)
+        case .valueNotFound(let type, let context):
+            return "expected \(typeName(type)), found null" + location(context.codingPath)
+        case .dataCorrupted(let context):
+            return "invalid value" + location(context.codingPath) + ": " + firstLine(context.debugDescription)
+        @unknown default:
+            return firstLine("\(error)")
+        }
+    }
+
+    private static func location(_ path: [any CodingKey]) -> String {
+        guard !path.isEmpty else { return " at the top level" }
+        var text = ""
+        for key in path {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + jsonName(key)
+            }
+        }
+        return " at \(text)"
+    }
+
+    /// The key as the file spells it: the decoder reports the Swift (camelCase) name.
+    private static func jsonName(_ key: any CodingKey) -> String {
+        var name = ""
+        for character in key.stringValue {
+            if character.isUppercase {
+                name += "_" + character.lowercased()
+            } else {
+                name.append(character)
+            }
+        }
+        return name
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        if type == String.self { return "a string" }
+        if type == Int.self || type == UInt64.self { return "an integer" }
+        if type == Double.self { return "a number" }
+        if type == Bool.self { return "true or false" }
+        if type == [Any].self { return "an array" }
+        if type == [String: Any].self { return "an object" }
+        return "\(type)"
+    }
+
+    private static func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+    }
+}

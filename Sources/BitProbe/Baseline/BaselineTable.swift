@@ -1,0 +1,62 @@
+/// Renders stored baselines for people: the list of a directory, and one baseline in full.
+public enum BaselineTable {
+    static let listHeaders = ["NAME", "CREATED", "PROBES", "DESCRIPTION", "FINGERPRINT"]
+
+    /// One row per entry; an entry that did not load shows its error in place of its description.
+    public static func list(_ entries: [BaselineStore.Entry]) -> String {
+        let rows = entries.map { entry -> [String] in
+            switch entry.baseline {
+            case .success(let baseline):
+                [entry.name, UTCTime.format(baseline.createdAt), String(baseline.results.count),
+                 baseline.description ?? "", baseline.fingerprint.summary]
+            case .failure(let error):
+                [entry.name, "-", "-", "error: \(error)", "-"]
+            }
+        }
+        let all = [listHeaders] + rows
+        var widths = [Int](repeating: 0, count: listHeaders.count)
+        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ").trailingSpacesRemoved()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The baseline's context lines, then its results as `bench` shows them.
+    public static func show(_ baseline: Baseline) -> String {
+        let config = baseline.config
+        var lines = [
+            "name: \(baseline.name)",
+            "description: \(baseline.description ?? "")",
+            "created: \(UTCTime.format(baseline.createdAt))",
+            "environment: \(baseline.fingerprint.summary)",
+            "settings: \(config.warmupIterations) warmup, at least \(config.measurementIterations) iterations and \(formatNumber(config.minMeasurementSeconds)) s per probe, seed \(config.seed)",
+        ]
+        if let injection = baseline.faultInjection {
+            lines.append("WARNING: recorded with fault injection (\(injection)); matching probes were slowed on purpose")
+        }
+        return lines.joined(separator: "\n") + "\n\n" + ResultTable.text(baseline.results)
+    }
+}
+
+/// Unix seconds as "2026-05-01 12:34:56 UTC", without Foundation's calendar machinery.
+enum UTCTime {
+    static func format(_ unixSeconds: Double) -> String {
+        let seconds = Int(unixSeconds.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = seconds - days * 86400
+        // Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60)) UTC"
+    }
+}

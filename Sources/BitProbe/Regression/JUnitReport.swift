@@ -1,0 +1,111 @@
+/// Renders a regression report as JUnit XML for CI systems (GitLab, Jenkins, GitHub test reporters):
+/// one `testcase` per probe; a `failure` for a regression or a failed probe, with the numbers; a
+/// `skipped` for a probe that could not be compared; the status, criteria and warnings as suite
+/// `properties`, warnings also in `system-err`, where most viewers show them.
+public enum JUnitReport {
+    public static func xml(_ report: RegressionReport) -> String {
+        let failures = report.comparisons.filter { $0.verdict == .regression || $0.verdict == .failed }.count
+        let skipped = report.comparisons.filter { [.missingInCurrent, .newProbe, .baselineNotOK].contains($0.verdict) }.count
+        let time = report.comparisons.reduce(0.0) { $0 + ($1.currentWallSeconds ?? 0) }
+        let suiteName = "bitprobe regress vs baseline '\(report.baseline.name)'"
+        let counts = "tests=\"\(report.comparisons.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(formatFixed(time, decimals: 3))\""
+
+        var lines = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<testsuites name=\"bitprobe regress\" \(counts)>",
+            "  <testsuite name=\"\(escape(suiteName))\" \(counts)>",
+            "    <properties>",
+        ]
+        var properties = [
+            ("status", report.status.rawValue),
+            ("baseline", report.baseline.name),
+            ("baseline_environment", report.baseline.fingerprint.summary),
+            ("current_environment", report.current.summary),
+            ("alpha", formatNumber(report.criteria.alpha)),
+            ("threshold_percent", formatNumber(report.criteria.thresholdPercent)),
+            ("critical_threshold_percent", formatNumber(report.criteria.criticalThresholdPercent)),
+        ]
+        if let injection = report.faultInjection { properties.append(("fault_injection", injection.description)) }
+        properties += report.warnings.map { ("warning", $0) }
+        for (name, value) in properties {
+            lines.append("      <property name=\"\(escape(name))\" value=\"\(escape(value))\"/>")
+        }
+        lines.append("    </properties>")
+
+        for comparison in report.comparisons {
+            let spec = comparison.spec
+            let open = "    <testcase classname=\"bitprobe.\(escape(spec.backend.rawValue)).\(escape(spec.device))\" name=\"\(escape("\(spec.op.rawValue) \(spec.dtype.rawValue) \(spec.shape)"))\" time=\"\(formatFixed(comparison.currentWallSeconds ?? 0, decimals: 3))\""
+            switch comparison.verdict {
+            case .unchanged, .improvement:
+                lines.append(open + "/>")
+            case .regression:
+                let severity = comparison.severity?.rawValue ?? "?"
+                let message = "\(severity) regression: \(ratioText(comparison))"
+                lines.append(open + ">")
+                lines.append("      <failure message=\"\(escape(message))\" type=\"regression.\(severity)\">\(escape(numbers(comparison)))</failure>")
+                lines.append("    </testcase>")
+            case .failed:
+                let outcome = comparison.currentOutcome?.rawValue ?? "?"
+                let message = "probe ended \(outcome)" + (comparison.detail.map { ": " + $0 } ?? "")
+                lines.append(open + ">")
+                lines.append("      <failure message=\"\(escape(message))\" type=\"probe.\(outcome)\">\(escape(message))</failure>")
+                lines.append("    </testcase>")
+            case .missingInCurrent, .newProbe, .baselineNotOK:
+                lines.append(open + ">")
+                lines.append("      <skipped message=\"\(escape(RegressionTable.verdictText(comparison)))\"/>")
+                lines.append("    </testcase>")
+            }
+        }
+        if !report.warnings.isEmpty {
+            lines.append("    <system-err>\(escape(report.warnings.map { "WARNING: " + $0 }.joined(separator: "\n")))</system-err>")
+        }
+        lines.append("  </testsuite>")
+        lines.append("</testsuites>")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "1.162x slower (95% CI 1.150-1.171, p 3.2e-12)"
+    static func ratioText(_ c: ProbeComparison) -> String {
+        let ratio = c.medianRatio.map { formatFixed($0, decimals: 3) + "x slower" } ?? "?"
+        let interval = c.medianRatioInterval.map { "CI \(formatFixed($0.lower, decimals: 3))-\(formatFixed($0.upper, decimals: 3))" } ?? "no CI"
+        let p = c.mannWhitney.map { "p \(formatPValue($0.pValue))" } ?? "no p"
+        return "\(ratio) (\(interval), \(p))"
+    }
+
+    static func numbers(_ c: ProbeComparison) -> String {
+        [
+            "baseline median: \(c.baselineMedianSeconds.map { "\($0) s" } ?? "-") over \(c.baselineSamples ?? 0) samples",
+            "current median: \(c.currentMedianSeconds.map { "\($0) s" } ?? "-") over \(c.currentSamples ?? 0) samples",
+            "median ratio (current/baseline): \(c.medianRatio.map { "\($0)" } ?? "-")",
+            "bootstrap interval of the ratio: \(c.medianRatioInterval.map { "\($0.lower) - \($0.upper)" } ?? "-")",
+            "Mann-Whitney U: \(c.mannWhitney.map { "\($0.u1)" } ?? "-"), p = \(c.mannWhitney.map { "\($0.pValue)" } ?? "-")",
+        ].joined(separator: "\n")
+    }
+
+    /// Escapes the five XML specials and replaces what XML 1.0 cannot carry at all (most C0 controls,
+    /// unpaired surrogates cannot occur in a Swift String); tabs and newlines become character
+    /// references so that attribute values keep them.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&apos;"
+            case "\n": escaped += "&#10;"
+            case "\r": escaped += "&#13;"
+            case "\t": escaped += "&#9;"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
+                    escaped += "\u{FFFD}"
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped
+    }
+}

@@ -1,1 +1,0 @@
-// Module OTLPExport: sources land here.
