@@ -71,7 +71,14 @@ static void tile_portable(const tm_job *j, int64_t m0, int64_t m1, int64_t n0, i
                 for (int jj = 0; jj < nb; jj++) {
                     const uint8_t *c = dec + jj * j->kp;
                     uint32_t s = 0;
-                    for (int64_t k = 0; k < j->kp; k++) s += (uint32_t)(c[k] * x[k]);
+                    // A group's sum is within [-32768, 32512], so it fits the 16-bit lanes the
+                    // vectoriser can then use.
+                    for (int64_t g = 0; g < j->kp; g += BP_TERNARY_GROUP) {
+                        int16_t t = 0;
+                        for (int q = 0; q < BP_TERNARY_GROUP; q++)
+                            t = (int16_t)(t + c[g + q] * x[g + q]);
+                        s += (uint32_t)t;
+                    }
                     sums[i][jj] = (int32_t)s;
                 }
             }

@@ -76,3 +76,21 @@ def test_methods_other_than_get_and_head_get_405(agent):
     assert "Allow: GET, HEAD" in result.stdout
     head = subprocess.run(["curl", "-s", "-I", agent.url + "/metrics"], capture_output=True, text=True)
     assert head.stdout.startswith("HTTP/1.1 200")
+
+
+def test_memory_api_and_metrics(agent):
+    status, _, body = http_get(agent.url + "/api/v1/memory")
+    assert status == 200
+    payload = json.loads(body)
+    assert payload["status"] == "success"
+    cpu = next(d for d in payload["data"]["devices"] if d["device"] == "cpu0")
+    assert cpu["peak_bytes"] > 0 and cpu["tracked_bytes"] == 0
+    assert cpu["events"]["allocate"] >= 1 and cpu["events"]["release"] >= 1
+    assert payload["data"]["leaks"] == []
+    assert payload["data"]["host"]["available_bytes"] > 0
+    _, _, metrics = http_get(agent.url + "/metrics")
+    families = {f.name: f for f in parse_text(metrics.decode())}
+    assert families["bitprobe_memory_pressure_level"].samples[0].value in {0, 1, 2, 3}
+    assert families["bitprobe_memory_tracked_peak_bytes"].samples[0].value > 0
+    hits = [s for s in families["bitprobe_memory_events"].samples if s.labels["event"] == "pool_hit"]
+    assert hits and hits[0].value >= 0

@@ -84,6 +84,37 @@ enum AgentFamilies {
                      metrics: counts.map { Metric(labels: Labels([("code", String($0.code)), ("handler", $0.handler)]), value: .counter($0.count, created: nil)) })
     }
 
+    /// Probe memory accounting and host memory pressure (docs/memory.md).
+    static func memory(tracker: MemoryTracker, host: HostMemoryStatus, leaks: [MemoryLeak]) -> [MetricFamily] {
+        var totals = tracker.totals
+        if totals["cpu0"] == nil { totals["cpu0"] = MemoryTracker.DeviceTotals() }
+        var tracked: [Metric] = []
+        var peak: [Metric] = []
+        var events: [Metric] = []
+        var pressure: [Metric] = []
+        var leakCount: [Metric] = []
+        let level = MemoryPressureLevel.assess(usableBytes: host.usableBytes, capacityBytes: host.capacityBytes,
+                                               pressureSome: host.pressureSomeAvg10, pressureFull: host.pressureFullAvg10)
+        for device in totals.keys.sorted() {
+            let t = totals[device]!
+            let labels = Labels([("device", device)])
+            tracked.append(Metric(labels: labels, value: .gauge(Double(t.trackedBytes))))
+            peak.append(Metric(labels: labels, value: .gauge(Double(t.peakBytes))))
+            for kind in MemoryEventKind.allCases {
+                events.append(Metric(labels: labels.adding("event", kind.rawValue), value: .counter(Double(t.events[kind] ?? 0), created: nil)))
+            }
+            if device.hasPrefix("cpu") { pressure.append(Metric(labels: labels, value: .gauge(Double(level.rawValue)))) }
+            leakCount.append(Metric(labels: labels, value: .counter(Double(leaks.filter { $0.device == device }.count), created: nil)))
+        }
+        return [
+            MetricFamily(name: "bitprobe_memory_tracked_bytes", help: "Bytes probe buffers hold right now.", type: .gauge, unit: "bytes", metrics: tracked),
+            MetricFamily(name: "bitprobe_memory_tracked_peak_bytes", help: "Most bytes probe buffers held at once since the agent started.", type: .gauge, unit: "bytes", metrics: peak),
+            MetricFamily(name: "bitprobe_memory_events", help: "Probe memory events: allocate, release, free, pool_hit, pool_miss, transfers, allocation_failure.", type: .counter, unit: nil, metrics: events),
+            MetricFamily(name: "bitprobe_memory_pressure_level", help: "Memory pressure: 0 low, 1 medium, 2 high, 3 critical (cut-offs in docs/memory.md).", type: .gauge, unit: nil, metrics: pressure),
+            MetricFamily(name: "bitprobe_memory_leaks", help: "Probes that ended still holding memory they allocated.", type: .counter, unit: nil, metrics: leakCount),
+        ]
+    }
+
     /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.
     static func synthetic(count: Int) -> [MetricFamily] {
         guard count > 0 else { return [] }

@@ -12,12 +12,17 @@ struct CycleSnapshot: Sendable {
     /// merged at scrape time with the few families that change per scrape.
     var rendered: [RenderedFamily]
     var backendUp: Bool
+    /// Idle bytes in the CPU buffer pool and the suite's largest probe, for memory recommendations.
+    var poolIdleBytes: Int
+    var largestProbe: (name: String, bytes: Int)?
 
-    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false)
+    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0, largestProbe: nil)
 }
 
 /// Shared between the scheduler (writer), the HTTP threads (readers) and the signal handlers.
 final class AgentState: Sendable {
+    /// Probe memory accounting, written by the probe thread, read by HTTP threads.
+    let memory = MemoryTracker()
     private let snapshot = Mutex(CycleSnapshot.empty)
     private let reloadStatus: Mutex<AgentFamilies.ReloadStatus>
 

@@ -71,7 +71,8 @@ final class ProbeScheduler: @unchecked Sendable {
             }
             if backendConfig == nil || backendConfig! != (config.probes.threads, config.probes.simd) {
                 do {
-                    backend = try CPUBackend(threads: config.probes.threads, simdPath: config.probes.simd)
+                    backend = try CPUBackend(threads: config.probes.threads, simdPath: config.probes.simd,
+                                             bufferPool: BufferPool(tracker: state.memory))
                     backendError = ""
                 } catch {
                     backend = nil
@@ -92,7 +93,11 @@ final class ProbeScheduler: @unchecked Sendable {
                 let benchmarker = Benchmarker(config: config.probes.benchmarkConfig, backend: backend)
                 for spec in specs {
                     if isStopping { break }
+                    state.memory.beginProbe(spec.description)
                     let result = benchmarker.run(spec)
+                    for leak in state.memory.endProbe() {
+                        logger.warning("probe ended holding memory", metadata: ["probe": "\(leak.probe)", "bytes": "\(leak.bytes)", "allocations": "\(leak.allocations)"])
+                    }
                     if result.outcome != .ok {
                         logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
                     }
@@ -108,7 +113,7 @@ final class ProbeScheduler: @unchecked Sendable {
             // d * (1 / budget - 1) seconds of rest, whatever the interval says.
             let rest = max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
                 + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
-            publish(results: results, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds, plannedRest: rest)
+            publish(results: results, specs: specs, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds, plannedRest: rest)
             logger.info("probe cycle finished", metadata: [
                 "cycle": "\(cycles)", "probes": "\(results.count)", "ok": "\(results.filter { $0.outcome == .ok }.count)",
                 "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
@@ -119,8 +124,9 @@ final class ProbeScheduler: @unchecked Sendable {
 
     /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
     /// commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
-    private func publish(results: [ProbeResult], backend: CPUBackend?, backendError: String, cycleSeconds: Double, plannedRest: Double) {
+    private func publish(results: [ProbeResult], specs: [ProbeSpec], backend: CPUBackend?, backendError: String, cycleSeconds: Double, plannedRest: Double) {
         let host = HostInfo.read()
+        let hostMemory = HostMemoryStatus.read()
         let cpu = AgentFamilies.DeviceStatus(
             backend: .cpu, device: "cpu0", name: host.cpuModel, up: backend != nil, reason: backendError,
             extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
@@ -132,9 +138,12 @@ final class ProbeScheduler: @unchecked Sendable {
                                                dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
                                                dutyCycleBudget: config.dutyCycleBudget))
         families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
+        families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks)
         families += AgentFamilies.synthetic(count: config.syntheticSeries)
+        let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
         state.publish(CycleSnapshot(cycle: cycles, completedAt: WallTime.unixSeconds(), results: results,
-                                    rendered: families.map(RenderedFamily.init), backendUp: backend != nil))
+                                    rendered: families.map(RenderedFamily.init), backendUp: backend != nil,
+                                    poolIdleBytes: backend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest))
     }
 }
 

@@ -27,6 +27,7 @@ final class AgentRoutes: Sendable {
         case "/-/healthy": (handler, response) = ("healthy", HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Healthy\n".utf8), compressible: false))
         case "/-/ready": (handler, response) = ("ready", readiness())
         case "/api/v1/probes": (handler, response) = ("probes", probesJSON())
+        case "/api/v1/memory": (handler, response) = ("memory", memoryJSON())
         default:
             (handler, response) = ("other", HTTPResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false))
         }
@@ -72,12 +73,27 @@ final class AgentRoutes: Sendable {
             trimmed.samples = []
             return trimmed
         }
+        return jsonResponse(Payload(data: .init(cycle: snapshot.cycle, completedAt: snapshot.completedAt, probes: probes)))
+    }
+
+    /// Host signals, pressure, tracked probe memory, leaks and recommendations, read now.
+    private func memoryJSON() -> HTTPResponse {
+        let snapshot = state.current()
+        let report = MemoryReport(host: HostMemoryStatus.read(), tracker: state.memory, largestProbe: snapshot.largestProbe,
+                                  poolIdleBytes: snapshot.poolIdleBytes)
+        struct Payload: Encodable {
+            var status = "success"
+            var data: MemoryReport
+        }
+        return jsonResponse(Payload(data: report))
+    }
+
+    private func jsonResponse(_ payload: some Encodable) -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        let body = (try? encoder.encode(Payload(data: .init(cycle: snapshot.cycle, completedAt: snapshot.completedAt, probes: probes)))).map(Array.init)
-            ?? Array("{\"status\":\"error\"}".utf8)
+        let body = (try? encoder.encode(payload)).map(Array.init) ?? Array("{\"status\":\"error\"}".utf8)
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body, compressible: true)
     }
 
@@ -91,6 +107,7 @@ final class AgentRoutes: Sendable {
         <ul>
         <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
         <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
+        <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON)</li>
         <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
         </ul>
         </body></html>

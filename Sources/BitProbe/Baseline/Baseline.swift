@@ -19,6 +19,12 @@ public struct Baseline: Codable, Sendable {
         return config
     }
 
+    /// Kernel threads `baseline create` uses unless `--threads` says otherwise. One, because on a
+    /// machine shared with other work a kernel that needs every core waits for the busiest one: on
+    /// the 2-core development VM the median of a 2-thread probe moved up to 6x between runs, of a
+    /// 1-thread probe by at most 5 % for compute-bound probes (docs/regression.md).
+    public static let defaultThreads = 1
+
     public var kind: String = Baseline.kind
     public var schemaVersion: Int = Baseline.schemaVersion
     public var name: String

@@ -44,6 +44,8 @@ public final class MemoryTracker: Sendable {
         public var trackedBytes = 0
         public var peakBytes = 0
         public var events: [MemoryEventKind: Int] = [:]
+
+        public init() {}
     }
 
     private struct State {

@@ -1,0 +1,95 @@
+import ArgumentParser
+import BitProbe
+
+struct RegressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regress",
+        abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
+        discussion: """
+        Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's
+        settings and thread count. A probe regressed when the Mann-Whitney U test gives p < --alpha,
+        the median ratio current/baseline exceeds 1 + --threshold/100, and the lower bound of its 95%
+        bootstrap interval exceeds 1 (docs/regression.md).
+        Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run
+        (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable
+        output); 64 bad flag value.
+        """
+    )
+
+    @Option(help: "Name of the baseline to compare with.")
+    var baseline: String
+
+    @Option(help: "Smallest slowdown or speedup reported, in percent.")
+    var threshold: Double = RegressionCriteria().thresholdPercent
+
+    @Option(name: .customLong("critical-threshold"), help: "Slowdown from which a regression is critical, in percent (100 = twice as slow).")
+    var criticalThreshold: Double = RegressionCriteria().criticalThresholdPercent
+
+    @Option(help: "Significance level of the Mann-Whitney U test.")
+    var alpha: Double = RegressionCriteria().alpha
+
+    @Option(name: .customLong("output-format"), help: "Output format: table, json, junit.")
+    var outputFormat: String = "table"
+
+    @Option(name: .customLong("output-file"), help: "Write the output to this file (atomically) instead of stdout.")
+    var outputFile: String?
+
+    @OptionGroup var directory: BaselineDirectoryOptions
+    @OptionGroup var probes: ProbeOptions
+
+    func run() throws {
+        let command = "regress"
+        guard ["table", "json", "junit"].contains(outputFormat) else {
+            throw fail(command, "unknown output format '\(outputFormat)'; expected one of: table, json, junit", status: ExitStatus.usage)
+        }
+        var criteria = RegressionCriteria()
+        criteria.thresholdPercent = threshold
+        criteria.criticalThresholdPercent = criticalThreshold
+        criteria.alpha = alpha
+        if let problem = criteria.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
+        try validateBaselineName(baseline, command: command)
+        let simdFlag = try probes.simdPath(command: command)
+        try checkFaultInjectionEnvironment(command: command)
+
+        let store = try directory.store(command: command)
+        let stored: Baseline
+        do { stored = try store.load(baseline) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
+        let config = try probes.config(over: stored.config, command: command)
+        let kind = try probes.backendKind(default: stored.fingerprint.backend, command: command)
+        let specs = try probes.selectsProbes ? probes.specs(backend: kind, command: command) : stored.results.map(\.spec)
+        let storedSpecs = Set(stored.results.map(\.spec))
+        guard specs.contains(where: storedSpecs.contains) else {
+            throw fail(command, "none of the \(specs.count) selected probes is in baseline '\(baseline)' (it has \(stored.results.count): run 'bitprobe baseline show \(baseline)')", status: ExitStatus.couldNotRun)
+        }
+        if let outputFile {
+            do { try AtomicFile.checkWritable(outputFile) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
+        }
+        // Measure as the baseline did; a path this CPU lacks falls back to the widest it has, and the
+        // environment warning says so.
+        let simdPath = simdFlag ?? SIMDPath(rawValue: stored.fingerprint.simdPath).flatMap { $0.isSupported ? $0 : nil }
+        let (results, fingerprint) = try runProbes(specs, backend: kind, config: config, threads: probes.threads ?? stored.fingerprint.threads,
+                                                   simdPath: simdPath, command: command)
+
+        let report = RegressionReport(baseline: stored, current: results, fingerprint: fingerprint, config: config, criteria: criteria,
+                                      faultInjection: FaultInjection.active)
+        let rendered: String
+        switch outputFormat {
+        case "json": rendered = String(decoding: try report.json(), as: UTF8.self)
+        case "junit": rendered = JUnitReport.xml(report)
+        default: rendered = RegressionTable.text(report)
+        }
+        if let outputFile {
+            do { try AtomicFile.write(Array(rendered.utf8), to: outputFile) } catch {
+                throw fail(command, error.description, status: ExitStatus.couldNotRun)
+            }
+        } else {
+            writeStandardOutput(rendered)
+        }
+        // Machine formats and files are not read by the person watching the job log: tell them too.
+        if outputFile != nil || outputFormat != "table" {
+            for warning in report.warnings { writeStandardError("bitprobe regress: warning: \(warning)\n") }
+            writeStandardError("bitprobe regress: \(report.status.rawValue)\n")
+        }
+        if report.status != .allPass { throw ExitCode(report.status.exitCode) }
+    }
+}
