@@ -12,6 +12,28 @@ public struct AgentConfig: Equatable, Sendable {
     public var web = WebSettings()
     /// Benchmark-only: extra constant gauge series served at /metrics, to measure exposition at scale.
     public var syntheticSeries: Int = 0
+    /// Alert rules evaluated after every cycle; the defaults ship sensible ones (docs/alerting.md).
+    public var rules: [AlertRule] = AlertRule.defaults
+    /// A baseline the agent compares every cycle with (`bitprobe_probe_baseline_ratio`).
+    public var baseline = BaselineSettings()
+    public var alertmanager = AlertmanagerSettings()
+
+    public struct BaselineSettings: Equatable, Sendable {
+        /// Name of a baseline made with `bitprobe baseline create`; nil compares with none.
+        public var name: String?
+        /// nil: the default baseline directory (docs/regression.md).
+        public var directory: String?
+        public init() {}
+    }
+
+    public struct AlertmanagerSettings: Equatable, Sendable {
+        /// Alertmanager's base URL (http://host:9093); nil sends nothing.
+        public var url: String?
+        /// Firing alerts are sent again this often, so Alertmanager does not time them out.
+        public var resendInterval = 60.0
+        public var timeout = 10.0
+        public init() {}
+    }
 
     public init() {}
 

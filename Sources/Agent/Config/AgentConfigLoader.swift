@@ -26,6 +26,28 @@ public enum AgentConfigLoader {
             try readWeb(&web, into: &config.web)
             try web.finish()
         }
+        if let rules = try top.list("rules") { config.rules = try RuleConfigLoader.read(rules, path: "rules") }
+        if var baseline = try top.mapping("baseline") {
+            if let name = try baseline.string("name") {
+                do { try BaselineStore.validate(name: name) } catch {
+                    throw ConfigError(location: baseline.location, keyPath: baseline.keyPath("name"), message: error.description)
+                }
+                config.baseline.name = name
+            }
+            config.baseline.directory = try baseline.string("directory")
+            try baseline.finish()
+        }
+        if var alertmanager = try top.mapping("alertmanager") {
+            if let url = try alertmanager.string("url") {
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw alertmanager.error("url", at: alertmanager.node("url")!, "expected an http:// or https:// URL, got '\(url)'")
+                }
+                config.alertmanager.url = url
+            }
+            if let resend = try alertmanager.duration("resend_interval", minimum: 1) { config.alertmanager.resendInterval = resend }
+            if let timeout = try alertmanager.duration("timeout", minimum: 0.1) { config.alertmanager.timeout = timeout }
+            try alertmanager.finish()
+        }
         if var benchmark = try top.mapping("benchmark") {
             if let series = try benchmark.int("synthetic_series", range: 0...1_000_000) { config.syntheticSeries = series }
             try benchmark.finish()

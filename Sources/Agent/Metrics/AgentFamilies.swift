@@ -115,6 +115,29 @@ enum AgentFamilies {
         ]
     }
 
+    /// Current median iteration time over the baseline's, per probe both ran verified (> 1 = slower).
+    static func baselineRatios(results: [ProbeResult], baseline: Baseline?) -> MetricFamily {
+        var metrics: [Metric] = []
+        if let baseline {
+            var reference: [ProbeSpec: Double] = [:]
+            for result in baseline.results where result.outcome == .ok {
+                if let median = result.statistics?.median, median > 0 { reference[result.spec] = median }
+            }
+            for result in results where result.outcome == .ok {
+                guard let median = result.statistics?.median, let base = reference[result.spec] else { continue }
+                metrics.append(Metric(labels: ProbeMetricsRecorder.labels(for: result.spec).adding("baseline", baseline.name), value: .gauge(median / base)))
+            }
+        }
+        return MetricFamily(name: "bitprobe_probe_baseline_ratio", help: "Median iteration time of the latest verified run over the configured baseline's (> 1 is slower).",
+                            type: .gauge, unit: "ratio", metrics: metrics)
+    }
+
+    /// 1 while a testing-only fault injection (BITPROBE_FAULT_INJECT) slows probes on purpose.
+    static func faultInjection(_ injection: FaultInjection?) -> MetricFamily {
+        MetricFamily(name: "bitprobe_fault_injection_active", help: "1 while BITPROBE_FAULT_INJECT slows matching probes on purpose (testing only): their timings are not real.",
+                     type: .gauge, metrics: [Metric(labels: Labels([("injection", injection?.description ?? "")]), value: .gauge(injection == nil ? 0 : 1))])
+    }
+
     /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.
     static func synthetic(count: Int) -> [MetricFamily] {
         guard count > 0 else { return [] }

@@ -83,7 +83,7 @@ public final class AgentRuntime: Sendable {
         let signalSources = installSignalHandlers()
         defer { withExtendedLifetime(signalSources) {} }
         do { try server.start() } catch { throw AgentStartError(description: error.description) }
-        logger.info("listening", metadata: ["address": "\(routes.telemetryPath)", "port": "\(server.boundPort)"])
+        logger.info("listening", metadata: ["port": "\(server.boundPort)", "telemetry_path": "\(routes.telemetryPath)"])
         scheduler.start()
         stopRequested.wait()
 

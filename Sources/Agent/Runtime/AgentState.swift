@@ -15,8 +15,11 @@ struct CycleSnapshot: Sendable {
     /// Idle bytes in the CPU buffer pool and the suite's largest probe, for memory recommendations.
     var poolIdleBytes: Int
     var largestProbe: (name: String, bytes: Int)?
+    /// Pending and firing alerts of the in-process rules after this cycle.
+    var alerts: [RuleEngine.Alert]
 
-    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0, largestProbe: nil)
+    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0,
+                                     largestProbe: nil, alerts: [])
 }
 
 /// Shared between the scheduler (writer), the HTTP threads (readers) and the signal handlers.

@@ -23,15 +23,26 @@ final class ProbeScheduler: @unchecked Sendable {
 
     private var config: AgentConfig
     private var recorder = ProbeMetricsRecorder()
+    private var rules: RuleEngine
+    private var baseline: Baseline?
+    private var baselineKey: AgentConfig.BaselineSettings?
+    /// Called with the alerts to notify after every evaluation (Alertmanager), on this thread.
+    private let notify: ([RuleEngine.Alert]) -> Void
     private var cycles = 0
     private var busySeconds = 0.0
     private let startedAt = MonotonicTime.seconds()
 
-    init(config: AgentConfig, state: AgentState, logger: Logger) {
+    init(config: AgentConfig, state: AgentState, logger: Logger, notify: @escaping ([RuleEngine.Alert]) -> Void = { _ in }) {
         self.config = config
         self.state = state
         self.logger = logger
+        self.notify = notify
+        let baselineBox = BaselineBox()
+        rules = RuleEngine(rules: config.rules, startedAt: WallTime.unixSeconds()) { name in baselineBox.load(name) }
+        self.baselineBox = baselineBox
     }
+
+    private let baselineBox: BaselineBox
 
     /// Starts the probe thread.
     func start() {
@@ -109,11 +120,18 @@ final class ProbeScheduler: @unchecked Sendable {
             let cycleSeconds = MonotonicTime.seconds() - cycleStart
             cycles += 1
             busySeconds += cycleSeconds
+            let now = WallTime.unixSeconds()
+            let hostMemory = HostMemoryStatus.read()
+            let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,
+                                                      pressureSome: hostMemory.pressureSomeAvg10, pressureFull: hostMemory.pressureFullAvg10)
+            rules.evaluate(results: results, pressure: pressure, now: now)
+            notify(rules.notifiableAlerts)
             // Keep within the duty-cycle budget: a cycle of d seconds is followed by at least
             // d * (1 / budget - 1) seconds of rest, whatever the interval says.
             let rest = max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
                 + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
-            publish(results: results, specs: specs, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds, plannedRest: rest)
+            publish(results: results, specs: specs, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds,
+                    plannedRest: rest, hostMemory: hostMemory)
             logger.info("probe cycle finished", metadata: [
                 "cycle": "\(cycles)", "probes": "\(results.count)", "ok": "\(results.filter { $0.outcome == .ok }.count)",
                 "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
@@ -124,9 +142,9 @@ final class ProbeScheduler: @unchecked Sendable {
 
     /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
     /// commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
-    private func publish(results: [ProbeResult], specs: [ProbeSpec], backend: CPUBackend?, backendError: String, cycleSeconds: Double, plannedRest: Double) {
+    private func publish(results: [ProbeResult], specs: [ProbeSpec], backend: CPUBackend?, backendError: String, cycleSeconds: Double,
+                         plannedRest: Double, hostMemory: HostMemoryStatus) {
         let host = HostInfo.read()
-        let hostMemory = HostMemoryStatus.read()
         let cpu = AgentFamilies.DeviceStatus(
             backend: .cpu, device: "cpu0", name: host.cpuModel, up: backend != nil, reason: backendError,
             extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
@@ -139,12 +157,46 @@ final class ProbeScheduler: @unchecked Sendable {
                                                dutyCycleBudget: config.dutyCycleBudget))
         families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
         families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks)
+        families.append(RuleEngine.family(rules.activeAlerts))
+        families.append(AgentFamilies.baselineRatios(results: results, baseline: baseline))
+        families.append(AgentFamilies.faultInjection(FaultInjection.active))
         families += AgentFamilies.synthetic(count: config.syntheticSeries)
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
         state.publish(CycleSnapshot(cycle: cycles, completedAt: WallTime.unixSeconds(), results: results,
                                     rendered: families.map(RenderedFamily.init), backendUp: backend != nil,
-                                    poolIdleBytes: backend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest))
+                                    poolIdleBytes: backend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
+                                    alerts: rules.activeAlerts))
     }
+}
+
+extension ProbeScheduler {
+    /// Loads the configured baseline when the setting changed (start, reload); a missing or corrupt
+    /// baseline is logged and compared with nothing.
+    private func loadBaselineIfChanged() {
+        guard baselineKey != config.baseline else { return }
+        baselineKey = config.baseline
+        baseline = nil
+        baselineBox.set(nil)
+        guard let name = config.baseline.name else { return }
+        do throws(BaselineError) {
+            var directory = config.baseline.directory ?? ""
+            if directory.isEmpty { directory = try BaselineStore.defaultDirectory(environment: environmentDictionary()) }
+            let loaded = try BaselineStore(directory: directory).load(name)
+            baseline = loaded
+            baselineBox.set(loaded)
+            logger.info("comparing with baseline", metadata: ["baseline": "\(name)", "probes": "\(loaded.results.count)"])
+        } catch {
+            logger.error("baseline unavailable; bitprobe_probe_baseline_ratio is not exported", metadata: ["baseline": "\(name)", "error": "\(error.description)"])
+        }
+    }
+}
+
+/// The loaded baseline, shared with the rule engine's baseline lookups.
+final class BaselineBox: @unchecked Sendable {
+    // @unchecked: set and read only on the probe thread.
+    private var baseline: Baseline?
+    func set(_ value: Baseline?) { baseline = value }
+    func load(_ name: String) -> Baseline? { baseline?.name == name ? baseline : nil }
 }
 
 func formatSecondsShort(_ seconds: Double) -> String {

@@ -28,6 +28,7 @@ final class AgentRoutes: Sendable {
         case "/-/ready": (handler, response) = ("ready", readiness())
         case "/api/v1/probes": (handler, response) = ("probes", probesJSON())
         case "/api/v1/memory": (handler, response) = ("memory", memoryJSON())
+        case "/api/v1/alerts": (handler, response) = ("alerts", alertsJSON())
         default:
             (handler, response) = ("other", HTTPResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false))
         }
@@ -88,6 +89,30 @@ final class AgentRoutes: Sendable {
         return jsonResponse(Payload(data: report))
     }
 
+    /// Shaped like Prometheus's /api/v1/alerts, so the same tooling reads both.
+    private func alertsJSON() -> HTTPResponse {
+        struct Payload: Encodable {
+            var status = "success"
+            var data: Data
+            struct Data: Encodable { var alerts: [Alert] }
+            struct Alert: Encodable {
+                var labels: [String: String]
+                var annotations: [String: String]
+                var state: String
+                var activeAt: String
+                var value: String
+            }
+        }
+        let alerts = state.current().alerts.map { alert in
+            Payload.Alert(labels: alert.labels, annotations: alert.annotations, state: alert.state.rawValue,
+                          activeAt: RFC3339.format(unixSeconds: alert.activeAt), value: String(alert.value))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(Payload(data: .init(alerts: alerts)))).map(Array.init) ?? Array("{\"status\":\"error\"}".utf8)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body, compressible: true)
+    }
+
     private func jsonResponse(_ payload: some Encodable) -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -107,6 +132,7 @@ final class AgentRoutes: Sendable {
         <ul>
         <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
         <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
+        <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts of the in-process rules (JSON, as Prometheus)</li>
         <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON)</li>
         <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
         </ul>

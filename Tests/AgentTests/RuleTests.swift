@@ -1,0 +1,169 @@
+@testable import BitProbe
+import Testing
+@testable import Agent
+
+@Suite struct AlertStateMachineTests {
+    let labels = ["alertname": "A"]
+
+    @Test func pendingThenFiringAfterFor() {
+        var machine = AlertStateMachine(forSeconds: 10, keepFiringForSeconds: 0)
+        machine.evaluate(active: [labels: (1, [:])], at: 100)
+        #expect(machine.activeInstances.map(\.state) == [.pending])
+        machine.evaluate(active: [labels: (1, [:])], at: 109)
+        #expect(machine.activeInstances.map(\.state) == [.pending])
+        machine.evaluate(active: [labels: (2, [:])], at: 110)
+        #expect(machine.activeInstances.map(\.state) == [.firing])
+        #expect(machine.activeInstances[0].activeAt == 100 && machine.activeInstances[0].firedAt == 110 && machine.activeInstances[0].value == 2)
+    }
+
+    @Test func pendingThatStopsHoldingIsDropped() {
+        var machine = AlertStateMachine(forSeconds: 10, keepFiringForSeconds: 0)
+        machine.evaluate(active: [labels: (1, [:])], at: 100)
+        machine.evaluate(active: [:], at: 105)
+        #expect(machine.activeInstances.isEmpty && machine.notifiableInstances.isEmpty)
+        machine.evaluate(active: [labels: (1, [:])], at: 106)
+        #expect(machine.activeInstances[0].activeAt == 106, "a new pending period starts")
+    }
+
+    @Test func zeroForFiresAtOnceAndResolvesAtOnce() {
+        var machine = AlertStateMachine(forSeconds: 0, keepFiringForSeconds: 0)
+        machine.evaluate(active: [labels: (1, [:])], at: 100)
+        #expect(machine.activeInstances.map(\.state) == [.firing])
+        machine.evaluate(active: [:], at: 101)
+        #expect(machine.activeInstances.isEmpty)
+        #expect(machine.notifiableInstances.map(\.resolvedAt) == [101], "kept to send the end to Alertmanager")
+    }
+
+    @Test func keepFiringForHoldsThroughABriefGap() {
+        var machine = AlertStateMachine(forSeconds: 0, keepFiringForSeconds: 30)
+        machine.evaluate(active: [labels: (1, [:])], at: 100)
+        machine.evaluate(active: [:], at: 110)
+        machine.evaluate(active: [:], at: 139)
+        #expect(machine.activeInstances.map(\.state) == [.firing])
+        machine.evaluate(active: [labels: (1, [:])], at: 140)
+        machine.evaluate(active: [:], at: 150)
+        machine.evaluate(active: [:], at: 179)
+        #expect(machine.activeInstances.map(\.state) == [.firing], "the condition came back, so the clock restarted at 150")
+        machine.evaluate(active: [:], at: 180)
+        #expect(machine.activeInstances.isEmpty)
+        #expect(machine.notifiableInstances[0].resolvedAt == 180)
+    }
+
+    @Test func resolvedAlertsAreForgottenAfterRetention() {
+        var machine = AlertStateMachine(forSeconds: 0, keepFiringForSeconds: 0, resolvedRetention: 60)
+        machine.evaluate(active: [labels: (1, [:])], at: 100)
+        machine.evaluate(active: [:], at: 101)
+        machine.evaluate(active: [:], at: 160)
+        #expect(machine.notifiableInstances.count == 1)
+        machine.evaluate(active: [:], at: 161)
+        #expect(machine.notifiableInstances.isEmpty)
+    }
+}
+
+@Suite struct RuleEngineTests {
+    let spec = try! ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([100]))
+
+    func result(_ outcome: ProbeOutcome, samples: [Double], at time: Double = 1000) -> ProbeResult {
+        ProbeResult(spec: spec, outcome: outcome, detail: outcome == .ok ? nil : "3 of 10 checked values wrong", startedAt: time, wallSeconds: 1,
+                    warmupIterations: 0, samples: samples, statistics: SampleStatistics(samples), operationsPerSecond: nil,
+                    bytesPerSecond: outcome == .ok ? 1 : nil, verification: nil, kernelPath: "avx2", threads: 1, seed: 1)
+    }
+
+    @Test func mismatchFiresWithProbeLabels() {
+        var engine = RuleEngine(rules: [AlertRule(name: "M", kind: .probeMismatch, severity: "critical")], startedAt: 0) { _ in nil }
+        engine.evaluate(results: [result(.mismatch, samples: [])], pressure: .low, now: 10)
+        #expect(engine.activeAlerts.count == 1)
+        let alert = engine.activeAlerts[0]
+        #expect(alert.state == .firing)
+        #expect(alert.labels == ["alertname": "M", "severity": "critical", "backend": "cpu", "device": "cpu0", "op": "add", "dtype": "f32", "shape": "100"])
+        #expect(alert.annotations["description"] == "probe cpu0 add f32 100 computed a wrong result: 3 of 10 checked values wrong")
+        let rendered = RuleEngine.family(engine.activeAlerts)
+        #expect(rendered.metrics[0].labels["alertstate"] == "firing")
+    }
+
+    @Test func memoryPressureUsesTheDeviceLabel() {
+        var engine = RuleEngine(rules: [AlertRule(name: "P", kind: .memoryPressure(minimum: .high), severity: "warning")], startedAt: 0) { _ in nil }
+        engine.evaluate(results: [], pressure: .medium, now: 1)
+        #expect(engine.activeAlerts.isEmpty)
+        engine.evaluate(results: [], pressure: .critical, now: 2)
+        #expect(engine.activeAlerts.map(\.labels) == [["alertname": "P", "severity": "warning", "device": "cpu0"]])
+    }
+
+    @Test func rollingWindowRegressionNeedsAFullWindowAndASignificantSlowdown() {
+        let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 3), thresholdPercent: 10, alpha: 0.01), severity: "warning")
+        var engine = RuleEngine(rules: [rule], startedAt: 0) { _ in nil }
+        var random = SeededRandom(seed: 3)
+        func samples(_ scale: Double) -> [Double] { (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) } }
+        for cycle in 0..<3 {
+            engine.evaluate(results: [result(.ok, samples: samples(1))], pressure: .low, now: Double(cycle))
+            #expect(engine.activeAlerts.isEmpty)
+        }
+        engine.evaluate(results: [result(.ok, samples: samples(1.05))], pressure: .low, now: 3)
+        #expect(engine.activeAlerts.isEmpty, "5 % is below the 10 % threshold")
+        engine.evaluate(results: [result(.ok, samples: samples(1.3))], pressure: .low, now: 4)
+        #expect(engine.activeAlerts.count == 1)
+        #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
+    }
+
+    @Test func staleProbeFiresAfterMaxAge() {
+        var engine = RuleEngine(rules: [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning")], startedAt: 0) { _ in nil }
+        engine.evaluate(results: [result(.ok, samples: [1], at: 10)], pressure: .low, now: 20)
+        engine.evaluate(results: [result(.failed, samples: [], at: 50)], pressure: .low, now: 70)
+        #expect(engine.activeAlerts.isEmpty)
+        engine.evaluate(results: [result(.failed, samples: [], at: 80)], pressure: .low, now: 72)
+        #expect(engine.activeAlerts.count == 1, "last verified at 11, 61 s ago")
+    }
+}
+
+@Suite struct RuleConfigTests {
+    @Test func rulesAreRead() throws {
+        let config = try AgentConfigLoader.parse("""
+        rules:
+          - alert: Slow
+            kind: regression
+            baseline: nightly
+            threshold: 15
+            for: 2m
+            keep_firing_for: 5m
+            severity: critical
+            match: {op: matmul, dtype: f16}
+          - alert: Pressure
+            kind: memory_pressure
+            level: critical
+        alertmanager:
+          url: http://127.0.0.1:9093
+          resend_interval: 30s
+        baseline:
+          name: nightly
+          directory: /tmp/baselines
+        """, file: "r.yml")
+        #expect(config.rules == [
+            AlertRule(name: "Slow", kind: .regression(reference: .baseline(name: "nightly"), thresholdPercent: 15, alpha: 0.001), severity: "critical",
+                      forSeconds: 120, keepFiringForSeconds: 300, match: ["op": "matmul", "dtype": "f16"]),
+            AlertRule(name: "Pressure", kind: .memoryPressure(minimum: .critical), severity: "warning"),
+        ])
+        #expect(config.alertmanager.url == "http://127.0.0.1:9093" && config.alertmanager.resendInterval == 30)
+        #expect(config.baseline.name == "nightly" && config.baseline.directory == "/tmp/baselines")
+    }
+
+    @Test(arguments: [
+        ("rules:\n  - kind: probe_failing\n", "r.yml:2:5: rules[0].alert: required: the alert's name"),
+        ("rules:\n  - alert: 9bad\n    kind: probe_failing\n", "r.yml:2:5: rules[0].alert: '9bad' is not a valid alert name ([a-zA-Z_][a-zA-Z0-9_]*)"),
+        ("rules:\n  - alert: A\n", "r.yml:2:5: rules[0].kind: required: one of memory_pressure, probe_failing, probe_mismatch, probe_stale, regression"),
+        ("rules:\n  - alert: A\n    kind: cpu_hot\n", "r.yml:3:11: rules[0].kind: expected one of: memory_pressure, probe_failing, probe_mismatch, probe_stale, regression, got 'cpu_hot'"),
+        ("rules:\n  - alert: A\n    kind: probe_failing\n  - alert: A\n    kind: probe_mismatch\n", "r.yml:4:5: rules[1].alert: duplicate alert name 'A'"),
+        ("rules:\n  - alert: A\n    kind: regression\n    window: 5\n    baseline: b\n", "r.yml:2:5: rules[0]: give either window or baseline, not both"),
+        ("rules:\n  - alert: A\n    kind: memory_pressure\n    level: extreme\n", "r.yml:4:12: rules[0].level: expected one of: low, medium, high, critical, got 'extreme'"),
+        ("rules:\n  - alert: A\n    kind: probe_stale\n    for: soon\n", "r.yml:4:10: rules[0].for: expected a duration such as 30s, 5m or 1h30m, got 'soon'"),
+        ("rules:\n  - alert: A\n    kind: probe_failing\n    match: {opp: add}\n", "r.yml:4:13: rules[0].match.opp: unknown key"),
+        ("alertmanager:\n  url: 127.0.0.1:9093\n", "r.yml:2:8: alertmanager.url: expected an http:// or https:// URL, got '127.0.0.1:9093'"),
+    ])
+    func badRulesAreLocated(text: String, message: String) {
+        do {
+            _ = try AgentConfigLoader.parse(text, file: "r.yml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+}
