@@ -25,7 +25,7 @@ static inline CURLcode bitprobe_curl_setopt_string(CURL *handle, CURLoption opti
 }
 
 // For CURLOPTTYPE_OBJECTPOINT / CBPOINT options whose pointer libcurl keeps and does not copy
-// (CURLOPT_POSTFIELDS, CURLOPT_WRITEDATA, CURLOPT_XFERINFODATA, CURLOPT_ERRORBUFFER).
+// (CURLOPT_POSTFIELDS, CURLOPT_WRITEDATA, CURLOPT_ERRORBUFFER).
 static inline CURLcode bitprobe_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
     return curl_easy_setopt(handle, option, value);
 }
@@ -38,12 +38,6 @@ static inline CURLcode bitprobe_curl_setopt_slist(CURL *handle, CURLoption optio
 // CURLOPT_WRITEFUNCTION: the response body arrives through this callback.
 static inline CURLcode bitprobe_curl_setopt_write_function(CURL *handle, curl_write_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
-}
-
-// CURLOPT_XFERINFOFUNCTION: called during a transfer (at least once a second), its non-zero
-// return aborts the transfer, which is how a shutdown deadline interrupts a slow request.
-static inline CURLcode bitprobe_curl_setopt_xferinfo_function(CURL *handle, curl_xferinfo_callback callback) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
 }
 
 // curl_easy_getinfo is variadic too; its third argument points at the type the info implies.

@@ -27,6 +27,9 @@ struct AgentCommand: ParsableCommand {
     @Option(name: .customLong("web.config.file"), help: "Exporter-toolkit web config file with TLS and basic auth settings.")
     var webConfigFile: String?
 
+    @Option(name: .customLong("alertmanager.url"), help: "Alertmanager to push the in-process alerts to, e.g. http://127.0.0.1:9093 (overrides alertmanager.url).")
+    var alertmanagerURL: String?
+
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
     var logLevel: String = "info"
 
@@ -45,6 +48,9 @@ struct AgentCommand: ParsableCommand {
         guard let format = LogfmtLogHandler.Format(rawValue: logFormat) else {
             throw fail("agent", "unknown --log.format '\(logFormat)'; expected one of: logfmt, json", status: ExitStatus.usage)
         }
+        if let alertmanagerURL, !(alertmanagerURL.hasPrefix("http://") || alertmanagerURL.hasPrefix("https://")) {
+            throw fail("agent", "--alertmanager.url must be an http:// or https:// URL (got '\(alertmanagerURL)')", status: ExitStatus.usage)
+        }
         if let maxRequests, maxRequests < 1 { throw fail("agent", "--web.max-requests must be at least 1 (got \(maxRequests))", status: ExitStatus.usage) }
         if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
@@ -53,7 +59,8 @@ struct AgentCommand: ParsableCommand {
         do {
             let runtime = try AgentRuntime(
                 configPath: configFile,
-                overrides: AgentOverrides(listenAddress: listenAddress, telemetryPath: telemetryPath, maxRequests: maxRequests, webConfigFile: webConfigFile),
+                overrides: AgentOverrides(listenAddress: listenAddress, telemetryPath: telemetryPath, maxRequests: maxRequests,
+                                         webConfigFile: webConfigFile, alertmanagerURL: alertmanagerURL),
                 logger: logger)
             try runtime.run()
         } catch {

@@ -46,13 +46,16 @@ struct ProbeOptions: ParsableArguments {
     @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
     var shape: [String] = []
 
-    @Option(help: "Untimed warmup iterations per probe (create: 5; regress: the baseline's).")
+    @Option(help: "Rounds per probe, round-robin over the suite; the quietest is kept (create: 5; regress: the baseline's).")
+    var rounds: Int?
+
+    @Option(help: "Untimed warmup iterations per probe and round (create: 3; regress: the baseline's).")
     var warmup: Int?
 
-    @Option(help: "Minimum timed iterations per probe (create: 30; regress: the baseline's).")
+    @Option(help: "Minimum timed iterations per probe and round (create: 10; regress: the baseline's).")
     var iterations: Int?
 
-    @Option(name: .customLong("min-time"), help: "Keep timing until the iterations add up to this many seconds (create: 1.0; regress: the baseline's).")
+    @Option(name: .customLong("min-time"), help: "Keep timing each round until the iterations add up to this many seconds (create: 0.2; regress: the baseline's).")
     var minTime: Double?
 
     @Option(help: "Seconds after which a probe ends as 'timeout' (create: 60; regress: the baseline's).")
@@ -78,6 +81,7 @@ struct ProbeOptions: ParsableArguments {
         if let timeout { config.timeoutSeconds = timeout }
         if let seed { config.seed = seed }
         if let problem = config.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
+        if let rounds, rounds < 1 { throw fail(command, "--rounds must be at least 1 (got \(rounds))", status: ExitStatus.usage) }
         if let threads, threads < 1 { throw fail(command, "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
         return config
     }
@@ -116,27 +120,40 @@ func checkFaultInjectionEnvironment(command: String) throws {
     }
 }
 
-/// Runs `specs` on the CPU as `bench` does: memory checked first, progress on a terminal.
-func runProbes(_ specs: [ProbeSpec], backend kind: BackendKind, config: BenchmarkConfig, threads: Int?, simdPath: SIMDPath?,
-               command: String) throws -> (results: [ProbeResult], fingerprint: EnvironmentFingerprint) {
-    guard kind == .cpu else {
-        throw fail(command, ProbeInputError.backendUnavailable(kind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
+/// Measures probes on the CPU in rounds, keeping each probe's quietest (`QuietestRound`).
+struct ProbeRunner {
+    let benchmarker: Benchmarker
+    let fingerprint: EnvironmentFingerprint
+    let rounds: Int
+
+    /// Checks what `bench` checks before anything runs: the backend, and memory for every probe in `specs`.
+    init(specs: [ProbeSpec], backend kind: BackendKind, config: BenchmarkConfig, rounds: Int, threads: Int?, simdPath: SIMDPath?,
+         command: String) throws {
+        guard kind == .cpu else {
+            throw fail(command, ProbeInputError.backendUnavailable(kind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
+        }
+        let host = HostInfo.read()
+        if let available = host.memoryAvailableBytes {
+            for spec in specs where spec.bufferBytes > available {
+                throw fail(command, ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description, status: ExitStatus.couldNotRun)
+            }
+        }
+        let cpu: CPUBackend
+        do { cpu = try CPUBackend(threads: threads, simdPath: simdPath) } catch {
+            throw fail(command, error.description, status: ExitStatus.couldNotRun)
+        }
+        benchmarker = Benchmarker(config: config, backend: cpu)
+        fingerprint = EnvironmentFingerprint(host: host, backend: cpu)
+        self.rounds = rounds
     }
-    let host = HostInfo.read()
-    if let available = host.memoryAvailableBytes {
-        for spec in specs where spec.bufferBytes > available {
-            throw fail(command, ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description, status: ExitStatus.couldNotRun)
+
+    /// Progress goes to stderr when it is a terminal.
+    func measure(_ specs: [ProbeSpec]) -> [ProbeResult] {
+        let showProgress = isatty(2) == 1
+        return QuietestRound.measure(specs, rounds: rounds, with: benchmarker) { index, total, spec in
+            if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
         }
     }
-    let cpu: CPUBackend
-    do { cpu = try CPUBackend(threads: threads, simdPath: simdPath) } catch {
-        throw fail(command, error.description, status: ExitStatus.couldNotRun)
-    }
-    let showProgress = isatty(2) == 1
-    let results = Benchmarker(config: config, backend: cpu).run(specs) { index, total, spec in
-        if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
-    }
-    return (results, EnvironmentFingerprint(host: host, backend: cpu))
 }
 
 func validateBaselineName(_ name: String, command: String) throws {
@@ -148,9 +165,10 @@ struct BaselineCreateCommand: ParsableCommand {
         commandName: "create",
         abstract: "Run probes and store their samples as a named baseline.",
         discussion: """
-        Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread with at least
-        30 iterations and 1 s per probe: settings chosen for repeatable medians on shared machines
-        (docs/regression.md). Exit status: 0 saved; 1 saved, but a probe did not end ok;
+        Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, each probe in
+        5 rounds of bench's settings, keeping the round with the lowest median: settings chosen for
+        repeatable medians on shared machines (docs/regression.md).
+        Exit status: 0 saved; 1 saved, but a probe did not end ok;
         3 could not run or save (name taken without --force, unwritable directory); 64 bad flag value.
         """
     )
@@ -180,10 +198,12 @@ struct BaselineCreateCommand: ParsableCommand {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)
         }
 
-        let (results, fingerprint) = try runProbes(specs, backend: kind, config: config, threads: probes.threads ?? Baseline.defaultThreads,
-                                                   simdPath: simdPath, command: command)
-        let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: fingerprint,
-                                config: config, faultInjection: FaultInjection.active, results: results)
+        let rounds = probes.rounds ?? Baseline.defaultRounds
+        let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
+                                     threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
+        let results = runner.measure(specs)
+        let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
+                                config: config, rounds: rounds, faultInjection: FaultInjection.active, results: results)
         do { try store.save(baseline, overwrite: force) } catch {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)
         }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import BitProbe
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RegressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,7 +10,7 @@ struct RegressCommand: ParsableCommand {
         abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
         discussion: """
         Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's
-        settings and thread count. A probe regressed when the Mann-Whitney U test gives p < --alpha,
+        settings, rounds and thread count. A probe regressed when the Mann-Whitney U test gives p < --alpha,
         the median ratio current/baseline exceeds 1 + --threshold/100, and the lower bound of its 95%
         bootstrap interval exceeds 1 (docs/regression.md).
         Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run
@@ -15,6 +18,10 @@ struct RegressCommand: ParsableCommand {
         output); 64 bad flag value.
         """
     )
+
+    /// Seconds between confirmation measurements: longer than most spells of load seen on the
+    /// development VM (docs/regression.md), short enough that a real regression costs little extra.
+    static let confirmationPauseSeconds: UInt32 = 3
 
     @Option(help: "Name of the baseline to compare with.")
     var baseline: String
@@ -27,6 +34,9 @@ struct RegressCommand: ParsableCommand {
 
     @Option(help: "Significance level of the Mann-Whitney U test.")
     var alpha: Double = RegressionCriteria().alpha
+
+    @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
+    var confirm: Int = RegressionCriteria().confirmations
 
     @Option(name: .customLong("output-format"), help: "Output format: table, json, junit.")
     var outputFormat: String = "table"
@@ -46,6 +56,7 @@ struct RegressCommand: ParsableCommand {
         criteria.thresholdPercent = threshold
         criteria.criticalThresholdPercent = criticalThreshold
         criteria.alpha = alpha
+        criteria.confirmations = confirm
         if let problem = criteria.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
         try validateBaselineName(baseline, command: command)
         let simdFlag = try probes.simdPath(command: command)
@@ -67,11 +78,17 @@ struct RegressCommand: ParsableCommand {
         // Measure as the baseline did; a path this CPU lacks falls back to the widest it has, and the
         // environment warning says so.
         let simdPath = simdFlag ?? SIMDPath(rawValue: stored.fingerprint.simdPath).flatMap { $0.isSupported ? $0 : nil }
-        let (results, fingerprint) = try runProbes(specs, backend: kind, config: config, threads: probes.threads ?? stored.fingerprint.threads,
-                                                   simdPath: simdPath, command: command)
-
-        let report = RegressionReport(baseline: stored, current: results, fingerprint: fingerprint, config: config, criteria: criteria,
-                                      faultInjection: FaultInjection.active)
+        let rounds = probes.rounds ?? stored.rounds
+        let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
+                                     threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
+        let first = RegressionAnalysis.compare(baseline: stored.results, current: runner.measure(specs), criteria: criteria)
+        let comparisons = RegressionAnalysis.confirm(first, baseline: stored.results, criteria: criteria) { specs in
+            // Give a spell of load from elsewhere time to pass before measuring again.
+            sleep(Self.confirmationPauseSeconds)
+            return runner.measure(specs)
+        }
+        let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
+                                      rounds: rounds, criteria: criteria, faultInjection: FaultInjection.active)
         let rendered: String
         switch outputFormat {
         case "json": rendered = String(decoding: try report.json(), as: UTF8.self)

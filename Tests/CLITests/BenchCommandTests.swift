@@ -122,3 +122,29 @@ import Glibc
         #expect(run.stdout.contains("\"simd_path\" : \"\(SIMDPath.detected.rawValue)\""))
     }
 }
+
+@Suite struct ProfileCommandTests {
+    @Test func treeViewShowsEveryPhase() throws {
+        let run = try BinaryRun.run(["profile", "--op", "add", "--dtype", "f32", "--shape", "1000", "--iterations", "2", "--min-time", "0", "--view", "tree"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("TOTAL       SELF        CALLS   SHARE   SPAN\n"))
+        for phase in ["profile", "probe cpu0 add f32 1000", "prepare", "warmup", "measure", "verify", "release"] {
+            #expect(run.stdout.contains(phase), "missing \(phase)")
+        }
+    }
+
+    @Test func foldedStacksAreFlamegraphInput() throws {
+        let run = try BinaryRun.run(["profile", "--op", "copy", "--shape", "4096", "--iterations", "2", "--min-time", "0", "--view", "folded"])
+        #expect(run.status == 0)
+        for line in run.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            #expect(line.hasPrefix("profile") && Int(parts.last!) != nil, "bad folded line \(line)")
+        }
+    }
+
+    @Test func unknownViewIsRefused() throws {
+        let run = try BinaryRun.run(["profile", "--view", "flame"])
+        #expect(run.status == 64)
+        #expect(run.stderr == "bitprobe profile: error: unknown view 'flame'; expected one of: hotspots, tree, folded\n")
+    }
+}

@@ -2,8 +2,8 @@
 (PyPI opentelemetry-proto), records it, and answers as a fault script says.
 
 As a program (the Swift tests start it this way):
-    python3 otlp_receiver.py --port-file F --log L [--port N] [--script JSON]
-writes its port to F once it listens on 127.0.0.1, and appends each request to L as tab-separated
+    python3 otlp_receiver.py --port-file F [--log L] [--port N] [--script JSON]
+writes its port to F once it listens on 127.0.0.1, and appends each request to L (if given) as tab-separated
 lines, text fields percent-encoded (urllib.parse.quote, safe=""):
     request  <n> <status> <monotonic arrival s> <span count>
     header   <n> <name, lowercased> <value>
@@ -177,7 +177,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", required=True)
-    parser.add_argument("--log", required=True)
+    parser.add_argument("--log")
     parser.add_argument("--script", default="{}")
     arguments = parser.parse_args()
     receiver = Receiver(json.loads(arguments.script), arguments.port, arguments.log)

@@ -94,3 +94,23 @@ def test_memory_api_and_metrics(agent):
     assert families["bitprobe_memory_tracked_peak_bytes"].samples[0].value > 0
     hits = [s for s in families["bitprobe_memory_events"].samples if s.labels["event"] == "pool_hit"]
     assert hits and hits[0].value >= 0
+
+
+def test_debug_profile_shows_the_cycle_tree(agent):
+    status, _, body = http_get(agent.url + "/debug/profile?view=tree")
+    assert status == 200
+    text = body.decode()
+    assert "cycle" in text and "probe cpu0 matmul f32 64x64x64" in text
+    for phase in ["prepare", "warmup", "measure", "verify", "release"]:
+        assert phase in text
+    status, _, body = http_get(agent.url + "/debug/profile?view=folded")
+    assert status == 200 and body.decode().splitlines()[0].startswith("cycle ")
+    status, _, body = http_get(agent.url + "/debug/profile?view=flame")
+    assert status == 400 and body == b"unknown view 'flame'; expected one of: hotspots, tree, folded\n"
+
+
+def test_alerts_api_is_shaped_like_prometheus(agent):
+    status, _, body = http_get(agent.url + "/api/v1/alerts")
+    assert status == 200
+    payload = json.loads(body)
+    assert payload["status"] == "success" and isinstance(payload["data"]["alerts"], list)

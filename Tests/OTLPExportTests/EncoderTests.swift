@@ -38,7 +38,7 @@ import Testing
     @Test func emptyBatchIsAValidRequest() {
         let body = OTLPEncoder.encode(resource: OTLPResource(attributes: []), scope: OTLPInstrumentationScope(name: "s", version: ""), spans: [])
         // resource_spans { resource {} scope_spans { scope { name: "s" } } }
-        #expect(HexDigits.encode(body) == "0a0b0a0012070a030a0173")
+        #expect(HexDigits.encode(body) == "0a090a0012050a030a0173")
     }
 
     @Test func largeBatchesAndLongStringsOutgrowOneArenaBlock() {

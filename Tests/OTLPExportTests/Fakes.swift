@@ -59,11 +59,11 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
     }
 
     let state: Mutex<State>
-    private let shouldAbort: @Sendable () -> Bool
+    private let shutdown: ShutdownSignal
 
-    init(state: State, shouldAbort: @escaping @Sendable () -> Bool) {
+    init(state: State, shutdown: ShutdownSignal) {
         self.state = Mutex(state)
-        self.shouldAbort = shouldAbort
+        self.shutdown = shutdown
     }
 
     func post(_ body: [UInt8], timeoutNanoseconds: UInt64) -> AttemptResult {
@@ -71,10 +71,10 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
             state.bodies.append(body)
             return (state.script.isEmpty ? state.fallback : state.script.removeFirst(), state.delayMicroseconds)
         }
-        // Sleeps in slices, as libcurl polls its progress callback, so shutdown can cut it short.
+        // Sleeps in slices, checking the shutdown deadline as CurlTransport does.
         var slept: UInt64 = 0
         while slept < UInt64(delay) {
-            if shouldAbort() { return .aborted }
+            if SystemClock().monotonicNanoseconds() >= shutdown.deadline { return .aborted }
             if slept * 1000 >= timeoutNanoseconds { return .failed(message: "timed out", retryable: true) }
             usleep(1000)
             slept += 1000

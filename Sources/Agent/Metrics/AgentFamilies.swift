@@ -138,6 +138,14 @@ enum AgentFamilies {
                      type: .gauge, metrics: [Metric(labels: Labels([("injection", injection?.description ?? "")]), value: .gauge(injection == nil ? 0 : 1))])
     }
 
+    static func alertmanager(_ counters: AlertmanagerNotifier.Counters) -> MetricFamily {
+        MetricFamily(name: "bitprobe_alertmanager_notifications", help: "Batches of alerts posted to Alertmanager, by result (sent, failed after retries).",
+                     type: .counter, metrics: [
+                         Metric(labels: Labels([("result", "failed")]), value: .counter(Double(counters.failed), created: nil)),
+                         Metric(labels: Labels([("result", "sent")]), value: .counter(Double(counters.sent), created: nil)),
+                     ])
+    }
+
     /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.
     static func synthetic(count: Int) -> [MetricFamily] {
         guard count > 0 else { return [] }

@@ -14,12 +14,15 @@ public struct AgentOverrides: Sendable {
     public var telemetryPath: String?
     public var maxRequests: Int?
     public var webConfigFile: String?
+    public var alertmanagerURL: String?
 
-    public init(listenAddress: String? = nil, telemetryPath: String? = nil, maxRequests: Int? = nil, webConfigFile: String? = nil) {
+    public init(listenAddress: String? = nil, telemetryPath: String? = nil, maxRequests: Int? = nil, webConfigFile: String? = nil,
+                alertmanagerURL: String? = nil) {
         self.listenAddress = listenAddress
         self.telemetryPath = telemetryPath
         self.maxRequests = maxRequests
         self.webConfigFile = webConfigFile
+        self.alertmanagerURL = alertmanagerURL
     }
 }
 
@@ -41,6 +44,7 @@ public final class AgentRuntime: Sendable {
     private let scheduler: ProbeScheduler
     private let server: HTTPServer
     private let routes: AgentRoutes
+    private let notifier: AlertmanagerNotifier?
     private let signalQueue = DispatchQueue(label: "bitprobe.signals")
     private let stopRequested = DispatchSemaphore(value: 0)
 
@@ -57,7 +61,16 @@ public final class AgentRuntime: Sendable {
             do { webConfig = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
         }
         state = AgentState(configLoadedAt: WallTime.unixSeconds())
-        scheduler = ProbeScheduler(config: config, state: state, logger: logger)
+        let notifier = config.alertmanager.url.map { url in
+            AlertmanagerNotifier(baseURL: url, resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
+                                 generatorURL: "http://\(hostName()):\(config.web.listenAddress.split(separator: ":").last ?? "")/api/v1/alerts",
+                                 transport: AlertmanagerRuntimeTransport.post)
+        }
+        self.notifier = notifier
+        state.alertmanager = notifier
+        scheduler = ProbeScheduler(config: config, state: state, logger: logger, notify: { alerts in
+            notifier?.notify(alerts, now: WallTime.unixSeconds())
+        })
         routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state, syntheticSeries: config.syntheticSeries)
         var serverConfig = HTTPServerConfig(listenAddress: config.web.listenAddress)
         serverConfig.maxRequestsInFlight = config.web.maxRequests
@@ -74,6 +87,7 @@ public final class AgentRuntime: Sendable {
         if let value = overrides.telemetryPath { config.web.telemetryPath = value; logger.info("flag overrides config", metadata: ["key": "web.telemetry_path", "value": "\(value)"]) }
         if let value = overrides.maxRequests { config.web.maxRequests = value; logger.info("flag overrides config", metadata: ["key": "web.max_requests", "value": "\(value)"]) }
         if let value = overrides.webConfigFile { config.web.configFile = value; logger.info("flag overrides config", metadata: ["key": "web.config_file", "value": "\(value)"]) }
+        if let value = overrides.alertmanagerURL { config.alertmanager.url = value; logger.info("flag overrides config", metadata: ["key": "alertmanager.url", "value": "\(value)"]) }
         return config
     }
 
@@ -92,6 +106,7 @@ public final class AgentRuntime: Sendable {
         if !scheduler.stop(deadline: Self.shutdownDeadline - 0.5) {
             logger.warning("probe thread did not stop within the deadline; exiting anyway")
         }
+        notifier?.drain()
         logger.info("stopped")
     }
 

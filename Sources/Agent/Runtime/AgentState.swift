@@ -26,6 +26,8 @@ struct CycleSnapshot: Sendable {
 final class AgentState: Sendable {
     /// Probe memory accounting, written by the probe thread, read by HTTP threads.
     let memory = MemoryTracker()
+    /// Set once at start when an Alertmanager is configured (its counters are exported).
+    nonisolated(unsafe) var alertmanager: AlertmanagerNotifier?
     private let snapshot = Mutex(CycleSnapshot.empty)
     private let reloadStatus: Mutex<AgentFamilies.ReloadStatus>
 
@@ -33,7 +35,20 @@ final class AgentState: Sendable {
         reloadStatus = Mutex(AgentFamilies.ReloadStatus(successful: true, lastSuccessTimestamp: configLoadedAt))
     }
 
+    /// The profiles of the latest cycles, newest last, for /debug/profile.
+    private let profiles = Mutex<[ProfileSpan]>([])
+    static let profilesKept = 10
+
     func publish(_ cycle: CycleSnapshot) { snapshot.withLock { $0 = cycle } }
+
+    func recordProfile(_ cycle: ProfileSpan) {
+        profiles.withLock {
+            $0.append(cycle)
+            if $0.count > Self.profilesKept { $0.removeFirst($0.count - Self.profilesKept) }
+        }
+    }
+
+    func recentProfiles() -> [ProfileSpan] { profiles.withLock { $0 } }
     func current() -> CycleSnapshot { snapshot.withLock { $0 } }
 
     func recordReload(successful: Bool, at time: Double) {

@@ -15,3 +15,10 @@ func environmentDictionary() -> [String: String] {
     }
     return result
 }
+
+/// This machine's host name, for links and resource attributes.
+func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

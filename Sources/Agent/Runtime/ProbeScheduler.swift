@@ -28,15 +28,29 @@ final class ProbeScheduler: @unchecked Sendable {
     private var baselineKey: AgentConfig.BaselineSettings?
     /// Called with the alerts to notify after every evaluation (Alertmanager), on this thread.
     private let notify: ([RuleEngine.Alert]) -> Void
+    /// Called with every finished cycle's trace (the OTLP exporter); nil when tracing is off, in
+    /// which case histogram observations carry no exemplars (they would link to nothing).
+    private let traceSink: ((ProfileSpan) -> Void)?
+
+    private func traces(_ cycle: ProfileSpan) { traceSink?(cycle) }
+
+    /// The probe span of this run, as an OpenMetrics exemplar, when traces are exported.
+    private func exemplar(for result: ProbeResult) -> (Double) -> Exemplar? {
+        guard traceSink != nil, let trace = result.traceID, let span = result.spanID else { return { _ in nil } }
+        let time = result.startedAt + result.wallSeconds
+        return { value in Exemplar(labels: Labels([("span_id", span), ("trace_id", trace)]), value: value, timestamp: time) }
+    }
     private var cycles = 0
     private var busySeconds = 0.0
     private let startedAt = MonotonicTime.seconds()
 
-    init(config: AgentConfig, state: AgentState, logger: Logger, notify: @escaping ([RuleEngine.Alert]) -> Void = { _ in }) {
+    init(config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
+         notify: @escaping ([RuleEngine.Alert]) -> Void = { _ in }) {
         self.config = config
         self.state = state
         self.logger = logger
         self.notify = notify
+        self.traceSink = traceSink
         let baselineBox = BaselineBox()
         rules = RuleEngine(rules: config.rules, startedAt: WallTime.unixSeconds()) { name in baselineBox.load(name) }
         self.baselineBox = baselineBox
@@ -99,24 +113,29 @@ final class ProbeScheduler: @unchecked Sendable {
             }
 
             let cycleStart = MonotonicTime.seconds()
+            let cycleSpan = ProfileSpan.root("cycle", attributes: [("bitprobe.cycle", .int(Int64(cycles + 1)))])
             var results: [ProbeResult] = []
             if let backend {
                 let benchmarker = Benchmarker(config: config.probes.benchmarkConfig, backend: backend)
                 for spec in specs {
                     if isStopping { break }
                     state.memory.beginProbe(spec.description)
-                    let result = benchmarker.run(spec)
+                    let result = benchmarker.run(spec, profile: cycleSpan)
                     for leak in state.memory.endProbe() {
                         logger.warning("probe ended holding memory", metadata: ["probe": "\(leak.probe)", "bytes": "\(leak.bytes)", "allocations": "\(leak.allocations)"])
                     }
                     if result.outcome != .ok {
                         logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
                     }
-                    recorder.record(result)
+                    recorder.record(result, exemplar: exemplar(for: result))
                     results.append(result)
                 }
             }
+            cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
+            cycleSpan.end()
             if isStopping { break }
+            state.recordProfile(cycleSpan)
+            traces(cycleSpan)
             let cycleSeconds = MonotonicTime.seconds() - cycleStart
             cycles += 1
             busySeconds += cycleSeconds

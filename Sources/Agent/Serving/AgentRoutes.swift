@@ -29,6 +29,7 @@ final class AgentRoutes: Sendable {
         case "/api/v1/probes": (handler, response) = ("probes", probesJSON())
         case "/api/v1/memory": (handler, response) = ("memory", memoryJSON())
         case "/api/v1/alerts": (handler, response) = ("alerts", alertsJSON())
+        case "/debug/profile": (handler, response) = ("profile", profile(request))
         default:
             (handler, response) = ("other", HTTPResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false))
         }
@@ -40,6 +41,7 @@ final class AgentRoutes: Sendable {
         let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
         let snapshot = state.current()
         var dynamic = processMetrics.families() + AgentFamilies.reload(state.reload())
+        if let notifier = state.alertmanager { dynamic.append(AgentFamilies.alertmanager(notifier.counters)) }
         let counts = requestCounts.withLock { counts in
             counts.flatMap { handler, codes in codes.map { (handler: handler, code: $0.key, count: $0.value) } }
         }
@@ -89,6 +91,22 @@ final class AgentRoutes: Sendable {
         return jsonResponse(Payload(data: report))
     }
 
+    /// The profile of the latest cycles: `?view=hotspots` (default), `tree` or `folded`.
+    private func profile(_ request: HTTPRequest) -> HTTPResponse {
+        let view = request.query["view"] ?? "hotspots"
+        let analysis = ProfileAnalysis(traces: state.recentProfiles())
+        let text: String
+        switch view {
+        case "hotspots": text = analysis.hotspotText
+        case "tree": text = analysis.treeText
+        case "folded": text = analysis.foldedStacks
+        default:
+            return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                                body: Array("unknown view '\(view)'; expected one of: hotspots, tree, folded\n".utf8), compressible: false)
+        }
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8), compressible: true)
+    }
+
     /// Shaped like Prometheus's /api/v1/alerts, so the same tooling reads both.
     private func alertsJSON() -> HTTPResponse {
         struct Payload: Encodable {
@@ -133,6 +151,7 @@ final class AgentRoutes: Sendable {
         <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
         <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
         <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts of the in-process rules (JSON, as Prometheus)</li>
+        <li><a href="/debug/profile">/debug/profile</a>: where the latest \(AgentState.profilesKept) cycles spent their time (?view=hotspots, tree, folded)</li>
         <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON)</li>
         <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
         </ul>

@@ -7,22 +7,18 @@ public struct Baseline: Codable, Sendable {
     public static let kind = "bitprobe-baseline"
     public static let schemaVersion = 1
 
-    /// The measurement settings `baseline create` uses unless flags say otherwise. More than `bench`
-    /// takes by default: a gate compares two runs that may be hours apart on a shared machine, and
-    /// each median must be steady to a few percent for a 10 % threshold to mean anything
-    /// (docs/regression.md has the measurements behind these numbers).
-    public static var defaultConfig: BenchmarkConfig {
-        var config = BenchmarkConfig()
-        config.warmupIterations = 5
-        config.measurementIterations = 30
-        config.minMeasurementSeconds = 1.0
-        return config
-    }
+    /// Measurement settings of each round `baseline create` runs unless flags say otherwise: those of
+    /// `bench`, repeated in `defaultRounds` rounds (see `QuietestRound`).
+    public static var defaultConfig: BenchmarkConfig { BenchmarkConfig() }
+
+    /// Rounds per probe; the quietest is kept. Five: on the development VM the lowest of five round
+    /// medians stayed within a few percent from run to run (docs/regression.md).
+    public static let defaultRounds = 5
 
     /// Kernel threads `baseline create` uses unless `--threads` says otherwise. One, because on a
     /// machine shared with other work a kernel that needs every core waits for the busiest one: on
-    /// the 2-core development VM the median of a 2-thread probe moved up to 6x between runs, of a
-    /// 1-thread probe by at most 5 % for compute-bound probes (docs/regression.md).
+    /// the 2-core development VM the median of a 2-thread probe moved up to 6x between runs, that of a
+    /// 1-thread probe a few times less (docs/regression.md).
     public static let defaultThreads = 1
 
     public var kind: String = Baseline.kind
@@ -32,19 +28,23 @@ public struct Baseline: Codable, Sendable {
     /// Unix seconds.
     public var createdAt: Double
     public var fingerprint: EnvironmentFingerprint
+    /// Settings of each round.
     public var config: BenchmarkConfig
+    /// Rounds each probe was measured in; `results` hold the quietest (`QuietestRound`).
+    public var rounds: Int
     /// Present when the probes were slowed on purpose while the baseline was recorded.
     public var faultInjection: FaultInjection?
     /// Per probe: samples, statistics and outcome.
     public var results: [ProbeResult]
 
     public init(name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                faultInjection: FaultInjection?, results: [ProbeResult]) {
+                rounds: Int, faultInjection: FaultInjection?, results: [ProbeResult]) {
         self.name = name
         self.description = description
         self.createdAt = createdAt
         self.fingerprint = fingerprint
         self.config = config
+        self.rounds = rounds
         self.faultInjection = faultInjection
         self.results = results
     }

@@ -52,4 +52,7 @@ public struct ProbeResult: Codable, Sendable {
     public var kernelPath: String
     public var threads: Int
     public var seed: UInt64
+    /// The trace and span of this run when it was profiled (hex), for exemplars and trace links.
+    public var traceID: String?
+    public var spanID: String?
 }

@@ -32,8 +32,11 @@ public struct ProbeComparison: Codable, Sendable {
     /// Bootstrap confidence interval of `medianRatio`.
     public var medianRatioInterval: MedianRatioBootstrap.Interval?
     public var mannWhitney: MannWhitneyU?
-    /// Wall time of the current run of the probe, seconds.
+    /// Wall time of the current runs of the probe, confirmations included, seconds.
     public var currentWallSeconds: Double?
+    /// The median ratio of every measurement made, the first run's and then each confirmation's
+    /// (`RegressionAnalysis.confirm`); one entry when nothing needed confirming.
+    public var measuredRatios: [Double] = []
 
     public init(spec: ProbeSpec, verdict: Verdict) {
         self.spec = spec
@@ -91,6 +94,7 @@ public enum RegressionAnalysis {
         }
         let ratio = currentMedian / baselineMedian
         comparison.medianRatio = ratio
+        comparison.measuredRatios = [ratio]
         comparison.medianRatioInterval = interval
         comparison.mannWhitney = test
 
@@ -103,6 +107,41 @@ public enum RegressionAnalysis {
             comparison.verdict = .improvement
         }
         return comparison
+    }
+
+    /// Measures again the probes that look regressed, up to `criteria.confirmations` times, and keeps a
+    /// regression only if every measurement shows it. A spell of load on a shared machine can outlast
+    /// all rounds of one run, but rarely several runs with pauses between them, while a real slowdown
+    /// shows every time. A confirmed regression reports its mildest measurement (lowest ratio, so the
+    /// severity is not overstated); one that did not persist reports the measurement that cleared it,
+    /// and a probe that fails while being confirmed is a failure.
+    ///
+    /// `measure` runs the given probes and returns one result per spec, in order.
+    public static func confirm(_ comparisons: [ProbeComparison], baseline: [ProbeResult], criteria: RegressionCriteria,
+                               measure: ([ProbeSpec]) -> [ProbeResult]) -> [ProbeComparison] {
+        var baselineBySpec: [ProbeSpec: ProbeResult] = [:]
+        for result in baseline { baselineBySpec[result.spec] = result }
+        var confirmed = comparisons
+        for _ in 0..<criteria.confirmations {
+            let pending = confirmed.indices.filter { confirmed[$0].verdict == .regression }
+            guard !pending.isEmpty else { break }
+            let results = measure(pending.map { confirmed[$0].spec })
+            for (index, result) in zip(pending, results) {
+                let previous = confirmed[index]
+                var again = compare(baseline: baselineBySpec[result.spec], current: result, criteria: criteria)
+                again.measuredRatios = previous.measuredRatios + again.measuredRatios
+                again.currentWallSeconds = (previous.currentWallSeconds ?? 0) + (again.currentWallSeconds ?? 0)
+                if again.verdict == .regression, let before = previous.medianRatio, let now = again.medianRatio, before < now {
+                    var mildest = previous
+                    mildest.measuredRatios = again.measuredRatios
+                    mildest.currentWallSeconds = again.currentWallSeconds
+                    confirmed[index] = mildest
+                } else {
+                    confirmed[index] = again
+                }
+            }
+        }
+        return confirmed
     }
 
     private static func record(_ baseline: ProbeResult, in comparison: inout ProbeComparison) {

@@ -1,6 +1,6 @@
 /// When a difference between baseline and current timings counts (docs/regression.md).
 ///
-/// A probe regressed only when all three hold: the Mann-Whitney p-value is below `alpha`, the
+/// A probe regressed only when all three hold, in its first measurement and in every confirmation: the Mann-Whitney p-value is below `alpha`, the
 /// median ratio (current / baseline) exceeds 1 + `thresholdPercent` / 100, and the lower bound of
 /// the bootstrap confidence interval of that ratio exceeds 1. Improvements mirror it with the
 /// speedup baseline / current. Significance alone is not enough: with hundreds of samples the test
@@ -18,6 +18,8 @@ public struct RegressionCriteria: Codable, Equatable, Sendable {
     public var confidence: Double = 0.95
     /// Seed of the bootstrap; each probe derives its own stream from it and its spec.
     public var seed: UInt64 = 0xB007_5742
+    /// Further measurements a regression must survive (`RegressionAnalysis.confirm`).
+    public var confirmations: Int = 2
 
     public init() {}
 
@@ -32,6 +34,7 @@ public struct RegressionCriteria: Codable, Equatable, Sendable {
         if !(criticalThresholdPercent > thresholdPercent) || !criticalThresholdPercent.isFinite {
             errors.append("--critical-threshold must be a finite percentage above --threshold (got \(criticalThresholdPercent), threshold \(thresholdPercent))")
         }
+        if confirmations < 0 { errors.append("--confirm must be at least 0 (got \(confirmations))") }
         return errors
     }
 }

@@ -71,12 +71,16 @@ public struct RegressionReport: Codable, Sendable {
     /// Why these timings may not be comparable: environment differences, injected faults. One line each.
     public var warnings: [String]
     public var criteria: RegressionCriteria
+    /// Settings of each round of the current run.
     public var config: BenchmarkConfig
+    /// Rounds each current probe was measured in (`QuietestRound`).
+    public var rounds: Int
     public var comparisons: [ProbeComparison]
 
-    public init(baseline: Baseline, current: [ProbeResult], fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                criteria: RegressionCriteria, faultInjection: FaultInjection?) {
-        comparisons = RegressionAnalysis.compare(baseline: baseline.results, current: current, criteria: criteria)
+    /// `comparisons` from `RegressionAnalysis.compare` (and `confirm`) against `baseline`.
+    public init(baseline: Baseline, comparisons: [ProbeComparison], fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
+                rounds: Int, criteria: RegressionCriteria, faultInjection: FaultInjection?) {
+        self.comparisons = comparisons
         status = RegressionStatus.of(comparisons)
         counts = Counts(comparisons)
         self.baseline = BaselineInfo(name: baseline.name, description: baseline.description, createdAt: baseline.createdAt,
@@ -85,6 +89,7 @@ public struct RegressionReport: Codable, Sendable {
         self.faultInjection = faultInjection
         self.criteria = criteria
         self.config = config
+        self.rounds = rounds
         warnings = []
         let differences = fingerprint.differences(fromBaseline: baseline.fingerprint)
         if !differences.isEmpty {

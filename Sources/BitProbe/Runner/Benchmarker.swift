@@ -28,7 +28,31 @@ public final class Benchmarker {
         }
     }
 
-    public func run(_ spec: ProbeSpec) -> ProbeResult {
+    /// Runs one probe. With `profile`, the run is a child span of it (`probe <spec>`) with a child
+    /// per phase: prepare (allocate and fill inputs), warmup, measure, verify, release.
+    public func run(_ spec: ProbeSpec, profile parent: ProfileSpan? = nil) -> ProbeResult {
+        let span = parent?.child("probe \(spec)", attributes: [
+            ("bitprobe.backend", .string(spec.backend.rawValue)), ("bitprobe.device", .string(spec.device)),
+            ("bitprobe.op", .string(spec.op.rawValue)), ("bitprobe.dtype", .string(spec.dtype.rawValue)),
+            ("bitprobe.shape", .string(spec.shape.description)), ("bitprobe.kernel_path", .string(backend.kernelPath)),
+            ("bitprobe.threads", .int(Int64(backend.threads))),
+        ])
+        var result = measure(spec, span: span)
+        if let span {
+            span.setAttribute("bitprobe.result", .string(result.outcome.rawValue))
+            span.setAttribute("bitprobe.samples", .int(Int64(result.samples.count)))
+            if let median = result.statistics?.median { span.setAttribute("bitprobe.median_seconds", .double(median)) }
+            if let ops = result.operationsPerSecond { span.setAttribute("bitprobe.ops_per_second", .double(ops)) }
+            if let bytes = result.bytesPerSecond { span.setAttribute("bitprobe.bytes_per_second", .double(bytes)) }
+            if result.outcome != .ok { span.fail(result.detail ?? result.outcome.rawValue) }
+            span.end()
+            result.traceID = span.traceID.hex
+            result.spanID = span.spanID.hex
+        }
+        return result
+    }
+
+    private func measure(_ spec: ProbeSpec, span: ProfileSpan?) -> ProbeResult {
         let startedAt = WallClock.unixSeconds()
         let start = MonotonicClock.nanoseconds()
         let deadline = start + UInt64(min(config.timeoutSeconds, 1e9) * 1e9)
@@ -46,20 +70,31 @@ public final class Benchmarker {
         }
 
         let prepared: any PreparedProbe
+        let prepareSpan = span?.child("prepare")
         do {
             prepared = try backend.prepare(spec, seed: result.seed)
+            prepareSpan?.end()
         } catch {
+            prepareSpan?.fail(error.description)
+            prepareSpan?.end()
             return finish(&result, error: error, measured: 0)
         }
-        defer { prepared.release() }
+        defer {
+            let releaseSpan = span?.child("release")
+            prepared.release()
+            releaseSpan?.end()
+        }
         let injection = faultInjection.flatMap { $0.matches(spec) ? $0 : nil }
 
+        var phaseSpan = span?.child("warmup")
         do throws(ProbeRunError) {
             for _ in 0..<config.warmupIterations {
                 _ = try prepared.runIteration()
                 result.warmupIterations += 1
                 if MonotonicClock.nanoseconds() > deadline { throw .cancelled }
             }
+            phaseSpan?.end()
+            phaseSpan = span?.child("measure")
             var measuredSeconds = 0.0
             while result.samples.count < config.measurementIterations
                 || (measuredSeconds < config.minMeasurementSeconds && result.samples.count < config.maxSamples) {
@@ -69,11 +104,21 @@ public final class Benchmarker {
                 measuredSeconds += seconds
                 if MonotonicClock.nanoseconds() > deadline { throw .cancelled }
             }
+            phaseSpan?.setAttribute("bitprobe.iterations", .int(Int64(result.samples.count)))
+            phaseSpan?.end()
         } catch {
+            phaseSpan?.addEvent(error == .cancelled ? "timeout" : "error", attributes: [("reason", .string(error.description))])
+            phaseSpan?.fail(error.description)
+            phaseSpan?.end()
             return finish(&result, error: error, measured: result.samples.count)
         }
 
+        let verifySpan = span?.child("verify")
         let report = prepared.verify()
+        verifySpan?.setAttribute("bitprobe.checked_values", .int(Int64(report.checkedValues)))
+        verifySpan?.setAttribute("bitprobe.wrong_values", .int(Int64(report.wrongValues)))
+        if !report.passed { verifySpan?.fail("mismatch") }
+        verifySpan?.end()
         result.verification = report
         result.statistics = SampleStatistics(result.samples)
         guard report.passed else {

@@ -164,11 +164,16 @@ private struct MessageBuilder {
     }
 
     /// IDs go on the wire big-endian, the byte order of their hex form.
-    private func binary(_ words: UInt64...) -> ProtobufCBinaryData {
-        let data = arena.allocate(UInt8.self, count: 8 * words.count)
-        for (wordIndex, word) in words.enumerated() {
-            for byte in 0..<8 { data[8 * wordIndex + byte] = UInt8(truncatingIfNeeded: word >> (56 - 8 * byte)) }
-        }
-        return ProtobufCBinaryData(len: 8 * words.count, data: data)
+    private func binary(_ high: UInt64, _ low: UInt64) -> ProtobufCBinaryData {
+        let data = arena.allocate(UInt64.self, count: 2)
+        data[0] = high.bigEndian
+        data[1] = low.bigEndian
+        return ProtobufCBinaryData(len: 16, data: UnsafeMutableRawPointer(data).assumingMemoryBound(to: UInt8.self))
+    }
+
+    private func binary(_ value: UInt64) -> ProtobufCBinaryData {
+        let data = arena.allocate(UInt64.self)
+        data.pointee = value.bigEndian
+        return ProtobufCBinaryData(len: 8, data: UnsafeMutableRawPointer(data).assumingMemoryBound(to: UInt8.self))
     }
 }

@@ -6,16 +6,14 @@ final class ExportPipeline: @unchecked Sendable {
     enum Phase {
         case created
         case running
-        /// Shutdown has begun: the worker drains the queue until `hardDeadline`.
+        /// Shutdown has begun: the worker drains the queue until `shutdown.deadline`.
         case stopping
         case stopped
     }
 
     let lock = ConditionLock()
     let statistics = Mutex(OTLPExportStatistics())
-    /// When shutdown must be over (CLOCK_MONOTONIC ns); `.max` until it begins. Atomic because
-    /// libcurl's progress callback polls it during every transfer.
-    let hardDeadline = Atomic<UInt64>(.max)
+    let shutdown = ShutdownSignal()
 
     private let batch: OTLPExporterConfig.Batch
     private let clock: any ExportClock
@@ -64,7 +62,7 @@ final class ExportPipeline: @unchecked Sendable {
             while true {
                 let now = clock.monotonicNanoseconds()
                 let stopping = phase == .stopping
-                if stopping, now >= hardDeadline.load(ordering: .relaxed) {
+                if stopping, now >= shutdown.deadline {
                     let abandoned = queue.count
                     queue.removeAll()
                     return (nil, abandoned)
@@ -90,7 +88,7 @@ final class ExportPipeline: @unchecked Sendable {
         lock.withLock {
             while true {
                 let now = clock.monotonicNanoseconds()
-                let hard = hardDeadline.load(ordering: .relaxed)
+                let hard = shutdown.deadline
                 if now >= until { return true }
                 if now >= hard { return false }
                 lock.wait(untilNanoseconds: min(until, hard))
@@ -98,9 +96,15 @@ final class ExportPipeline: @unchecked Sendable {
         }
     }
 
-    /// Starts shutdown. Returns false when no worker runs (never started, or already stopped),
-    /// with the spans queued before `start` counted as failed.
-    func beginStopping(hardDeadline deadline: UInt64) -> Bool {
+    enum StopProgress {
+        /// The worker is draining the queue; wait for it.
+        case draining
+        /// No worker runs (never started, or already stopped); `abandoned` spans were queued
+        /// before a `start` that never came and now count as failed.
+        case stopped(abandoned: Int)
+    }
+
+    func beginStopping(hardDeadline deadline: UInt64) -> StopProgress {
         lock.withLock {
             switch phase {
             case .created:
@@ -113,19 +117,15 @@ final class ExportPipeline: @unchecked Sendable {
                         $0.lastFailure = "\(abandoned) spans queued but the exporter was never started"
                     }
                 }
-                return false
-            case .running:
-                phase = .stopping
-                hardDeadline.store(deadline, ordering: .relaxed)
-                lock.broadcast()
-                return true
-            case .stopping:
+                return .stopped(abandoned: abandoned)
+            case .running, .stopping:
                 // A second shutdown may only bring the deadline forward.
-                if deadline < hardDeadline.load(ordering: .relaxed) { hardDeadline.store(deadline, ordering: .relaxed) }
+                phase = .stopping
+                shutdown.bringForward(to: deadline)
                 lock.broadcast()
-                return true
+                return .draining
             case .stopped:
-                return false
+                return .stopped(abandoned: 0)
             }
         }
     }

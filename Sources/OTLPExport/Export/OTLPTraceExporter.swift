@@ -16,7 +16,7 @@
 /// exporter.shutdown(deadline: .seconds(5))
 /// ```
 public final class OTLPTraceExporter: Sendable {
-    typealias TransportFactory = @Sendable (OTLPExporterConfig, _ userAgent: String, _ shouldAbort: @escaping @Sendable () -> Bool) throws(OTLPExportError) -> any HTTPTransport
+    typealias TransportFactory = @Sendable (OTLPExporterConfig, _ userAgent: String, ShutdownSignal) throws(OTLPExportError) -> any HTTPTransport
 
     private let config: OTLPExporterConfig
     private let resource: OTLPResource
@@ -32,8 +32,8 @@ public final class OTLPTraceExporter: Sendable {
         self.init(
             config: config, resource: resource, scope: OTLPInstrumentationScope(name: scopeName, version: scopeVersion),
             clock: SystemClock(),
-            makeTransport: { config, userAgent, shouldAbort throws(OTLPExportError) in
-                try CurlTransport(config: config, userAgent: userAgent, shouldAbort: shouldAbort)
+            makeTransport: { config, userAgent, shutdown throws(OTLPExportError) in
+                try CurlTransport(config: config, userAgent: userAgent, clock: SystemClock(), shutdown: shutdown)
             }
         )
     }
@@ -60,11 +60,7 @@ public final class OTLPTraceExporter: Sendable {
     /// Creates the HTTP client and starts the worker thread. Spans exported before `start` wait
     /// in the queue. Calling it again, or after `shutdown`, does nothing.
     public func start() throws(OTLPExportError) {
-        let pipeline = pipeline
-        let clock = clock
-        let transport = try makeTransport(config, "\(scope.name)/\(scope.version)") {
-            clock.monotonicNanoseconds() >= pipeline.hardDeadline.load(ordering: .relaxed)
-        }
+        let transport = try makeTransport(config, "\(scope.name)/\(scope.version)", pipeline.shutdown)
         guard pipeline.markRunning() else { return }
         let worker = Worker(
             pipeline: pipeline, transport: transport, config: config, resource: resource, scope: scope, clock: clock
@@ -85,12 +81,17 @@ public final class OTLPTraceExporter: Sendable {
 
     /// Sends what is queued, in full batches, and stops the worker, all within `deadline`: a
     /// request or retry wait still running then is cut short and its spans count as failed.
-    /// Returns true when the worker finished in time.
+    /// Returns true when the worker finished in time (false too when spans were queued but
+    /// `start` never came).
     @discardableResult
     public func shutdown(deadline: Duration) -> Bool {
-        let hardDeadline = clock.monotonicNanoseconds().addingSaturating(deadline.nanoseconds)
-        guard pipeline.beginStopping(hardDeadline: hardDeadline) else { return pipeline.queuedCount == 0 }
-        return pipeline.waitForWorker(until: hardDeadline)
+        let returnBy = clock.monotonicNanoseconds().addingSaturating(deadline.nanoseconds)
+        // The worker stops a little earlier, so that its end can be seen before returning.
+        let margin = min(deadline.nanoseconds / 10, 50_000_000)
+        switch pipeline.beginStopping(hardDeadline: returnBy - margin) {
+        case .draining: return pipeline.waitForWorker(until: returnBy)
+        case .stopped(let abandoned): return abandoned == 0
+        }
     }
 
     /// A consistent copy of the counters.
@@ -132,7 +133,7 @@ private struct Worker: @unchecked Sendable {
             let encoded = OTLPEncoder.encode(resource: resource, scope: scope, spans: batch)
             let body = config.compression == .gzip ? Gzip.compress(encoded) : encoded
             let outcome = body.map { body in
-                sender.send(body, spanCount: batch.count) { min(exportDeadline, pipeline.hardDeadline.load(ordering: .relaxed)) }
+                sender.send(body, spanCount: batch.count) { min(exportDeadline, pipeline.shutdown.deadline) }
             } ?? ExportSender.Outcome(delivered: false, rejectedSpans: 0, requests: 0, failure: "gzip compression failed (out of memory)")
             let duration = clock.monotonicNanoseconds().subtractingSaturating(start)
             pipeline.statistics.withLock { statistics in

@@ -15,38 +15,48 @@ private let curlGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT)
 /// OTLP/HTTP POSTs over one libcurl easy handle, which keeps its connection open between
 /// requests (HTTP/1.1 keep-alive), so a steady trickle of exports costs one TCP (and TLS)
 /// handshake rather than one per batch.
+///
+/// The handle runs inside a multi handle, whose wait for network activity `curl_multi_wakeup`
+/// can interrupt from another thread: a shutdown deadline then stops a request in flight at
+/// once, where the easy interface would notice only at its next progress call, up to a second later.
 final class CurlTransport: HTTPTransport {
     /// The most of a response body kept; an ExportTraceServiceResponse is a few bytes, and a
     /// misbehaving server must not make the agent buffer megabytes.
     static let responseLimit = 64 * 1024
 
-    /// Read by libcurl's callbacks through the handle's user-data pointers.
-    private final class CallbackState {
-        var body: [UInt8] = []
-        let shouldAbort: @Sendable () -> Bool
+    /// The longest single wait for network activity; libcurl shortens it for its own timers.
+    private static let pollMilliseconds: UInt64 = 1000
 
-        init(shouldAbort: @escaping @Sendable () -> Bool) {
-            self.shouldAbort = shouldAbort
-        }
+    /// Filled by libcurl's write callback through the handle's user-data pointer.
+    private final class ResponseBody {
+        var bytes: [UInt8] = []
     }
 
     private let handle: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
     private let headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    private let state: CallbackState
+    private let response = ResponseBody()
     private let endpoint: String
+    private let clock: any ExportClock
+    private let shutdown: ShutdownSignal
 
-    /// - Parameter shouldAbort: polled during a transfer; true stops it (the shutdown deadline).
-    init(config: OTLPExporterConfig, userAgent: String, shouldAbort: @escaping @Sendable () -> Bool) throws(OTLPExportError) {
+    init(config: OTLPExporterConfig, userAgent: String, clock: any ExportClock, shutdown: ShutdownSignal) throws(OTLPExportError) {
         guard curlGlobalInit == CURLE_OK else {
             throw OTLPExportError(description: "libcurl initialisation failed: \(String(cString: curl_easy_strerror(curlGlobalInit)))")
         }
         guard let handle = curl_easy_init() else {
             throw OTLPExportError(description: "libcurl could not create a handle")
         }
+        guard let multi = curl_multi_init() else {
+            curl_easy_cleanup(handle)
+            throw OTLPExportError(description: "libcurl could not create a multi handle")
+        }
         self.handle = handle
+        self.multi = multi
         endpoint = config.endpoint
-        state = CallbackState(shouldAbort: shouldAbort)
+        self.clock = clock
+        self.shutdown = shutdown
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
 
@@ -60,6 +70,7 @@ final class CurlTransport: HTTPTransport {
         for line in lines {
             guard let appended = curl_slist_append(headers, line) else {
                 curl_slist_free_all(headers)
+                curl_multi_cleanup(multi)
                 curl_easy_cleanup(handle)
                 errorBuffer.deallocate()
                 throw OTLPExportError(description: "libcurl could not allocate the request headers")
@@ -68,7 +79,7 @@ final class CurlTransport: HTTPTransport {
         }
         headerList = headers
 
-        let context = Unmanaged.passUnretained(state).toOpaque()
+        let context = Unmanaged.passUnretained(response).toOpaque()
         var problems: [String] = []
         func check(_ code: CURLcode, _ option: String) {
             if code != CURLE_OK { problems.append("\(option): \(String(cString: curl_easy_strerror(code)))") }
@@ -82,54 +93,59 @@ final class CurlTransport: HTTPTransport {
         check(bitprobe_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
         check(bitprobe_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
         check(bitprobe_curl_setopt_write_function(handle, { data, size, count, context in
-            let state = Unmanaged<CallbackState>.fromOpaque(context!).takeUnretainedValue()
+            let response = Unmanaged<ResponseBody>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
-            let room = CurlTransport.responseLimit - state.body.count
+            let room = CurlTransport.responseLimit - response.bytes.count
             if room > 0, let data {
                 data.withMemoryRebound(to: UInt8.self, capacity: length) {
-                    state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(room, length)))
+                    response.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(room, length)))
                 }
             }
             // Returning less than `length` would fail the transfer; the excess is dropped instead.
             return length
         }), "write function")
         check(bitprobe_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "write data")
-        check(bitprobe_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "progress")
-        check(bitprobe_curl_setopt_xferinfo_function(handle, { context, _, _, _, _ in
-            Unmanaged<CallbackState>.fromOpaque(context!).takeUnretainedValue().shouldAbort() ? 1 : 0
-        }), "progress function")
-        check(bitprobe_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context), "progress data")
         if let file = config.certificateFile { check(bitprobe_curl_setopt_string(handle, CURLOPT_CAINFO, file), "CA file") }
         if let file = config.clientCertificateFile { check(bitprobe_curl_setopt_string(handle, CURLOPT_SSLCERT, file), "client certificate") }
         if let file = config.clientKeyFile { check(bitprobe_curl_setopt_string(handle, CURLOPT_SSLKEY, file), "client key") }
-        // Every property is set by now, so throwing runs deinit, which frees the handle.
+        // Every property is set by now, so throwing runs deinit, which frees the handles.
         guard problems.isEmpty else {
             throw OTLPExportError(description: "libcurl refused options: \(problems.joined(separator: "; "))")
         }
+        let multiAddress = UInt(bitPattern: multi)
+        shutdown.setWaker { _ = curl_multi_wakeup(UnsafeMutableRawPointer(bitPattern: multiAddress)) }
     }
 
     deinit {
+        shutdown.setWaker(nil)
+        curl_multi_cleanup(multi)
         curl_easy_cleanup(handle)
         curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
     func post(_ body: [UInt8], timeoutNanoseconds: UInt64) -> AttemptResult {
-        state.body.removeAll(keepingCapacity: true)
+        response.bytes.removeAll(keepingCapacity: true)
         errorBuffer[0] = 0
         // At least 1 ms: 0 would mean "no timeout" to libcurl.
         let milliseconds = max(1, Int(min(timeoutNanoseconds / 1_000_000, UInt64(Int.max))))
         _ = bitprobe_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds)
         _ = bitprobe_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
-        let code = body.withUnsafeBytes { bytes -> CURLcode in
-            // POSTFIELDS is not copied: the body must outlive curl_easy_perform, which it does here.
+        let transfer = body.withUnsafeBytes { bytes -> Transfer in
+            // POSTFIELDS is not copied: the body must outlive the transfer, which it does here.
             _ = bitprobe_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
             _ = bitprobe_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
-            return curl_easy_perform(handle)
+            return perform()
         }
         _ = bitprobe_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil)
+        let code: CURLcode
+        switch transfer {
+        case .aborted: return .aborted
+        case .multiFailed(let multiCode):
+            return .failed(message: "POST \(endpoint): \(String(cString: curl_multi_strerror(multiCode)))", retryable: false)
+        case .finished(let finished): code = finished
+        }
         guard code == CURLE_OK else {
-            if code == CURLE_ABORTED_BY_CALLBACK { return .aborted }
             let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
             return .failed(message: "POST \(endpoint): \(detail)", retryable: Self.isTransient(code))
         }
@@ -138,7 +154,36 @@ final class CurlTransport: HTTPTransport {
         var contentType: UnsafeMutablePointer<CChar>?
         _ = bitprobe_curl_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &contentType)
         let isProtobuf = contentType.map { String(cString: $0).lowercased().hasPrefix("application/x-protobuf") } ?? false
-        return .response(status: status, retryAfter: header("Retry-After"), protobufBody: isProtobuf ? state.body : [])
+        return .response(status: status, retryAfter: header("Retry-After"), protobufBody: isProtobuf ? response.bytes : [])
+    }
+
+    private enum Transfer {
+        case finished(CURLcode)
+        case aborted
+        case multiFailed(CURLMcode)
+    }
+
+    /// Runs the transfer, waking at least at the shutdown deadline (and when it moves) to stop it.
+    private func perform() -> Transfer {
+        let added = curl_multi_add_handle(multi, handle)
+        guard added == CURLM_OK else { return .multiFailed(added) }
+        defer { curl_multi_remove_handle(multi, handle) }
+        while true {
+            var running: Int32 = 0
+            let performed = curl_multi_perform(multi, &running)
+            guard performed == CURLM_OK else { return .multiFailed(performed) }
+            if running == 0 { break }
+            let now = clock.monotonicNanoseconds()
+            let deadline = shutdown.deadline
+            if now >= deadline { return .aborted }
+            let untilDeadline = (deadline - now) / 1_000_000 + 1
+            _ = curl_multi_poll(multi, nil, 0, Int32(min(untilDeadline, Self.pollMilliseconds)), nil)
+        }
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(multi, &queued) {
+            if message.pointee.msg == CURLMSG_DONE { return .finished(message.pointee.data.result) }
+        }
+        return .finished(CURLE_RECV_ERROR)
     }
 
     /// The last value of a response header, through libcurl's header API (7.83+).
