@@ -425,8 +425,9 @@ def overview():
              overrides=[by_ref("B", [{"id": "unit", "value": "dateTimeFromNow"}, {"id": "mappings", "value": []},
                                      {"id": "color", "value": {"mode": "fixed", "fixedColor": "text"}}])]),
         state_timeline("Fault injection", "1 while a testing-only slowdown is injected "
-                       "(bitprobe_fault_injection_active): that agent's timings are not real.",
-                       targets((f'bitprobe_fault_injection_active{{{AGENT}}}', "{{instance}}")),
+                       "(bitprobe_fault_injection_active; the injection label says which probes and how much): "
+                       "that agent's timings are not real.",
+                       targets((f'bitprobe_fault_injection_active{{{AGENT}}}', "{{instance}} {{injection}}")),
                        [{"type": "value", "options": {"0": {"text": "off", "color": "green", "index": 0},
                                                       "1": {"text": "INJECTING", "color": "purple", "index": 1}}}],
                        steps(("green", None), ("purple", 1)), w=8, h=6),
@@ -553,7 +554,7 @@ def fleet():
                    targets((f'rate(process_cpu_seconds_total{{{FLEET}}}[$__rate_interval])', "{{instance}}")),
                    unit="percentunit", w=12),
         state_timeline("Fault injection", "Agents injecting a testing-only slowdown (their timings are not real).",
-                       targets((f'bitprobe_fault_injection_active{{{FLEET}}}', "{{instance}}")),
+                       targets((f'bitprobe_fault_injection_active{{{FLEET}}}', "{{instance}} {{injection}}")),
                        [{"type": "value", "options": {"0": {"text": "off", "color": "green", "index": 0},
                                                       "1": {"text": "INJECTING", "color": "purple", "index": 1}}}],
                        steps(("green", None), ("purple", 1)), w=24, h=5),

@@ -147,10 +147,11 @@ struct ProbeRunner {
         self.rounds = rounds
     }
 
-    /// Progress goes to stderr when it is a terminal.
-    func measure(_ specs: [ProbeSpec]) -> [ProbeResult] {
+    /// `roundPause` seconds between rounds; progress goes to stderr when it is a terminal.
+    func measure(_ specs: [ProbeSpec], roundPause: Double = 0) -> [ProbeResult] {
         let showProgress = isatty(2) == 1
-        return QuietestRound.measure(specs, rounds: rounds, with: benchmarker) { index, total, spec in
+        let pause = { if roundPause > 0 { usleep(UInt32(roundPause * 1e6)) } }
+        return QuietestRound.measure(specs, rounds: rounds, with: benchmarker, betweenRounds: pause) { index, total, spec in
             if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
         }
     }
@@ -179,6 +180,9 @@ struct BaselineCreateCommand: ParsableCommand {
     @Option(help: "A note stored with the baseline, e.g. the commit or driver version.")
     var description: String?
 
+    @Option(name: .customLong("round-pause"), help: "Seconds to pause between rounds, spreading them out in time.")
+    var roundPause: Double = Baseline.defaultRoundPauseSeconds
+
     @Flag(help: "Overwrite an existing baseline of this name.")
     var force = false
 
@@ -189,6 +193,9 @@ struct BaselineCreateCommand: ParsableCommand {
         let command = "baseline create"
         try validateBaselineName(name, command: command)
         let config = try probes.config(over: Baseline.defaultConfig, command: command)
+        guard roundPause >= 0, roundPause <= 3600 else {
+            throw fail(command, "--round-pause must be between 0 and 3600 seconds (got \(roundPause))", status: ExitStatus.usage)
+        }
         let kind = try probes.backendKind(default: .cpu, command: command)
         let simdPath = try probes.simdPath(command: command)
         let specs = try probes.specs(backend: kind, command: command)
@@ -201,9 +208,10 @@ struct BaselineCreateCommand: ParsableCommand {
         let rounds = probes.rounds ?? Baseline.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
-        let results = runner.measure(specs)
+        let results = runner.measure(specs, roundPause: roundPause)
         let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
-                                config: config, rounds: rounds, faultInjection: FaultInjection.active, results: results)
+                                config: config, rounds: rounds, roundPauseSeconds: roundPause, faultInjection: FaultInjection.active,
+                                results: results)
         do { try store.save(baseline, overwrite: force) } catch {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)
         }

@@ -19,9 +19,10 @@ struct RegressCommand: ParsableCommand {
         """
     )
 
-    /// Seconds between confirmation measurements: longer than most spells of load seen on the
-    /// development VM (docs/regression.md), short enough that a real regression costs little extra.
-    static let confirmationPauseSeconds: UInt32 = 3
+    /// Seconds before each confirmation measurement: with the default two, the measurements of a
+    /// regression span over 20 s, longer than the spells of load seen on the development VM
+    /// (docs/regression.md), while a run without suspects pays nothing.
+    static let confirmationPauseSeconds: UInt32 = 10
 
     @Option(help: "Name of the baseline to compare with.")
     var baseline: String

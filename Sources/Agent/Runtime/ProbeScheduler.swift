@@ -93,7 +93,9 @@ final class ProbeScheduler: @unchecked Sendable {
                 return state.pendingConfig
             }) {
                 config = newConfig
+                rules.replaceRules(newConfig.rules)
             }
+            loadBaselineIfChanged()
             if backendConfig == nil || backendConfig! != (config.probes.threads, config.probes.simd) {
                 do {
                     backend = try CPUBackend(threads: config.probes.threads, simdPath: config.probes.simd,

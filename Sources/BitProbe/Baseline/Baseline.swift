@@ -15,6 +15,11 @@ public struct Baseline: Codable, Sendable {
     /// medians stayed within a few percent from run to run (docs/regression.md).
     public static let defaultRounds = 5
 
+    /// Seconds `baseline create` pauses between rounds, so that its rounds span about half a minute
+    /// more than the suite itself takes: longer than the spells of load seen on the development VM.
+    /// A baseline is recorded once and judges every later run, so it is worth the wait.
+    public static let defaultRoundPauseSeconds = 5.0
+
     /// Kernel threads `baseline create` uses unless `--threads` says otherwise. One, because on a
     /// machine shared with other work a kernel that needs every core waits for the busiest one: on
     /// the 2-core development VM the median of a 2-thread probe moved up to 6x between runs, that of a
@@ -32,19 +37,22 @@ public struct Baseline: Codable, Sendable {
     public var config: BenchmarkConfig
     /// Rounds each probe was measured in; `results` hold the quietest (`QuietestRound`).
     public var rounds: Int
+    /// Seconds paused between rounds.
+    public var roundPauseSeconds: Double
     /// Present when the probes were slowed on purpose while the baseline was recorded.
     public var faultInjection: FaultInjection?
     /// Per probe: samples, statistics and outcome.
     public var results: [ProbeResult]
 
     public init(name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                rounds: Int, faultInjection: FaultInjection?, results: [ProbeResult]) {
+                rounds: Int, roundPauseSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]) {
         self.name = name
         self.description = description
         self.createdAt = createdAt
         self.fingerprint = fingerprint
         self.config = config
         self.rounds = rounds
+        self.roundPauseSeconds = roundPauseSeconds
         self.faultInjection = faultInjection
         self.results = results
     }

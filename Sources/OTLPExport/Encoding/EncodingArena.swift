@@ -33,13 +33,6 @@ final class EncodingArena {
         }
     }
 
-    /// A copy of `bytes`, for a protobuf `bytes` field.
-    func bytes(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8> {
-        let copy = allocate(UInt8.self, count: bytes.count)
-        copy.initialize(from: bytes, count: bytes.count)
-        return copy
-    }
-
     private func raw(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
         if let cursor {
             let aligned = cursor.alignedUp(toMultipleOf: alignment)
