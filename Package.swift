@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "BitProbe", "Exposition", "HTTPServer", "ConfigFile",
+                "BitProbe", "Exposition", "HTTPServer", "ConfigFile", "OTLPExport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"]),
         .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
     ]
 )

@@ -63,14 +63,14 @@ def wait_until(predicate, timeout, interval=0.1, what="condition"):
 
 
 class Agent:
-    def __init__(self, tmp_path, config=None, extra_args=(), port=None):
+    def __init__(self, tmp_path, config=None, extra_args=(), port=None, env=None):
         self.port = port or free_port()
         self.config_path = tmp_path / "agent.yml"
         self.config_path.write_text((config or FAST_CONFIG).replace("{port}", str(self.port)))
         self.log_path = tmp_path / "agent.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([BINARY, "agent", "--config.file", str(self.config_path), *extra_args],
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+                                        stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
     @property
     def url(self):

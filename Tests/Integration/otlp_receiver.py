@@ -2,8 +2,8 @@
 (PyPI opentelemetry-proto), records it, and answers as a fault script says.
 
 As a program (the Swift tests start it this way):
-    python3 otlp_receiver.py --port-file F [--log L] [--port N] [--script JSON]
-writes its port to F once it listens on 127.0.0.1, and appends each request to L (if given) as tab-separated
+    python3 otlp_receiver.py --port-file F [--log L] [--port N] [--script JSON] [--tls-cert C --tls-key K]
+serves HTTPS with the PEM certificate C and key K if given, writes its port to F once it listens on 127.0.0.1, and appends each request to L (if given) as tab-separated
 lines, text fields percent-encoded (urllib.parse.quote, safe=""):
     request  <n> <status> <monotonic arrival s> <span count>
     header   <n> <name, lowercased> <value>
@@ -23,6 +23,7 @@ import argparse
 import gzip
 import json
 import os
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,7 +82,7 @@ class Receiver:
     """The server, usable in-process too: Receiver(script).start() ... .stop(); `.requests` holds
     (status, headers, decoded request or None) per request."""
 
-    def __init__(self, script=None, port=0, log_path=None):
+    def __init__(self, script=None, port=0, log_path=None, tls=None):
         self.script = script or {}
         self.log_path = log_path
         self.requests = []
@@ -100,6 +101,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -179,8 +184,11 @@ def main():
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--log")
     parser.add_argument("--script", default="{}")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     arguments = parser.parse_args()
-    receiver = Receiver(json.loads(arguments.script), arguments.port, arguments.log)
+    tls = (arguments.tls_cert, arguments.tls_key) if arguments.tls_cert else None
+    receiver = Receiver(json.loads(arguments.script), arguments.port, arguments.log, tls)
     # Written whole and renamed, so a reader never sees a partial port number.
     temporary = arguments.port_file + ".tmp"
     with open(temporary, "w") as port_file:

@@ -101,6 +101,14 @@ import Testing
         #expect(outcome == .init(delivered: true, rejectedSpans: 2, requests: 1, failure: "collector rejected 2 of 5 spans: too old"))
     }
 
+    @Test func partialSuccessWithOnlyAMessageIsAWarning() {
+        // ExportTraceServiceResponse{partial_success{error_message: "slow down"}}
+        let body: [UInt8] = [0x0A, 0x0B, 0x12, 0x09] + Array("slow down".utf8)
+        let transport = ScriptedTransport([.response(status: 200, retryAfter: nil, protobufBody: body)], clock: clock)
+        let outcome = sender(transport, sleeps: SleepLog()).send([1], spanCount: 5, deadline: deadline30s)
+        #expect(outcome == .init(delivered: true, rejectedSpans: 0, requests: 1, failure: "collector accepted all 5 spans with a warning: slow down"))
+    }
+
     @Test func responseBodiesThatDoNotDecodeStillMeanSuccess() {
         #expect(ExportResponse.partialSuccess(in: [0xFF, 0xFF, 0xFF]) == nil)
         #expect(ExportResponse.partialSuccess(in: []) == nil)

@@ -1,6 +1,10 @@
 import Synchronization
 @testable import OTLPExport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Time that passes only when a test (or a fake transport) says so.
 final class FakeClock: ExportClock {
     private let now = Mutex<UInt64>(1_000_000_000)
@@ -50,7 +54,7 @@ func status(_ code: Int, retryAfter: String? = nil) -> AttemptResult {
 }
 
 /// Answers from the exporter's worker thread with real time passing, for exporter-level tests.
-final class RecordingTransport: HTTPTransport, @unchecked Sendable {
+final class RecordingTransport: HTTPTransport, Sendable {
     struct State {
         var bodies: [[UInt8]] = []
         var script: [AttemptResult] = []
@@ -82,7 +86,3 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
         return result
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -24,12 +24,15 @@ final class ReceiverProcess {
     private var stopped = false
 
     /// Starts the receiver and waits (up to 10 s) until it listens.
-    /// - Parameter script: the fault script, as JSON (see otlp_receiver.py).
-    init(script: String = "{}", port: Int = 0) throws {
+    /// - Parameters:
+    ///   - script: the fault script, as JSON (see otlp_receiver.py).
+    ///   - tls: PEM certificate and key files to serve HTTPS with.
+    init(script: String = "{}", port: Int = 0, tls: (certificate: String, key: String)? = nil) throws {
         var template = Array("/tmp/otlp-receiver-XXXXXX".utf8CString)
         directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         let portFile = directory + "/port"
-        let arguments = ["python3", Self.scriptPath, "--port", String(port), "--port-file", portFile, "--log", directory + "/log", "--script", script]
+        var arguments = ["python3", Self.scriptPath, "--port", String(port), "--port-file", portFile, "--log", directory + "/log", "--script", script]
+        if let tls { arguments += ["--tls-cert", tls.certificate, "--tls-key", tls.key] }
         var argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child = pid_t()

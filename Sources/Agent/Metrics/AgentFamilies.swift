@@ -1,5 +1,6 @@
 import BitProbe
 import Exposition
+import OTLPExport
 
 /// Device, build and agent-health families, built from plain values so they are easy to test.
 enum AgentFamilies {
@@ -144,6 +145,25 @@ enum AgentFamilies {
                          Metric(labels: Labels([("result", "failed")]), value: .counter(Double(counters.failed), created: nil)),
                          Metric(labels: Labels([("result", "sent")]), value: .counter(Double(counters.sent), created: nil)),
                      ])
+    }
+
+    /// OTLP span export: spans by result and the time each export took.
+    static func tracing(_ statistics: OTLPExportStatistics) -> [MetricFamily] {
+        var durations = HistogramValue(upperBounds: OTLPExportStatistics.exportDurationUpperBounds)
+        durations.bucketCounts = statistics.exportDurationBucketCounts
+        durations.sum = statistics.exportDurationSum
+        return [
+            MetricFamily(name: "bitprobe_otlp_spans", help: "Spans handed to the OTLP exporter, by result: exported, dropped (queue full), failed (rejected or retries exhausted).",
+                         type: .counter, metrics: [
+                             Metric(labels: Labels([("result", "dropped")]), value: .counter(Double(statistics.spansDropped), created: nil)),
+                             Metric(labels: Labels([("result", "exported")]), value: .counter(Double(statistics.spansExported), created: nil)),
+                             Metric(labels: Labels([("result", "failed")]), value: .counter(Double(statistics.spansFailed), created: nil)),
+                         ]),
+            MetricFamily(name: "bitprobe_otlp_export_duration_seconds", help: "Time of each OTLP export, retries included.", type: .histogram, unit: "seconds",
+                         metrics: [Metric(value: .histogram(durations))]),
+            MetricFamily(name: "bitprobe_otlp_queued_spans", help: "Spans waiting in the OTLP export queue.", type: .gauge,
+                         metrics: [Metric(value: .gauge(Double(statistics.queuedSpans)))]),
+        ]
     }
 
     /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.

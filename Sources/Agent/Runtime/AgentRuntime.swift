@@ -3,6 +3,7 @@ import ConfigFile
 import Dispatch
 import HTTPServer
 import Logging
+import OTLPExport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -45,6 +46,7 @@ public final class AgentRuntime: Sendable {
     private let server: HTTPServer
     private let routes: AgentRoutes
     private let notifier: AlertmanagerNotifier?
+    private let exporter: OTLPTraceExporter?
     private let signalQueue = DispatchQueue(label: "bitprobe.signals")
     private let stopRequested = DispatchSemaphore(value: 0)
 
@@ -61,16 +63,27 @@ public final class AgentRuntime: Sendable {
             do { webConfig = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
         }
         state = AgentState(configLoadedAt: WallTime.unixSeconds())
-        let notifier = config.alertmanager.url.map { url in
-            AlertmanagerNotifier(baseURL: url, resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
-                                 generatorURL: "http://\(hostName()):\(config.web.listenAddress.split(separator: ":").last ?? "")/api/v1/alerts",
-                                 transport: AlertmanagerRuntimeTransport.post)
+        var notifier: AlertmanagerNotifier?
+        if let url = config.alertmanager.url {
+            let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+            let client: HTTPPostClient
+            do {
+                client = try HTTPPostClient(endpoint: base + "/api/v2/alerts", contentType: "application/json", userAgent: "bitprobe/\(BitProbeVersion.version)")
+            } catch { throw AgentStartError(description: "alertmanager: \(error.description)") }
+            notifier = AlertmanagerNotifier(
+                baseURL: base, resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
+                generatorURL: "http://\(hostName()):\(config.web.listenAddress.split(separator: ":").last ?? "")/api/v1/alerts",
+                transport: { _, body, timeout in client.post(body, timeoutSeconds: timeout) })
         }
         self.notifier = notifier
         state.alertmanager = notifier
-        scheduler = ProbeScheduler(config: config, state: state, logger: logger, notify: { alerts in
-            notifier?.notify(alerts, now: WallTime.unixSeconds())
-        })
+        let exporter = try Self.startTracing(logger: logger)
+        self.exporter = exporter
+        state.tracing = exporter
+        scheduler = ProbeScheduler(
+            config: config, state: state, logger: logger,
+            traceSink: exporter.map { exporter in { cycle in exporter.export(CycleTraceConversion.spans(of: cycle)) } },
+            notify: { [notifier] alerts in notifier?.notify(alerts, now: WallTime.unixSeconds()) })
         routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state, syntheticSeries: config.syntheticSeries)
         var serverConfig = HTTPServerConfig(listenAddress: config.web.listenAddress)
         serverConfig.maxRequestsInFlight = config.web.maxRequests
@@ -107,7 +120,27 @@ public final class AgentRuntime: Sendable {
             logger.warning("probe thread did not stop within the deadline; exiting anyway")
         }
         notifier?.drain()
+        if let exporter, !exporter.shutdown(deadline: .milliseconds(1500)) {
+            logger.warning("trace export did not flush within 1.5 s; queued spans were dropped")
+        }
         logger.info("stopped")
+    }
+
+    /// Tracing is on when the OTEL_* environment names an endpoint (docs/tracing.md).
+    static func startTracing(logger: Logger) throws(AgentStartError) -> OTLPTraceExporter? {
+        let environment = environmentDictionary()
+        let config: OTLPExporterConfig?
+        do { config = try OTLPExporterConfig.fromEnvironment(environment) } catch { throw AgentStartError(description: error.description) }
+        guard let config else { return nil }
+        let (resource, problems) = OTLPResource.fromEnvironment(environment, defaults: [
+            ("service.name", .string("bitprobe")), ("service.version", .string(BitProbeVersion.version)),
+            ("host.name", .string(hostName())), ("process.pid", .int(Int64(getpid()))),
+        ])
+        for problem in problems { logger.warning("ignoring resource attributes", metadata: ["error": "\(problem.description)"]) }
+        let exporter = OTLPTraceExporter(config: config, resource: resource, scopeName: "bitprobe", scopeVersion: BitProbeVersion.version)
+        do { try exporter.start() } catch { throw AgentStartError(description: "tracing: \(error.description)") }
+        logger.info("exporting traces", metadata: ["endpoint": "\(config.endpoint)"])
+        return exporter
     }
 
     /// The bound port (useful with port 0).

@@ -1,5 +1,6 @@
 import BitProbe
 import Exposition
+import OTLPExport
 import Synchronization
 
 /// What one finished probe cycle published: the values HTTP handlers read. Published whole under a
@@ -28,6 +29,8 @@ final class AgentState: Sendable {
     let memory = MemoryTracker()
     /// Set once at start when an Alertmanager is configured (its counters are exported).
     nonisolated(unsafe) var alertmanager: AlertmanagerNotifier?
+    /// Set once at start when traces are exported (its counters are exported).
+    nonisolated(unsafe) var tracing: OTLPTraceExporter?
     private let snapshot = Mutex(CycleSnapshot.empty)
     private let reloadStatus: Mutex<AgentFamilies.ReloadStatus>
 

@@ -42,6 +42,7 @@ final class AgentRoutes: Sendable {
         let snapshot = state.current()
         var dynamic = processMetrics.families() + AgentFamilies.reload(state.reload())
         if let notifier = state.alertmanager { dynamic.append(AgentFamilies.alertmanager(notifier.counters)) }
+        if let exporter = state.tracing { dynamic += AgentFamilies.tracing(exporter.statistics) }
         let counts = requestCounts.withLock { counts in
             counts.flatMap { handler, codes in codes.map { (handler: handler, code: $0.key, count: $0.value) } }
         }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The queue between the threads that finish spans and the worker that exports them, and the
-/// worker's lifecycle. Everything but the atomics and `statistics` is touched only under `lock`.
+/// worker's lifecycle. Everything but `shutdown` and `statistics` is touched only under `lock`.
 final class ExportPipeline: @unchecked Sendable {
     enum Phase {
         case created
@@ -19,7 +19,7 @@ final class ExportPipeline: @unchecked Sendable {
     private let clock: any ExportClock
     private var queue: [FinishedSpan] = []
     private var oldestEnqueuedAt: UInt64?
-    private(set) var phase = Phase.created
+    private var phase = Phase.created
     private var workerFinished = false
 
     init(batch: OTLPExporterConfig.Batch, clock: any ExportClock) {

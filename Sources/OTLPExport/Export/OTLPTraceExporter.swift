@@ -94,7 +94,7 @@ public final class OTLPTraceExporter: Sendable {
         }
     }
 
-    /// A consistent copy of the counters.
+    /// The counters, copied together under one lock, and the queue length read just after.
     public var statistics: OTLPExportStatistics {
         var snapshot = pipeline.statistics.withLock { $0 }
         snapshot.queuedSpans = pipeline.queuedCount

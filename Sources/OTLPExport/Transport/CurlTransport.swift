@@ -3,11 +3,6 @@ import Glibc
 #endif
 import CCurl
 
-/// Why the exporter could not start.
-public struct OTLPExportError: Error, Equatable, CustomStringConvertible {
-    public let description: String
-}
-
 /// libcurl must be initialised once per process before any thread uses it; a global's
 /// initialiser runs exactly once, on first use.
 private let curlGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
@@ -41,7 +36,8 @@ final class CurlTransport: HTTPTransport {
     private let clock: any ExportClock
     private let shutdown: ShutdownSignal
 
-    init(config: OTLPExporterConfig, userAgent: String, clock: any ExportClock, shutdown: ShutdownSignal) throws(OTLPExportError) {
+    init(config: OTLPExporterConfig, userAgent: String, clock: any ExportClock, shutdown: ShutdownSignal,
+         contentType: String = "application/x-protobuf") throws(OTLPExportError) {
         guard curlGlobalInit == CURLE_OK else {
             throw OTLPExportError(description: "libcurl initialisation failed: \(String(cString: curl_easy_strerror(curlGlobalInit)))")
         }
@@ -61,7 +57,7 @@ final class CurlTransport: HTTPTransport {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
 
         var headers: UnsafeMutablePointer<curl_slist>?
-        var lines = ["Content-Type: application/x-protobuf", "User-Agent: \(userAgent)"]
+        var lines = ["Content-Type: \(contentType)", "User-Agent: \(userAgent)"]
         if config.compression == .gzip { lines.append("Content-Encoding: gzip") }
         // libcurl would otherwise send "Expect: 100-continue" for larger bodies and wait up to a
         // second for the go-ahead that collectors do not send.
@@ -112,6 +108,8 @@ final class CurlTransport: HTTPTransport {
         guard problems.isEmpty else {
             throw OTLPExportError(description: "libcurl refused options: \(problems.joined(separator: "; "))")
         }
+        // The waker is @Sendable and a raw pointer is not; its address is. ShutdownSignal calls
+        // the waker under a lock that deinit takes too, so the handle is alive whenever it runs.
         let multiAddress = UInt(bitPattern: multi)
         shutdown.setWaker { _ = curl_multi_wakeup(UnsafeMutableRawPointer(bitPattern: multiAddress)) }
     }

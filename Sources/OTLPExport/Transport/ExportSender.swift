@@ -42,10 +42,10 @@ struct ExportSender {
                       partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty
                 else { return Outcome(delivered: true, rejectedSpans: 0, requests: requests, failure: nil) }
                 let rejected = Int(clamping: min(max(partial.rejectedSpans, 0), Int64(spanCount)))
-                return Outcome(
-                    delivered: true, rejectedSpans: rejected, requests: requests,
-                    failure: "collector rejected \(rejected) of \(spanCount) spans: \(partial.errorMessage)"
-                )
+                let message = rejected == 0
+                    ? "collector accepted all \(spanCount) spans with a warning: \(partial.errorMessage)"
+                    : "collector rejected \(rejected) of \(spanCount) spans: \(partial.errorMessage)"
+                return Outcome(delivered: true, rejectedSpans: rejected, requests: requests, failure: message)
             case .response(let status, let retryAfter, _):
                 failure = "POST \(endpoint): HTTP \(status)"
                 retryable = RetryPolicy.isRetryable(status: status)
