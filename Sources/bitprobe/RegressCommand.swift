@@ -9,8 +9,8 @@ struct RegressCommand: ParsableCommand {
         commandName: "regress",
         abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
         discussion: """
-        Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's
-        settings, rounds and thread count. A probe regressed when the Mann-Whitney U test gives p < --alpha,
+        Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's \
+        settings and thread count, in 5 rounds. A probe regressed when the Mann-Whitney U test gives p < --alpha,
         the median ratio current/baseline exceeds 1 + --threshold/100, and the lower bound of its 95%
         bootstrap interval exceeds 1 (docs/regression.md).
         Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run
@@ -23,6 +23,10 @@ struct RegressCommand: ParsableCommand {
     /// regression span over 20 s, longer than the spells of load seen on the development VM
     /// (docs/regression.md), while a run without suspects pays nothing.
     static let confirmationPauseSeconds: UInt32 = 10
+
+    /// Rounds per probe, back to back: enough to step over sub-second noise. Longer spells are what
+    /// the confirmations are for, and they cost time only when something looks regressed.
+    static let defaultRounds = 5
 
     @Option(help: "Name of the baseline to compare with.")
     var baseline: String
@@ -79,7 +83,7 @@ struct RegressCommand: ParsableCommand {
         // Measure as the baseline did; a path this CPU lacks falls back to the widest it has, and the
         // environment warning says so.
         let simdPath = simdFlag ?? SIMDPath(rawValue: stored.fingerprint.simdPath).flatMap { $0.isSupported ? $0 : nil }
-        let rounds = probes.rounds ?? stored.rounds
+        let rounds = probes.rounds ?? Self.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
         let first = RegressionAnalysis.compare(baseline: stored.results, current: runner.measure(specs), criteria: criteria)

@@ -8,17 +8,18 @@ public struct Baseline: Codable, Sendable {
     public static let schemaVersion = 1
 
     /// Measurement settings of each round `baseline create` runs unless flags say otherwise: those of
-    /// `bench`, repeated in `defaultRounds` rounds (see `QuietestRound`).
+    /// `bench`, repeated in `defaultRounds` rounds (`QuietestRound`).
     public static var defaultConfig: BenchmarkConfig { BenchmarkConfig() }
 
-    /// Rounds per probe; the quietest is kept. Five: on the development VM the lowest of five round
-    /// medians stayed within a few percent from run to run (docs/regression.md).
-    public static let defaultRounds = 5
+    /// Rounds per probe; the quietest is kept.
+    public static let defaultRounds = 10
 
-    /// Seconds `baseline create` pauses between rounds, so that its rounds span about half a minute
-    /// more than the suite itself takes: longer than the spells of load seen on the development VM.
-    /// A baseline is recorded once and judges every later run, so it is worth the wait.
-    public static let defaultRoundPauseSeconds = 5.0
+    /// Seconds from the start of one round to the start of the next, at least. With `defaultRounds`
+    /// the rounds of a baseline span over a minute and a half: longer than the spells of load seen on
+    /// the development VM, and long enough to meet the machine at its fastest, which drifts by about
+    /// 6 % over minutes. A baseline is recorded once and judges every later run, so the baseline is
+    /// the measurement worth waiting for (docs/regression.md).
+    public static let defaultRoundSpacingSeconds = 10.0
 
     /// Kernel threads `baseline create` uses unless `--threads` says otherwise. One, because on a
     /// machine shared with other work a kernel that needs every core waits for the busiest one: on
@@ -37,22 +38,22 @@ public struct Baseline: Codable, Sendable {
     public var config: BenchmarkConfig
     /// Rounds each probe was measured in; `results` hold the quietest (`QuietestRound`).
     public var rounds: Int
-    /// Seconds paused between rounds.
-    public var roundPauseSeconds: Double
+    /// Least seconds between the starts of two rounds.
+    public var roundSpacingSeconds: Double
     /// Present when the probes were slowed on purpose while the baseline was recorded.
     public var faultInjection: FaultInjection?
     /// Per probe: samples, statistics and outcome.
     public var results: [ProbeResult]
 
     public init(name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                rounds: Int, roundPauseSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]) {
+                rounds: Int, roundSpacingSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]) {
         self.name = name
         self.description = description
         self.createdAt = createdAt
         self.fingerprint = fingerprint
         self.config = config
         self.rounds = rounds
-        self.roundPauseSeconds = roundPauseSeconds
+        self.roundSpacingSeconds = roundSpacingSeconds
         self.faultInjection = faultInjection
         self.results = results
     }

@@ -1,0 +1,92 @@
+"""The agent pushes its in-process alerts into a real Alertmanager and resolves them there."""
+import json
+import signal
+import subprocess
+
+import pytest
+
+from conftest import free_port, http_get, wait_until
+
+# One probe that always times out (a 2048^3 portable-path matmul against a 100 ms deadline) fires
+# BitprobeProbeFailing at once; reloading with a small shape makes it verify and resolve.
+FAILING = """
+interval: 1s
+jitter: 0s
+duty_cycle_budget: 1
+probes:
+  simd: portable
+  warmup_iterations: 0
+  measurement_iterations: 1
+  min_measurement_time: 0s
+  timeout: 100ms
+  suite:
+    - op: matmul
+      dtype: f32
+      shape: [{shape}]
+web:
+  listen_address: 127.0.0.1:{port}
+alertmanager:
+  url: http://127.0.0.1:{am_port}
+  resend_interval: 2s
+rules:
+  - alert: BitprobeProbeFailing
+    kind: probe_failing
+    severity: warning
+"""
+
+
+@pytest.fixture
+def alertmanager(tmp_path):
+    port = free_port()
+    config = tmp_path / "alertmanager.yml"
+    config.write_text("route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
+    log = open(tmp_path / "alertmanager.log", "w")
+    process = subprocess.Popen(["prometheus-alertmanager", f"--config.file={config}", f"--storage.path={tmp_path / 'am'}",
+                                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: http_get(url + "/-/ready")[0] == 200, 30, what="alertmanager readiness")
+        yield port, url
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+def am_alerts(url):
+    status, _, body = http_get(url + "/api/v2/alerts")
+    assert status == 200
+    return [a for a in json.loads(body) if a["labels"].get("alertname") == "BitprobeProbeFailing"]
+
+
+def test_failing_probe_alert_reaches_alertmanager_and_resolves(agent_factory, alertmanager):
+    am_port, am_url = alertmanager
+    config = FAILING.replace("{am_port}", str(am_port))
+    agent = agent_factory(config=config.replace("{shape}", "2048x2048x2048"))
+    wait_until(lambda: http_get(agent.url + "/-/healthy")[0] == 200, 30, what="agent listening")
+    alerts = wait_until(lambda: am_alerts(am_url), 30, what="alert in Alertmanager")
+    alert = alerts[0]
+    assert alert["status"]["state"] == "active"
+    assert alert["labels"]["op"] == "matmul" and alert["labels"]["shape"] == "2048x2048x2048"
+    assert alert["labels"]["severity"] == "warning"
+    assert "timeout" in alert["annotations"]["description"]
+    assert alert["generatorURL"].endswith("/api/v1/alerts")
+
+    _, _, body = http_get(agent.url + "/metrics")
+    assert 'bitprobe_alertmanager_notifications_total{result="sent"}' in body.decode()
+
+    agent.config_path.write_text(config.replace("{shape}", "64x64x64").replace("{port}", str(agent.port)))
+    agent.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: not am_alerts(am_url), 30, what="alert resolved in Alertmanager")
+    status, _, body = http_get(agent.url + "/api/v1/alerts")
+    assert json.loads(body)["data"]["alerts"] == []
+
+
+def test_unreachable_alertmanager_is_counted_not_fatal(agent_factory):
+    dead = free_port()
+    agent = agent_factory(config=FAILING.replace("{am_port}", str(dead)).replace("{shape}", "2048x2048x2048"))
+    wait_until(lambda: http_get(agent.url + "/-/healthy")[0] == 200, 30, what="agent listening")
+    wait_until(lambda: 'bitprobe_alertmanager_notifications_total{result="failed"} 1' in http_get(agent.url + "/metrics")[2].decode(),
+               30, what="a failed notification")
+    assert http_get(agent.url + "/-/healthy")[0] == 200
