@@ -136,7 +136,7 @@ enum AgentFamilies {
     /// 1 while a testing-only fault injection (BITPROBE_FAULT_INJECT) slows probes on purpose.
     static func faultInjection(_ injection: FaultInjection?) -> MetricFamily {
         MetricFamily(name: "bitprobe_fault_injection_active", help: "1 while BITPROBE_FAULT_INJECT slows matching probes on purpose (testing only): their timings are not real.",
-                     type: .gauge, metrics: [Metric(labels: Labels([("injection", injection?.description ?? "")]), value: .gauge(injection == nil ? 0 : 1))])
+                     type: .gauge, metrics: [Metric(labels: Labels([("injection", injection?.description ?? "")]), value: .gauge(injection?.isInWindow == true ? 1 : 0))])
     }
 
     static func alertmanager(_ counters: AlertmanagerNotifier.Counters) -> MetricFamily {

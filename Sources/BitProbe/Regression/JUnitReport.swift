@@ -79,6 +79,7 @@ public enum JUnitReport {
             "median ratio (current/baseline): \(c.medianRatio.map { "\($0)" } ?? "-")",
             "bootstrap interval of the ratio: \(c.medianRatioInterval.map { "\($0.lower) - \($0.upper)" } ?? "-")",
             "Mann-Whitney U: \(c.mannWhitney.map { "\($0.u1)" } ?? "-"), p = \(c.mannWhitney.map { "\($0.pValue)" } ?? "-")",
+            "median ratios measured: \(c.measuredRatios.map { "\($0)" }.joined(separator: ", "))",
         ].joined(separator: "\n")
     }
 
