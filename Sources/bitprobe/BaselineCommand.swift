@@ -9,7 +9,7 @@ struct BaselineCommand: ParsableCommand {
         commandName: "baseline",
         abstract: "Record, list, show and delete named baselines for `bitprobe regress`.",
         discussion: """
-        Baselines are NAME.json files in the baseline directory: --baseline-dir, else $BITPROBE_BASELINE_DIR,
+        Baselines are NAME.json files in the baseline directory: --baseline-dir, else $BITPROBE_BASELINE_DIR, \
         else $XDG_DATA_HOME/bitprobe/baselines, else ~/.local/share/bitprobe/baselines (created on first write).
         """,
         subcommands: [BaselineCreateCommand.self, BaselineListCommand.self, BaselineShowCommand.self, BaselineDeleteCommand.self]
@@ -168,8 +168,9 @@ struct BaselineCreateCommand: ParsableCommand {
         Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, each probe in \
         10 rounds of bench's settings at least 10 s apart, keeping the round with the lowest median: \
         settings chosen for repeatable medians on shared machines (docs/regression.md).
-        Exit status: 0 saved; 1 saved, but a probe did not end ok;
-        3 could not run or save (name taken without --force, unwritable directory); 64 bad flag value.
+
+        Exit status: 0 saved; 1 saved, but a probe did not end ok; 3 could not run or save (name taken \
+        without --force, unwritable directory); 64 bad flag value.
         """
     )
 

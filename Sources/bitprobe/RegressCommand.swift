@@ -10,11 +10,13 @@ struct RegressCommand: ParsableCommand {
         abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
         discussion: """
         Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's \
-        settings and thread count, in 5 rounds. A probe regressed when the Mann-Whitney U test gives p < --alpha,
-        the median ratio current/baseline exceeds 1 + --threshold/100, and the lower bound of its 95%
-        bootstrap interval exceeds 1 (docs/regression.md).
-        Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run
-        (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable
+        settings and thread count, in 5 rounds, keeping each probe's quietest. A probe regressed when \
+        the Mann-Whitney U test gives p < --alpha, the median ratio current/baseline exceeds \
+        1 + --threshold/100 and the lower bound of its 95% bootstrap interval exceeds 1, in the first \
+        measurement and in each of --confirm more, taken 10 s apart (docs/regression.md).
+
+        Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run \
+        (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable \
         output); 64 bad flag value.
         """
     )

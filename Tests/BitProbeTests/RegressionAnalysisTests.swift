@@ -277,7 +277,7 @@ enum RegressionFixtures {
 
     @Test func tableText() {
         #expect(RegressionTable.text(mixedReport()) == """
-        baseline 'main' (created 2026-11-16 16:00:00 UTC; Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234))
+        baseline 'main' (created 2026-11-28 16:00:00 UTC; Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234))
         current: Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234)
         criteria: Mann-Whitney p < 0.01, median ratio beyond 10% and its 95% bootstrap interval (2000 resamples) excluding 1, in every one of up to 3 measurements; critical from 100%
 

@@ -112,7 +112,7 @@ alertmanager:
 rules:
   - alert: BitprobeProbeRegression
     kind: regression
-    window: 10
+    window: 20
     threshold: 10
     alpha: 0.001
     for: 1s
@@ -130,7 +130,7 @@ def test_injected_slowdown_fires_a_regression_in_alertmanager_and_resolves_when_
         return [a for a in am_alerts_named(am_url, "BitprobeProbeRegression") if a["labels"]["op"] == "add"]
     alerts = wait_until(regression, 40, what="regression alert in Alertmanager")
     assert alerts[0]["labels"]["dtype"] == "f32"
-    assert "slower than the previous 10 cycles" in alerts[0]["annotations"]["description"]
+    assert "slower than the previous 20 cycles" in alerts[0]["annotations"]["description"]
     _, _, body = http_get(agent.url + "/metrics")
     active = [l for l in body.decode().splitlines() if l.startswith("bitprobe_fault_injection_active{")]
     assert active == ['bitprobe_fault_injection_active{injection="op=add,dtype=f32,factor=1.5,after=6.0s,for=10.0s"} 1'], active

@@ -17,8 +17,12 @@ struct RuleEngine {
 
     private(set) var rules: [AlertRule]
     private var machines: [String: AlertStateMachine] = [:]
-    /// Verified samples of each probe's latest cycles, newest last (rolling regression reference).
-    private var history: [ProbeSpec: [[Double]]] = [:]
+    /// Median iteration time of each probe's latest verified cycles, newest last (rolling reference).
+    private var history: [ProbeSpec: [Double]] = [:]
+    /// Cycles judged together against the window: iteration samples within one cycle share that
+    /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
+    /// slowdown must show in several cycles, not in one.
+    static let recentCycles = 4
     private var lastSuccess: [ProbeSpec: Double] = [:]
     private let startedAt: Double
     private let baselines: (String) -> Baseline?
@@ -47,6 +51,8 @@ struct RuleEngine {
     }
 
     mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, device: String = "cpu0", now: Double) {
+        // History first: the rolling comparison judges the latest cycles, this one included.
+        recordHistory(results)
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
             for (labels, value, description) in conditions(of: rule, results: results, pressure: pressure, device: device, now: now) {
@@ -57,14 +63,17 @@ struct RuleEngine {
             }
             machines[rule.name]?.evaluate(active: active, at: now)
         }
-        // The reference window of the *next* evaluation includes this cycle.
+    }
+
+    private mutating func recordHistory(_ results: [ProbeResult]) {
+        let keep = rules.compactMap { rule -> Int? in
+            if case .regression(.window(let cycles), _, _) = rule.kind { return cycles + Self.recentCycles }
+            return nil
+        }.max() ?? 0
         for result in results where result.outcome == .ok {
             lastSuccess[result.spec] = result.startedAt + result.wallSeconds
-            history[result.spec, default: []].append(result.samples)
-            let keep = rules.compactMap { rule -> Int? in
-                if case .regression(.window(let cycles), _, _) = rule.kind { return cycles }
-                return nil
-            }.max() ?? 0
+            guard keep > 0, let median = result.statistics?.median else { continue }
+            history[result.spec, default: []].append(median)
             if history[result.spec]!.count > keep { history[result.spec]!.removeFirst(history[result.spec]!.count - keep) }
         }
     }
@@ -98,19 +107,26 @@ struct RuleEngine {
             criteria.thresholdPercent = threshold
             criteria.alpha = alpha
             let references: [ProbeResult]
+            let current: [ProbeResult]
             let referenceName: String
             switch reference {
             case .window(let cycles):
+                // The latest `recentCycles` cycle medians against the `cycles` before them.
                 referenceName = "the previous \(cycles) cycles"
-                references = matching.compactMap { result in
-                    guard let past = history[result.spec], past.count >= cycles else { return nil }
-                    return Self.pooled(result, samples: past.flatMap { $0 })
+                var pairs: [(reference: ProbeResult, current: ProbeResult)] = []
+                for result in matching where result.outcome == .ok {
+                    guard let past = history[result.spec], past.count >= cycles + Self.recentCycles else { continue }
+                    let split = past.count - Self.recentCycles
+                    pairs.append((Self.withSamples(result, Array(past[(split - cycles)..<split])), Self.withSamples(result, Array(past[split...]))))
                 }
+                references = pairs.map(\.reference)
+                current = pairs.map(\.current)
             case .baseline(let name):
                 referenceName = "baseline \(name)"
                 references = baselines(name)?.results ?? []
+                current = matching.filter { $0.outcome == .ok }
             }
-            return RegressionAnalysis.compare(baseline: references, current: matching.filter { $0.outcome == .ok }, criteria: criteria)
+            return RegressionAnalysis.compare(baseline: references, current: current, criteria: criteria)
                 .filter { $0.verdict == .regression }
                 .map { comparison in
                     let ratio = comparison.medianRatio ?? 0
@@ -120,8 +136,8 @@ struct RuleEngine {
         }
     }
 
-    /// A stand-in result holding a reference window's pooled samples.
-    private static func pooled(_ result: ProbeResult, samples: [Double]) -> ProbeResult {
+    /// A stand-in result holding a window's cycle medians as its samples.
+    private static func withSamples(_ result: ProbeResult, _ samples: [Double]) -> ProbeResult {
         var reference = result
         reference.samples = samples
         reference.statistics = SampleStatistics(samples)

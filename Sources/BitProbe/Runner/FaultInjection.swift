@@ -99,7 +99,9 @@ public struct FaultInjection: Codable, Equatable, Sendable, CustomStringConverti
 
     /// Whether the slowdown is on now (always, without a window).
     public var isInWindow: Bool {
-        let elapsed = Double(MonotonicClock.nanoseconds() - Self.epoch) / 1e9
+        // The epoch first: its first read sets it, and a clock read taken before that would be earlier.
+        let epoch = Self.epoch
+        let elapsed = Double(MonotonicClock.nanoseconds() - epoch) / 1e9
         let start = startAfterSeconds ?? 0
         guard elapsed >= start else { return false }
         if let durationSeconds { return elapsed < start + durationSeconds }
@@ -158,7 +160,7 @@ public struct FaultInjection: Codable, Equatable, Sendable, CustomStringConverti
         if let injection {
             message = "bitprobe: WARNING: fault injection active (\(environmentVariable)=\(injection)): matching probes are slowed on purpose; their timings are not real performance\n"
         } else if case .failure(let error) = environment {
-            message = "bitprobe: WARNING: ignoring \(environmentVariable): \(error)\n"
+            message = "bitprobe: WARNING: ignoring \(error)\n"
         } else {
             return
         }

@@ -1,0 +1,153 @@
+import Testing
+@testable import BitProbe
+
+@Suite struct FaultInjectionTests {
+    @Test func parsesEveryField() throws {
+        let injection = try FaultInjection(parsing: "op=matmul,dtype=f32,shape=512x512x512,factor=1.15")
+        #expect(injection.op == .matmul)
+        #expect(injection.dtype == .f32)
+        #expect(injection.shape == ProbeShape([512, 512, 512]))
+        #expect(injection.factor == 1.15)
+        #expect(injection.description == "op=matmul,dtype=f32,shape=512x512x512,factor=1.15")
+    }
+
+    @Test func dtypeAndShapeAreOptional() throws {
+        let injection = try FaultInjection(parsing: "factor=3,op=add")
+        #expect(injection.description == "op=add,factor=3.0")
+        #expect(injection.matches(try ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([7]))))
+        #expect(injection.matches(try ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([9]))))
+        #expect(!injection.matches(try ProbeSpec(op: .multiply, dtype: .f32, shape: ProbeShape([9]))))
+        let narrow = try FaultInjection(parsing: "op=add,dtype=f16,shape=7,factor=2")
+        #expect(narrow.matches(try ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([7]))))
+        #expect(!narrow.matches(try ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([7]))))
+        #expect(!narrow.matches(try ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([8]))))
+    }
+
+    @Test(arguments: [
+        ("op=matmul", "BITPROBE_FAULT_INJECT: missing key 'factor'; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
+        ("factor=2", "BITPROBE_FAULT_INJECT: missing key 'op'; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
+        ("op=matmul,factor", "BITPROBE_FAULT_INJECT: 'factor' is not key=value; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
+        ("op=matmul,,factor=2", "BITPROBE_FAULT_INJECT: '' is not key=value; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
+        ("op=matmul,=2", "BITPROBE_FAULT_INJECT: '=2' is not key=value; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
+        ("op=matmul,speed=2", "BITPROBE_FAULT_INJECT: unknown key 'speed'; expected one of: op, dtype, shape, factor, after, for"),
+        ("op=matmul,op=add,factor=2", "BITPROBE_FAULT_INJECT: key 'op' is given twice"),
+        ("op=conv,factor=2", "BITPROBE_FAULT_INJECT: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul"),
+        ("op=matmul,dtype=f64,factor=2", "BITPROBE_FAULT_INJECT: unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary"),
+        ("op=matmul,dtype=bytes,factor=2", "BITPROBE_FAULT_INJECT: op 'matmul' does not support dtype 'bytes' on backend cpu; supported: f32, f16"),
+        ("op=matmul,shape=4by4,factor=2", "BITPROBE_FAULT_INJECT: malformed shape '4by4'; expected positive integers joined by 'x', such as 1024x1024x1024"),
+        ("op=matmul,shape=64x64,factor=2", "BITPROBE_FAULT_INJECT: no --shape fits op 'matmul', which needs 3 dimension(s) (MxNxK); given: 64x64"),
+        ("op=matmul,factor=fast", "BITPROBE_FAULT_INJECT: factor 'fast' must be a number greater than 1 and at most 100"),
+        ("op=matmul,factor=1", "BITPROBE_FAULT_INJECT: factor '1' must be a number greater than 1 and at most 100"),
+        ("op=matmul,factor=0.5", "BITPROBE_FAULT_INJECT: factor '0.5' must be a number greater than 1 and at most 100"),
+        ("op=matmul,factor=101", "BITPROBE_FAULT_INJECT: factor '101' must be a number greater than 1 and at most 100"),
+        ("op=matmul,factor=nan", "BITPROBE_FAULT_INJECT: factor 'nan' must be a number greater than 1 and at most 100"),
+        ("op=matmul,factor=inf", "BITPROBE_FAULT_INJECT: factor 'inf' must be a number greater than 1 and at most 100"),
+        ("op=matmul,factor=2,after=soon", "BITPROBE_FAULT_INJECT: after 'soon' must be a duration in seconds, optionally with an s, m or h suffix"),
+        ("op=matmul,factor=2,for=-1s", "BITPROBE_FAULT_INJECT: for '-1s' must be a duration in seconds, optionally with an s, m or h suffix"),
+    ])
+    func parseErrorsNameTheVariableAndThePart(text: String, message: String) {
+        do {
+            _ = try FaultInjection(parsing: text)
+            Issue.record("'\(text)' parsed")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func windowOpensAfterAndClosesAfterFor() throws {
+        let later = try FaultInjection(parsing: "op=add,factor=2,after=1h")
+        #expect(later.startAfterSeconds == 3600)
+        #expect(later.description == "op=add,factor=2.0,after=3600.0s")
+        #expect(!later.isInWindow)
+        #expect(!later.matches(try ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([7]))))
+        let over = try FaultInjection(parsing: "op=add,factor=2,after=0,for=0")
+        #expect(!over.isInWindow)
+        let open = try FaultInjection(parsing: "op=add,factor=2,for=1.5m")
+        #expect(open.durationSeconds == 90)
+        #expect(open.isInWindow)
+    }
+
+    @Test func environmentValue() throws {
+        #expect(try FaultInjection.parseEnvironment(nil).get() == nil)
+        #expect(try FaultInjection.parseEnvironment("").get() == nil)
+        #expect(try FaultInjection.parseEnvironment("op=copy,factor=2").get() == (try FaultInjection(parsing: "op=copy,factor=2")))
+        #expect(throws: FaultInjectionError.unknownKey("x")) { try FaultInjection.parseEnvironment("x=1").get() }
+    }
+
+    @Test func spinWaitsForRealAndReportsTheWait() throws {
+        let injection = try FaultInjection(parsing: "op=add,factor=3")
+        let start = MonotonicClock.nanoseconds()
+        let waited = injection.spin(afterKernelSeconds: 0.002)
+        let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        #expect(waited >= 0.004)
+        #expect(elapsed >= waited)
+    }
+
+    @Test func benchmarkerSlowsOnlyMatchingProbes() throws {
+        let slowed = try ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([16]))
+        let other = try ProbeSpec(op: .copy, dtype: .bytes, shape: ProbeShape([16]))
+        var config = BenchmarkConfig()
+        config.warmupIterations = 1
+        config.measurementIterations = 5
+        config.minMeasurementSeconds = 0
+        let runner = Benchmarker(config: config, backend: ScriptedBackend(.fixed(seconds: 0.002)),
+                                 faultInjection: try FaultInjection(parsing: "op=add,factor=1.5"))
+        let start = MonotonicClock.nanoseconds()
+        let results = runner.run([slowed, other])
+        let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        // The scripted kernel reports 2 ms without taking it; the 1 ms per sample added is real time.
+        #expect(results[0].samples.count == 5)
+        #expect(results[0].samples.allSatisfy { $0 >= 0.003 && $0 < 0.1 })
+        #expect(elapsed >= 0.005)
+        #expect(results[1].samples == [Double](repeating: 0.002, count: 5))
+        #expect(BenchReport(bitprobeVersion: "1", host: HostInfo.read(), backend: runner.backend, config: config, results: results,
+                            faultInjection: runner.faultInjection).faultInjection?.op == .add)
+    }
+
+    @Test func benchReportJSONCarriesTheInjection() throws {
+        let backend = ScriptedBackend(.fixed(seconds: 0.001))
+        let injection = try FaultInjection(parsing: "op=matmul,dtype=f32,factor=2")
+        let report = BenchReport(bitprobeVersion: "1", host: HostInfo.read(), backend: backend, config: BenchmarkConfig(), results: [],
+                                 faultInjection: injection)
+        let text = String(decoding: try report.json(), as: UTF8.self)
+        #expect(text.contains("\"fault_injection\" : {\n    \"dtype\" : \"f32\",\n    \"factor\" : 2,\n    \"op\" : \"matmul\"\n  }"))
+        #expect(try BenchReport.decode(json: try report.json()).faultInjection == injection)
+        let clean = BenchReport(bitprobeVersion: "1", host: HostInfo.read(), backend: backend, config: BenchmarkConfig(), results: [], faultInjection: nil)
+        #expect(!String(decoding: try clean.json(), as: UTF8.self).contains("fault_injection"))
+    }
+}
+
+@Suite struct QuietestRoundTests {
+    typealias F = RegressionFixtures
+
+    @Test func keepsTheLowestMedianAndAddsUpWallTime() {
+        let rounds = [F.result(F.add, [3, 3, 3]), F.result(F.add, [1, 2.5, 9]), F.result(F.add, [2, 2, 2])]
+        let chosen = QuietestRound.quietest(rounds)
+        #expect(chosen.samples == [2, 2, 2])
+        #expect(chosen.wallSeconds == 1.5)
+    }
+
+    @Test func aRoundThatFailedWins() {
+        let rounds = [F.result(F.add, [1, 1]), F.result(F.add, [], outcome: .mismatch, detail: "wrong"), F.result(F.add, [], outcome: .timeout)]
+        let chosen = QuietestRound.quietest(rounds)
+        #expect(chosen.outcome == .mismatch)
+        #expect(chosen.detail == "wrong")
+    }
+
+    @Test func roundsGoRoundRobinAndAreSpaced() throws {
+        var config = BenchmarkConfig()
+        config.warmupIterations = 0
+        config.measurementIterations = 2
+        config.minMeasurementSeconds = 0
+        let specs = [F.add, F.copy]
+        var order: [String] = []
+        var sleeps: [Double] = []
+        let results = QuietestRound.measure(specs, rounds: 3, with: Benchmarker(config: config, backend: ScriptedBackend(.fixed(seconds: 0.001)), faultInjection: nil),
+                                            spacing: 60, sleep: { sleeps.append($0) }, progress: { index, total, spec in order.append("\(index)/\(total) \(spec.op.rawValue)") })
+        #expect(order == ["0/6 add", "1/6 copy", "2/6 add", "3/6 copy", "4/6 add", "5/6 copy"])
+        #expect(sleeps.count == 2)
+        #expect(sleeps.allSatisfy { $0 > 59 && $0 <= 60 })
+        #expect(results.map(\.spec) == specs)
+        #expect(results.allSatisfy { $0.samples.count == 2 })
+    }
+}

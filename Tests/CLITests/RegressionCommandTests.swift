@@ -1,0 +1,240 @@
+import BitProbe
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the binary with extra environment variables, the way `BinaryRun.run` runs it without.
+func runBitprobe(_ arguments: [String], environment: [String: String] = [:]) throws -> BinaryRun {
+    let directory = "/tmp/bitprobe-cli-env-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    mkdir(directory, 0o700)
+    defer {
+        unlink(directory + "/out")
+        unlink(directory + "/err")
+        rmdir(directory)
+    }
+    func quote(_ text: String) -> String { "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
+    // `env -u` first, so a variable set in the test runner's own environment never leaks in.
+    let assignments = environment.sorted { $0.key < $1.key }.map { quote("\($0.key)=\($0.value)") }
+    let command = (["env", "-u", "BITPROBE_FAULT_INJECT", "-u", "BITPROBE_BASELINE_DIR"] + assignments + [quote(BinaryRun.binaryPath)] + arguments.map(quote))
+        .joined(separator: " ") + " >\(directory)/out 2>\(directory)/err </dev/null"
+    let raw = system(command)
+    let status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+    return BinaryRun(status: status, stdout: readWhole(directory + "/out"), stderr: readWhole(directory + "/err"))
+}
+
+func readWhole(_ path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, file)
+        if n == 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// A baseline directory per test, removed afterwards with everything in it.
+final class BaselineDirectory {
+    let path = "/tmp/bitprobe-cli-baselines-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    deinit { _ = system("rm -rf '\(path)'") }
+
+    func write(_ name: String, _ text: String) {
+        mkdir(path, 0o755)
+        let file = fopen("\(path)/\(name)", "w")!
+        fputs(text, file)
+        fclose(file)
+    }
+}
+
+/// Tiny probes and quick settings: these tests check the plumbing; the statistics are tested in
+/// BitProbeTests and their power on real timings by scripts/regress-power.
+let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", "--shape", "1024",
+                 "--rounds", "2", "--warmup", "2", "--iterations", "30", "--min-time", "0.01"]
+
+@Suite(.serialized) struct BaselineCommandTests {
+    @Test func createListShowRegressDelete() throws {
+        let directory = BaselineDirectory()
+        let dir = ["--baseline-dir", directory.path]
+
+        let created = try runBitprobe(["baseline", "create", "tiny", "--description", "CI run 42", "--round-spacing", "0"] + dir + tinySuite)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.hasSuffix("\nsaved baseline 'tiny' (2 probes) to \(directory.path)/tiny.json\n"))
+
+        let list = try runBitprobe(["baseline", "list"] + dir)
+        #expect(list.status == 0)
+        let rows = list.stdout.split(separator: "\n")
+        #expect(rows.count == 2)
+        #expect(rows[0].hasPrefix("NAME  CREATED"))
+        #expect(rows[1].hasPrefix("tiny  20"))
+        #expect(rows[1].contains("  2       CI run 42  "))
+        #expect(rows[1].contains(", 1 thread, bitprobe "))
+
+        let show = try runBitprobe(["baseline", "show", "tiny"] + dir)
+        #expect(show.status == 0)
+        #expect(show.stdout.hasPrefix("name: tiny\ndescription: CI run 42\ncreated: "))
+        #expect(show.stdout.contains("settings: 2 rounds per probe at least 0 s apart, quietest kept; each 2 warmup, at least 30 iterations and 0.01 s; seed 1592635771\n"))
+        #expect(show.stdout.contains("cpu      cpu0    matmul  f32    16x16x16  ok"))
+
+        let json = try runBitprobe(["baseline", "show", "tiny", "--format", "json"] + dir)
+        #expect(json.status == 0)
+        #expect(json.stdout.contains("\"kind\" : \"bitprobe-baseline\""))
+        #expect(json.stdout.contains("\"gpu_name\" : null"))
+
+        // Generous thresholds: tiny probes on a shared machine are noisy, and this checks the pass path.
+        let pass = try runBitprobe(["regress", "--baseline", "tiny", "--threshold", "200", "--critical-threshold", "400", "--confirm", "0"] + dir)
+        #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
+        #expect(pass.stdout.contains("\nstatus: all_pass ("))
+        #expect(pass.stderr.isEmpty)
+
+        let slowed = try runBitprobe(["regress", "--baseline", "tiny", "--confirm", "0", "--output-format", "json"] + dir,
+                                     environment: ["BITPROBE_FAULT_INJECT": "op=add,dtype=f32,shape=1024,factor=3"])
+        #expect(slowed.status == 1 || slowed.status == 2, "\(slowed.stdout)\(slowed.stderr)")
+        let report = try RegressionReport.decode(json: Array(slowed.stdout.utf8))
+        let add = try #require(report.comparisons.first { $0.spec.op == .add })
+        #expect(add.verdict == .regression)
+        #expect(add.medianRatio! > 1.5)
+        #expect(report.faultInjection?.factor == 3)
+        #expect(report.warnings.contains("fault injection active (BITPROBE_FAULT_INJECT=op=add,dtype=f32,shape=1024,factor=3.0); matching probes were slowed on purpose"))
+        #expect(slowed.stderr.hasPrefix("bitprobe: WARNING: fault injection active (BITPROBE_FAULT_INJECT=op=add,dtype=f32,shape=1024,factor=3.0): matching probes are slowed on purpose; their timings are not real performance\n"))
+        #expect(slowed.stderr.hasSuffix("bitprobe regress: \(report.status.rawValue)\n"))
+
+        let deleted = try runBitprobe(["baseline", "delete", "tiny"] + dir)
+        #expect(deleted.status == 0)
+        #expect(deleted.stdout == "deleted baseline 'tiny' (\(directory.path)/tiny.json)\n")
+        let empty = try runBitprobe(["baseline", "list"] + dir)
+        #expect(empty.stdout == "no baselines in \(directory.path)\n")
+    }
+
+    @Test func junitOutputIsWellFormed() throws {
+        let directory = BaselineDirectory()
+        let dir = ["--baseline-dir", directory.path]
+        let created = try runBitprobe(["baseline", "create", "j", "--round-spacing", "0"] + dir + tinySuite)
+        #expect(created.status == 0, "\(created.stderr)")
+        let file = directory.path + "/report.xml"
+        let run = try runBitprobe(["regress", "--baseline", "j", "--confirm", "0", "--output-format", "junit", "--output-file", file] + dir,
+                                  environment: ["BITPROBE_FAULT_INJECT": "op=matmul,factor=4"])
+        #expect(run.status == 1 || run.status == 2, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        // An independent XML parser: every testcase, the failure on the slowed probe, the warning.
+        let check = """
+        import sys, xml.etree.ElementTree as ET
+        root = ET.parse(sys.argv[1]).getroot()
+        suite = root.find('testsuite')
+        cases = suite.findall('testcase')
+        assert root.tag == 'testsuites' and suite.get('tests') == '2', ET.tostring(root)
+        assert [c.get('name') for c in cases] == ['matmul f32 16x16x16', 'add f32 1024'], [c.get('name') for c in cases]
+        failure = cases[0].find('failure')
+        assert failure is not None and failure.get('type').startswith('regression.'), ET.tostring(cases[0])
+        assert 'slower' in failure.get('message') and 'median ratio' in failure.text
+        assert cases[1].find('failure') is None
+        props = {p.get('name'): p.get('value') for p in suite.find('properties')}
+        assert props['fault_injection'] == 'op=matmul,factor=4.0', props
+        assert 'fault injection active' in suite.find('system-err').text
+        print('ok')
+        """
+        let script = directory.path + "/check.py"
+        directory.write("check.py", check.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("        ") ? String($0.dropFirst(8)) : String($0) }.joined(separator: "\n"))
+        let parsed = system("python3 '\(script)' '\(file)' > '\(directory.path)/check.out' 2>&1")
+        #expect(parsed == 0, "\(readWhole(directory.path + "/check.out"))")
+    }
+
+    @Test func existingNameNeedsForce() throws {
+        let directory = BaselineDirectory()
+        let dir = ["--baseline-dir", directory.path]
+        let quick = ["--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--iterations", "3", "--min-time", "0"]
+        #expect(try runBitprobe(["baseline", "create", "b"] + dir + quick).status == 0)
+        let again = try runBitprobe(["baseline", "create", "b"] + dir + quick)
+        #expect(again.status == 3)
+        #expect(again.stderr == "bitprobe baseline create: error: baseline 'b' already exists (\(directory.path)/b.json); pass --force to overwrite it\n")
+        #expect(again.stdout.isEmpty)
+        let forced = try runBitprobe(["baseline", "create", "b", "--force", "--description", "second"] + dir + quick)
+        #expect(forced.status == 0)
+        #expect(try runBitprobe(["baseline", "show", "b"] + dir).stdout.contains("description: second\n"))
+    }
+
+    @Test func listShowsBrokenFilesNextToGoodOnes() throws {
+        let directory = BaselineDirectory()
+        let dir = ["--baseline-dir", directory.path]
+        #expect(try runBitprobe(["baseline", "create", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        directory.write("broken.json", "{")
+        directory.write("package.json", "{\"name\": \"x\"}")
+        let list = try runBitprobe(["baseline", "list"] + dir)
+        #expect(list.status == 0)
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 4)
+        #expect(lines[1].hasPrefix("broken ") && lines[1].contains("error: baseline file '\(directory.path)/broken.json' is corrupt: not valid JSON"))
+        #expect(lines[2].hasPrefix("good ") && lines[2].contains(" 1 "))
+        #expect(lines[3].hasPrefix("package ") && lines[3].contains("error: file '\(directory.path)/package.json' is not a bitprobe baseline"))
+    }
+
+    @Test func badInputGetsOneLineAndAStatus() throws {
+        let directory = BaselineDirectory()
+        let dir = directory.path
+        directory.write("broken.json", "[1, 2")
+        directory.write("foreign.json", "{\"kind\": \"something-else\"}")
+        directory.write("future.json", "{\"kind\": \"bitprobe-baseline\", \"schema_version\": 2}")
+        let cases: [([String], [String: String], String, Int32)] = [
+            (["regress", "--baseline", "nope"], [:], "bitprobe regress: error: no baseline named 'nope' in \(dir)", 3),
+            (["regress", "--baseline", "broken"], [:], "bitprobe regress: error: baseline file '\(dir)/broken.json' is corrupt: not valid JSON", 3),
+            (["regress", "--baseline", "foreign"], [:], "bitprobe regress: error: file '\(dir)/foreign.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")", 3),
+            (["regress", "--baseline", "future"], [:], "bitprobe regress: error: baseline file '\(dir)/future.json' has schema_version 2, newer than the 1 this bitprobe reads; use a newer bitprobe", 3),
+            (["regress", "--baseline", ".x"], [:], "bitprobe regress: error: invalid baseline name '.x': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'", 64),
+            (["regress", "--baseline", "nope", "--threshold", "0"], [:], "bitprobe regress: error: --threshold must be a finite percentage > 0 (got 0.0)", 64),
+            (["regress", "--baseline", "nope", "--critical-threshold", "5"], [:], "bitprobe regress: error: --critical-threshold must be a finite percentage above --threshold (got 5.0, threshold 10.0)", 64),
+            (["regress", "--baseline", "nope", "--alpha", "1.5"], [:], "bitprobe regress: error: --alpha must be between 0 and 1, exclusive (got 1.5)", 64),
+            (["regress", "--baseline", "nope", "--confirm=-1"], [:], "bitprobe regress: error: --confirm must be at least 0 (got -1)", 64),
+            (["regress", "--baseline", "nope", "--output-format", "xml"], [:], "bitprobe regress: error: unknown output format 'xml'; expected one of: table, json, junit", 64),
+            (["regress", "--baseline", "nope"], ["BITPROBE_FAULT_INJECT": "op=matmul,factor=0.5"], "bitprobe regress: error: BITPROBE_FAULT_INJECT: factor '0.5' must be a number greater than 1 and at most 100", 3),
+            (["baseline", "create", "new"], ["BITPROBE_FAULT_INJECT": "op=matmul"], "bitprobe baseline create: error: BITPROBE_FAULT_INJECT: missing key 'factor'; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]", 3),
+            (["baseline", "create", "a/b"], [:], "bitprobe baseline create: error: invalid baseline name 'a/b': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'", 64),
+            (["baseline", "create", "new", "--rounds", "0"], [:], "bitprobe baseline create: error: --rounds must be at least 1 (got 0)", 64),
+            (["baseline", "create", "new", "--round-spacing=-1"], [:], "bitprobe baseline create: error: --round-spacing must be between 0 and 3600 seconds (got -1.0)", 64),
+            (["baseline", "create", "new", "--op", "conv"], [:], "bitprobe baseline create: error: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul", 64),
+            (["baseline", "show", "nope"], [:], "bitprobe baseline show: error: no baseline named 'nope' in \(dir)", 3),
+            (["baseline", "show", "broken", "--format", "yaml"], [:], "bitprobe baseline show: error: unknown format 'yaml'; expected one of: table, json", 64),
+            (["baseline", "show", "future"], [:], "bitprobe baseline show: error: baseline file '\(dir)/future.json' has schema_version 2, newer than the 1 this bitprobe reads; use a newer bitprobe", 3),
+            (["baseline", "delete", "nope"], [:], "bitprobe baseline delete: error: no baseline named 'nope' in \(dir)", 3),
+        ]
+        for (arguments, environment, message, status) in cases {
+            let run = try runBitprobe(arguments + ["--baseline-dir", dir], environment: environment)
+            #expect(run.status == status, "\(arguments)")
+            #expect(run.stderr == message + "\n", "\(arguments)")
+            #expect(run.stdout.isEmpty, "\(arguments)")
+        }
+    }
+
+    @Test func directoryComesFromTheEnvironment() throws {
+        let directory = BaselineDirectory()
+        let run = try runBitprobe(["baseline", "list"], environment: ["BITPROBE_BASELINE_DIR": directory.path])
+        #expect(run.stdout == "no baselines in \(directory.path)\n")
+        let xdg = try runBitprobe(["baseline", "list"], environment: ["XDG_DATA_HOME": directory.path])
+        #expect(xdg.stdout == "no baselines in \(directory.path)/bitprobe/baselines\n")
+        let home = try runBitprobe(["baseline", "list"], environment: ["HOME": directory.path, "XDG_DATA_HOME": ""])
+        #expect(home.stdout == "no baselines in \(directory.path)/.local/share/bitprobe/baselines\n")
+    }
+
+    @Test func noProbeInCommonCannotRun() throws {
+        let directory = BaselineDirectory()
+        let dir = ["--baseline-dir", directory.path]
+        #expect(try runBitprobe(["baseline", "create", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        let run = try runBitprobe(["regress", "--baseline", "adds", "--op", "copy", "--shape", "64"] + dir)
+        #expect(run.status == 3)
+        #expect(run.stderr == "bitprobe regress: error: none of the 1 selected probes is in baseline 'adds' (it has 1: run 'bitprobe baseline show adds')\n")
+    }
+
+    @Test func benchJSONCarriesTheInjection() throws {
+        let run = try runBitprobe(["bench", "--op", "copy", "--shape", "4096", "--iterations", "2", "--min-time", "0", "--format", "json"],
+                                  environment: ["BITPROBE_FAULT_INJECT": "op=copy,factor=2"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("\"fault_injection\" : {\n    \"factor\" : 2,\n    \"op\" : \"copy\"\n  }"))
+        #expect(run.stderr == "bitprobe: WARNING: fault injection active (BITPROBE_FAULT_INJECT=op=copy,factor=2.0): matching probes are slowed on purpose; their timings are not real performance\n")
+        let malformed = try runBitprobe(["bench", "--op", "copy", "--shape", "4096", "--iterations", "1", "--min-time", "0", "--format", "json"],
+                                        environment: ["BITPROBE_FAULT_INJECT": "op=copy"])
+        #expect(malformed.status == 0)
+        #expect(!malformed.stdout.contains("fault_injection"))
+        #expect(malformed.stderr == "bitprobe: WARNING: ignoring BITPROBE_FAULT_INJECT: missing key 'factor'; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]\n")
+    }
+}
