@@ -46,7 +46,7 @@ struct ProbeOptions: ParsableArguments {
     @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
     var shape: [String] = []
 
-    @Option(help: "Rounds per probe, round-robin over the suite; the quietest is kept (create: 10; regress: 5).")
+    @Option(help: "Rounds per probe (at least), round-robin over the suite; the quietest is kept (create: 10; regress: 5).")
     var rounds: Int?
 
     @Option(help: "Untimed warmup iterations per probe and round (create: 3; regress: the baseline's).")
@@ -147,12 +147,12 @@ struct ProbeRunner {
         self.rounds = rounds
     }
 
-    /// Rounds at least `spacing` seconds apart; progress goes to stderr when it is a terminal.
-    func measure(_ specs: [ProbeSpec], spacing: Double = 0) -> [ProbeResult] {
+    /// Rounds for at least `duration` seconds; progress goes to stderr when it is a terminal.
+    func measure(_ specs: [ProbeSpec], duration: Double = 0) -> [ProbeResult] {
         let showProgress = isatty(2) == 1
-        return QuietestRound.measure(specs, rounds: rounds, with: benchmarker, spacing: spacing, progress: { index, total, spec in
-            if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
-        })
+        return QuietestRound.measure(specs, rounds: rounds, duration: duration, with: benchmarker) { index, round, spec in
+            if showProgress { writeStandardError("[round \(round + 1), \(index + 1)/\(specs.count)] \(spec)\n") }
+        }
     }
 }
 
@@ -165,9 +165,10 @@ struct BaselineCreateCommand: ParsableCommand {
         commandName: "create",
         abstract: "Run probes and store their samples as a named baseline.",
         discussion: """
-        Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, each probe in \
-        10 rounds of bench's settings at least 10 s apart, keeping the round with the lowest median: \
-        settings chosen for repeatable medians on shared machines (docs/regression.md).
+        Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, in rounds of \
+        bench's settings, round-robin over the suite, at least 10 rounds and for at least 60 s, keeping \
+        each probe's round with the lowest median: settings chosen for repeatable medians on shared \
+        machines (docs/regression.md).
 
         Exit status: 0 saved; 1 saved, but a probe did not end ok; 3 could not run or save (name taken \
         without --force, unwritable directory); 64 bad flag value.
@@ -180,8 +181,8 @@ struct BaselineCreateCommand: ParsableCommand {
     @Option(help: "A note stored with the baseline, e.g. the commit or driver version.")
     var description: String?
 
-    @Option(name: .customLong("round-spacing"), help: "Least seconds from the start of one round to the start of the next.")
-    var roundSpacing: Double = Baseline.defaultRoundSpacingSeconds
+    @Option(help: "Keep running rounds for at least this many seconds.")
+    var duration: Double = Baseline.defaultDuration
 
     @Flag(help: "Overwrite an existing baseline of this name.")
     var force = false
@@ -193,8 +194,8 @@ struct BaselineCreateCommand: ParsableCommand {
         let command = "baseline create"
         try validateBaselineName(name, command: command)
         let config = try probes.config(over: Baseline.defaultConfig, command: command)
-        guard roundSpacing >= 0, roundSpacing <= 3600 else {
-            throw fail(command, "--round-spacing must be between 0 and 3600 seconds (got \(roundSpacing))", status: ExitStatus.usage)
+        guard duration >= 0, duration <= 86400 else {
+            throw fail(command, "--duration must be between 0 and 86400 seconds (got \(duration))", status: ExitStatus.usage)
         }
         let kind = try probes.backendKind(default: .cpu, command: command)
         let simdPath = try probes.simdPath(command: command)
@@ -208,9 +209,9 @@ struct BaselineCreateCommand: ParsableCommand {
         let rounds = probes.rounds ?? Baseline.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
-        let results = runner.measure(specs, spacing: roundSpacing)
+        let results = runner.measure(specs, duration: duration)
         let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
-                                config: config, rounds: rounds, roundSpacingSeconds: roundSpacing, faultInjection: FaultInjection.active,
+                                config: config, rounds: rounds, durationSeconds: duration, faultInjection: FaultInjection.active,
                                 results: results)
         do { try store.save(baseline, overwrite: force) } catch {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)

@@ -134,20 +134,23 @@ import Testing
         #expect(chosen.detail == "wrong")
     }
 
-    @Test func roundsGoRoundRobinAndAreSpaced() throws {
+    @Test func roundsGoRoundRobinUntilCountAndDurationAreMet() throws {
         var config = BenchmarkConfig()
         config.warmupIterations = 0
         config.measurementIterations = 2
         config.minMeasurementSeconds = 0
         let specs = [F.add, F.copy]
+        let runner = Benchmarker(config: config, backend: ScriptedBackend(.fixed(seconds: 0.001)), faultInjection: nil)
         var order: [String] = []
-        var sleeps: [Double] = []
-        let results = QuietestRound.measure(specs, rounds: 3, with: Benchmarker(config: config, backend: ScriptedBackend(.fixed(seconds: 0.001)), faultInjection: nil),
-                                            spacing: 60, sleep: { sleeps.append($0) }, progress: { index, total, spec in order.append("\(index)/\(total) \(spec.op.rawValue)") })
-        #expect(order == ["0/6 add", "1/6 copy", "2/6 add", "3/6 copy", "4/6 add", "5/6 copy"])
-        #expect(sleeps.count == 2)
-        #expect(sleeps.allSatisfy { $0 > 59 && $0 <= 60 })
+        let results = QuietestRound.measure(specs, rounds: 3, with: runner) { index, round, spec in order.append("\(round):\(index) \(spec.op.rawValue)") }
+        #expect(order == ["0:0 add", "0:1 copy", "1:0 add", "1:1 copy", "2:0 add", "2:1 copy"])
         #expect(results.map(\.spec) == specs)
         #expect(results.allSatisfy { $0.samples.count == 2 })
+
+        var rounds = 0
+        let start = MonotonicClock.nanoseconds()
+        _ = QuietestRound.measure([F.add], rounds: 1, duration: 0.05, with: runner) { _, round, _ in rounds = round + 1 }
+        #expect(Double(MonotonicClock.nanoseconds() - start) / 1e9 >= 0.05)
+        #expect(rounds > 1)
     }
 }

@@ -25,7 +25,7 @@ enum RegressionFixtures {
     static func baseline(_ results: [ProbeResult], name: String = "main", fingerprint: EnvironmentFingerprint = fingerprint,
                          faultInjection: FaultInjection? = nil) -> Baseline {
         Baseline(name: name, description: "fixture", createdAt: 1_795_881_600, fingerprint: fingerprint, config: BenchmarkConfig(),
-                 rounds: 10, roundSpacingSeconds: 10, faultInjection: faultInjection, results: results)
+                 rounds: 10, durationSeconds: 60, faultInjection: faultInjection, results: results)
     }
 }
 

@@ -59,7 +59,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
 
-        let created = try runBitprobe(["baseline", "create", "tiny", "--description", "CI run 42", "--round-spacing", "0"] + dir + tinySuite)
+        let created = try runBitprobe(["baseline", "create", "tiny", "--description", "CI run 42", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.stdout.hasSuffix("\nsaved baseline 'tiny' (2 probes) to \(directory.path)/tiny.json\n"))
 
@@ -75,7 +75,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let show = try runBitprobe(["baseline", "show", "tiny"] + dir)
         #expect(show.status == 0)
         #expect(show.stdout.hasPrefix("name: tiny\ndescription: CI run 42\ncreated: "))
-        #expect(show.stdout.contains("settings: 2 rounds per probe at least 0 s apart, quietest kept; each 2 warmup, at least 30 iterations and 0.01 s; seed 1592635771\n"))
+        #expect(show.stdout.contains("settings: at least 2 rounds per probe over at least 0 s, quietest kept; each 2 warmup, at least 30 iterations and 0.01 s; seed 1592635771\n"))
         #expect(show.stdout.contains("cpu      cpu0    matmul  f32    16x16x16  ok"))
 
         let json = try runBitprobe(["baseline", "show", "tiny", "--format", "json"] + dir)
@@ -111,14 +111,15 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func junitOutputIsWellFormed() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        let created = try runBitprobe(["baseline", "create", "j", "--round-spacing", "0"] + dir + tinySuite)
+        let created = try runBitprobe(["baseline", "create", "j", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         let file = directory.path + "/report.xml"
         let run = try runBitprobe(["regress", "--baseline", "j", "--confirm", "0", "--output-format", "junit", "--output-file", file] + dir,
                                   environment: ["BITPROBE_FAULT_INJECT": "op=matmul,factor=4"])
         #expect(run.status == 1 || run.status == 2, "\(run.stderr)")
         #expect(run.stdout.isEmpty)
-        // An independent XML parser: every testcase, the failure on the slowed probe, the warning.
+        // An independent XML parser: every testcase, the failure on the slowed probe, the warning. (Whether
+        // the tiny unslowed probe passes is up to the machine's noise, so it is not checked.)
         let check = """
         import sys, xml.etree.ElementTree as ET
         root = ET.parse(sys.argv[1]).getroot()
@@ -129,7 +130,6 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         failure = cases[0].find('failure')
         assert failure is not None and failure.get('type').startswith('regression.'), ET.tostring(cases[0])
         assert 'slower' in failure.get('message') and 'median ratio' in failure.text
-        assert cases[1].find('failure') is None
         props = {p.get('name'): p.get('value') for p in suite.find('properties')}
         assert props['fault_injection'] == 'op=matmul,factor=4.0', props
         assert 'fault injection active' in suite.find('system-err').text
@@ -144,7 +144,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func existingNameNeedsForce() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        let quick = ["--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--iterations", "3", "--min-time", "0"]
+        let quick = ["--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"]
         #expect(try runBitprobe(["baseline", "create", "b"] + dir + quick).status == 0)
         let again = try runBitprobe(["baseline", "create", "b"] + dir + quick)
         #expect(again.status == 3)
@@ -158,7 +158,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func listShowsBrokenFilesNextToGoodOnes() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        #expect(try runBitprobe(["baseline", "create", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        #expect(try runBitprobe(["baseline", "create", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
         directory.write("broken.json", "{")
         directory.write("package.json", "{\"name\": \"x\"}")
         let list = try runBitprobe(["baseline", "list"] + dir)
@@ -191,7 +191,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
             (["baseline", "create", "new"], ["BITPROBE_FAULT_INJECT": "op=matmul"], "bitprobe baseline create: error: BITPROBE_FAULT_INJECT: missing key 'factor'; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]", 3),
             (["baseline", "create", "a/b"], [:], "bitprobe baseline create: error: invalid baseline name 'a/b': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'", 64),
             (["baseline", "create", "new", "--rounds", "0"], [:], "bitprobe baseline create: error: --rounds must be at least 1 (got 0)", 64),
-            (["baseline", "create", "new", "--round-spacing=-1"], [:], "bitprobe baseline create: error: --round-spacing must be between 0 and 3600 seconds (got -1.0)", 64),
+            (["baseline", "create", "new", "--duration=-1"], [:], "bitprobe baseline create: error: --duration must be between 0 and 86400 seconds (got -1.0)", 64),
             (["baseline", "create", "new", "--op", "conv"], [:], "bitprobe baseline create: error: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul", 64),
             (["baseline", "show", "nope"], [:], "bitprobe baseline show: error: no baseline named 'nope' in \(dir)", 3),
             (["baseline", "show", "broken", "--format", "yaml"], [:], "bitprobe baseline show: error: unknown format 'yaml'; expected one of: table, json", 64),
@@ -219,7 +219,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func noProbeInCommonCannotRun() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        #expect(try runBitprobe(["baseline", "create", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        #expect(try runBitprobe(["baseline", "create", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
         let run = try runBitprobe(["regress", "--baseline", "adds", "--op", "copy", "--shape", "64"] + dir)
         #expect(run.status == 3)
         #expect(run.stderr == "bitprobe regress: error: none of the 1 selected probes is in baseline 'adds' (it has 1: run 'bitprobe baseline show adds')\n")

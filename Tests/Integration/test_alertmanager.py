@@ -79,8 +79,7 @@ def test_failing_probe_alert_reaches_alertmanager_and_resolves(agent_factory, al
     agent.config_path.write_text(config.replace("{shape}", "64x64x64").replace("{port}", str(agent.port)))
     agent.process.send_signal(signal.SIGHUP)
     wait_until(lambda: not am_alerts(am_url), 30, what="alert resolved in Alertmanager")
-    status, _, body = http_get(agent.url + "/api/v1/alerts")
-    assert json.loads(body)["data"]["alerts"] == []
+    wait_until(lambda: json.loads(http_get(agent.url + "/api/v1/alerts")[2])["data"]["alerts"] == [], 10, what="no alerts in the agent")
 
 
 def test_unreachable_alertmanager_is_counted_not_fatal(agent_factory):

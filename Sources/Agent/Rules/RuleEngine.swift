@@ -17,8 +17,13 @@ struct RuleEngine {
 
     private(set) var rules: [AlertRule]
     private var machines: [String: AlertStateMachine] = [:]
-    /// Median iteration time of each probe's latest verified cycles, newest last (rolling reference).
-    private var history: [ProbeSpec: [Double]] = [:]
+    /// Median iteration time of each probe's latest `recentCycles` verified cycles, newest last.
+    private var recent: [ProbeSpec: [Double]] = [:]
+    /// The rolling reference: medians of the cycles before `recent`. A cycle leaves `recent` for the
+    /// reference only while its probe is not regressed, so a sustained slowdown does not become its
+    /// own reference and keeps firing until it ends.
+    private var referenceWindow: [ProbeSpec: [Double]] = [:]
+    private var regressed: Set<ProbeSpec> = []
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one.
@@ -53,9 +58,14 @@ struct RuleEngine {
     mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, device: String = "cpu0", now: Double) {
         // History first: the rolling comparison judges the latest cycles, this one included.
         recordHistory(results)
+        var nowRegressed: Set<ProbeSpec> = []
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
-            for (labels, value, description) in conditions(of: rule, results: results, pressure: pressure, device: device, now: now) {
+            let holding = conditions(of: rule, results: results, pressure: pressure, device: device, now: now)
+            if case .regression(.window, _, _) = rule.kind {
+                for result in results where holding.contains(where: { $0.0 == Self.labels(result.spec) }) { nowRegressed.insert(result.spec) }
+            }
+            for (labels, value, description) in holding {
                 var all = labels
                 all["alertname"] = rule.name
                 all["severity"] = rule.severity
@@ -63,18 +73,23 @@ struct RuleEngine {
             }
             machines[rule.name]?.evaluate(active: active, at: now)
         }
+        regressed = nowRegressed
     }
 
     private mutating func recordHistory(_ results: [ProbeResult]) {
-        let keep = rules.compactMap { rule -> Int? in
-            if case .regression(.window(let cycles), _, _) = rule.kind { return cycles + Self.recentCycles }
+        let window = rules.compactMap { rule -> Int? in
+            if case .regression(.window(let cycles), _, _) = rule.kind { return cycles }
             return nil
         }.max() ?? 0
         for result in results where result.outcome == .ok {
             lastSuccess[result.spec] = result.startedAt + result.wallSeconds
-            guard keep > 0, let median = result.statistics?.median else { continue }
-            history[result.spec, default: []].append(median)
-            if history[result.spec]!.count > keep { history[result.spec]!.removeFirst(history[result.spec]!.count - keep) }
+            guard window > 0, let median = result.statistics?.median else { continue }
+            recent[result.spec, default: []].append(median)
+            guard recent[result.spec]!.count > Self.recentCycles else { continue }
+            let leaving = recent[result.spec]!.removeFirst()
+            guard !regressed.contains(result.spec) else { continue }
+            referenceWindow[result.spec, default: []].append(leaving)
+            if referenceWindow[result.spec]!.count > window { referenceWindow[result.spec]!.removeFirst() }
         }
     }
 
@@ -115,9 +130,9 @@ struct RuleEngine {
                 referenceName = "the previous \(cycles) cycles"
                 var pairs: [(reference: ProbeResult, current: ProbeResult)] = []
                 for result in matching where result.outcome == .ok {
-                    guard let past = history[result.spec], past.count >= cycles + Self.recentCycles else { continue }
-                    let split = past.count - Self.recentCycles
-                    pairs.append((Self.withSamples(result, Array(past[(split - cycles)..<split])), Self.withSamples(result, Array(past[split...]))))
+                    guard let window = referenceWindow[result.spec], window.count >= cycles,
+                          let latest = recent[result.spec], latest.count == Self.recentCycles else { continue }
+                    pairs.append((Self.withSamples(result, Array(window.suffix(cycles))), Self.withSamples(result, latest)))
                 }
                 references = pairs.map(\.reference)
                 current = pairs.map(\.current)

@@ -11,20 +11,18 @@ public struct Baseline: Codable, Sendable {
     /// `bench`, repeated in `defaultRounds` rounds (`QuietestRound`).
     public static var defaultConfig: BenchmarkConfig { BenchmarkConfig() }
 
-    /// Rounds per probe; the quietest is kept.
+    /// Rounds per probe at least; the quietest is kept.
     public static let defaultRounds = 10
 
-    /// Seconds from the start of one round to the start of the next, at least. With `defaultRounds`
-    /// the rounds of a baseline span over a minute and a half: longer than the spells of load seen on
-    /// the development VM, and long enough to meet the machine at its fastest, which drifts by about
-    /// 6 % over minutes. A baseline is recorded once and judges every later run, so the baseline is
-    /// the measurement worth waiting for (docs/regression.md).
-    public static let defaultRoundSpacingSeconds = 10.0
+    /// Seconds `baseline create` keeps running rounds, at least. A baseline is recorded once and
+    /// judges every later run, so it is worth a minute: longer than the spells of load seen on the
+    /// development VM, so that some rounds meet the machine at its fastest (docs/regression.md).
+    public static let defaultDuration = 60.0
 
     /// Kernel threads `baseline create` uses unless `--threads` says otherwise. One, because on a
     /// machine shared with other work a kernel that needs every core waits for the busiest one: on
-    /// the 2-core development VM the median of a 2-thread probe moved up to 6x between runs, that of a
-    /// 1-thread probe a few times less (docs/regression.md).
+    /// the 2-core development VM the median of a 2-thread probe moved by up to 6x between runs, that of
+    /// a 1-thread probe by at most 1.24x, 1.07x for the compute-bound ones (docs/regression.md).
     public static let defaultThreads = 1
 
     public var kind: String = Baseline.kind
@@ -36,24 +34,24 @@ public struct Baseline: Codable, Sendable {
     public var fingerprint: EnvironmentFingerprint
     /// Settings of each round.
     public var config: BenchmarkConfig
-    /// Rounds each probe was measured in; `results` hold the quietest (`QuietestRound`).
+    /// Rounds each probe was measured in, at least; `results` hold the quietest (`QuietestRound`).
     public var rounds: Int
-    /// Least seconds between the starts of two rounds.
-    public var roundSpacingSeconds: Double
+    /// Seconds the rounds were run for, at least.
+    public var durationSeconds: Double
     /// Present when the probes were slowed on purpose while the baseline was recorded.
     public var faultInjection: FaultInjection?
     /// Per probe: samples, statistics and outcome.
     public var results: [ProbeResult]
 
     public init(name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                rounds: Int, roundSpacingSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]) {
+                rounds: Int, durationSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]) {
         self.name = name
         self.description = description
         self.createdAt = createdAt
         self.fingerprint = fingerprint
         self.config = config
         self.rounds = rounds
-        self.roundSpacingSeconds = roundSpacingSeconds
+        self.durationSeconds = durationSeconds
         self.faultInjection = faultInjection
         self.results = results
     }

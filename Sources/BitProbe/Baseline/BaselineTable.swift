@@ -31,7 +31,7 @@ public enum BaselineTable {
             "description: \(baseline.description ?? "")",
             "created: \(UTCTime.format(baseline.createdAt))",
             "environment: \(baseline.fingerprint.summary)",
-            "settings: \(baseline.rounds) rounds per probe at least \(formatNumber(baseline.roundSpacingSeconds)) s apart, quietest kept; each \(config.warmupIterations) warmup, at least \(config.measurementIterations) iterations and \(formatNumber(config.minMeasurementSeconds)) s; seed \(config.seed)",
+            "settings: at least \(baseline.rounds) rounds per probe over at least \(formatNumber(baseline.durationSeconds)) s, quietest kept; each \(config.warmupIterations) warmup, at least \(config.measurementIterations) iterations and \(formatNumber(config.minMeasurementSeconds)) s; seed \(config.seed)",
         ]
         if let injection = baseline.faultInjection {
             lines.append("WARNING: recorded with fault injection (\(injection)); matching probes were slowed on purpose")
