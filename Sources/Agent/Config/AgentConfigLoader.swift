@@ -5,8 +5,8 @@ import ConfigFile
 /// file:line:column and the key path.
 public enum AgentConfigLoader {
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        guard let text = readFile(path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "cannot read config file '\(path)': \(lastSystemError())")
+        guard let text = SystemFile.readText(path) else {
+            throw ConfigError(location: nil, keyPath: "", message: "cannot read config file '\(path)': \(lastErrorText())")
         }
         return try parse(text, file: path)
     }

@@ -1,3 +1,4 @@
+import BitProbe
 import ConfigFile
 import HTTPServer
 
@@ -22,8 +23,8 @@ public struct WebConfig: Equatable, Sendable {
 
 public enum WebConfigLoader {
     public static func load(path: String) throws(ConfigError) -> WebConfig {
-        guard let text = readFile(path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "cannot read web config file '\(path)': \(lastSystemError())")
+        guard let text = SystemFile.readText(path) else {
+            throw ConfigError(location: nil, keyPath: "", message: "cannot read web config file '\(path)': \(lastErrorText())")
         }
         var config = WebConfig()
         guard let root = try YAMLParser.parse(text, file: path) else { return config }
@@ -60,8 +61,8 @@ public enum WebConfigLoader {
 
     private static func readReferenced(_ file: String, relativeTo directory: String, node: YAMLNode, keyPath: String) throws(ConfigError) -> String {
         let path = file.hasPrefix("/") ? file : "\(directory)/\(file)"
-        guard let text = readFile(path) else {
-            throw ConfigError(location: node.location, keyPath: keyPath, message: "cannot read '\(path)': \(lastSystemError())")
+        guard let text = SystemFile.readText(path) else {
+            throw ConfigError(location: node.location, keyPath: keyPath, message: "cannot read '\(path)': \(lastErrorText())")
         }
         return text
     }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import BitProbe
 import Glibc
 #endif
 import Exposition
@@ -18,12 +19,12 @@ struct ProcessMetrics {
     }
 
     func read() -> Reading? {
-        guard let stat = readFile(procRoot + "/self/stat"), let boot = readFile(procRoot + "/stat") else { return nil }
+        guard let stat = SystemFile.readText(procRoot + "/self/stat"), let boot = SystemFile.readText(procRoot + "/stat") else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
         guard var reading = Self.parse(stat: stat, systemStat: boot, ticksPerSecond: ticks, pageSize: pageSize) else { return nil }
         reading.openFDs = countOpenFDs()
-        reading.maxFDs = readFile(procRoot + "/self/limits").flatMap(Self.parseMaxFDs)
+        reading.maxFDs = SystemFile.readText(procRoot + "/self/limits").flatMap(Self.parseMaxFDs)
         return reading
     }
 

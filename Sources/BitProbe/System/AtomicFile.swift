@@ -71,4 +71,5 @@ public enum AtomicFile {
     }
 }
 
-func lastErrorText() -> String { String(cString: strerror(errno)) }
+/// The text of the current `errno` ("No such file or directory").
+public func lastErrorText() -> String { String(cString: strerror(errno)) }

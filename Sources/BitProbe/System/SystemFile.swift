@@ -6,10 +6,10 @@ import Musl
 import Darwin
 #endif
 
-/// Reads small text files such as those under /proc and /sys, whose reported size is 0, so they
-/// are read to end-of-file rather than by size.
-enum SystemFile {
-    static func readText(_ path: String, limit: Int = 1 << 20) -> String? {
+/// Reads text files to end-of-file rather than by size (files under /proc and /sys report 0).
+public enum SystemFile {
+    /// The whole file as UTF-8, or nil with `errno` telling why (`lastErrorText`).
+    public static func readText(_ path: String, limit: Int = 16 << 20) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
