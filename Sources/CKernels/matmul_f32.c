@@ -32,7 +32,7 @@ typedef struct {
     int mr, nr;
 } ukernel;
 
-#define MR_MAX 8
+#define MR_MAX 8   // largest microkernel tile, for the edge-tile buffer
 #define NR_MAX 32
 
 #define P_MR 4

@@ -1,8 +1,23 @@
 #include "kernels_internal.h"
 
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#include <pthread.h>
+
+// glibc raises its mmap threshold each time a large mmapped block is freed (up to 32 MiB), after
+// which probe buffers come from the heap and stay in the process when freed: an agent that frees
+// its buffers after every cycle would still keep hundreds of MiB resident. Fixing the threshold
+// turns that adjustment off, so every buffer of 256 KiB or more is its own mapping and goes back
+// to the system on free.
+static pthread_once_t malloc_tuned = PTHREAD_ONCE_INIT;
+static void tune_malloc(void) { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
+#endif
 
 void *bp_aligned_alloc(size_t bytes) {
+#if defined(__GLIBC__)
+    pthread_once(&malloc_tuned, tune_malloc);
+#endif
     // Round up so the whole last cache line belongs to the caller (vector tails may touch it).
     const size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded < bytes) return NULL;

@@ -26,16 +26,17 @@ struct bp_pool {
     pthread_cond_t done_cv;
     int shutdown;  // guarded by mu
 
-    // The current job. Written by the submitter before `generation` is bumped (release) and
-    // left untouched until every participant has left it (`active` reaches 0).
+    // The current job. Written by the submitter before `job` is published (release) and left
+    // untouched until every participant has left it (`active` reaches 0).
     bp_task_fn fn;
     void *arg;
     int64_t ntasks;
-    int participants;  // workers with index < participants (the caller is 0) take part
     atomic_llong next;
     atomic_llong completed;
     atomic_int active;  // participating pool threads still inside the job
-    atomic_uint generation;
+    // Generation (high 32 bits) and participant count (low 32 bits: workers with a smaller
+    // index take part, the caller being 0), in one word so a worker reads both consistently.
+    atomic_ullong job;
 
     atomic_int cancelled;
 };
@@ -59,26 +60,28 @@ static void *worker_main(void *raw) {
     worker_arg wa = *(worker_arg *)raw;
     free(raw);
     bp_pool *p = wa.pool;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        unsigned g = atomic_load_explicit(&p->generation, memory_order_acquire);
-        for (int i = 0; g == seen && i < SPIN_ITERATIONS; i++) {
+        uint64_t job = atomic_load_explicit(&p->job, memory_order_acquire);
+        for (int i = 0; (uint32_t)(job >> 32) == seen && i < SPIN_ITERATIONS; i++) {
             CPU_RELAX();
-            g = atomic_load_explicit(&p->generation, memory_order_acquire);
+            job = atomic_load_explicit(&p->job, memory_order_acquire);
         }
-        if (g == seen) {
+        if ((uint32_t)(job >> 32) == seen) {
             pthread_mutex_lock(&p->mu);
-            while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
+            while ((uint32_t)((job = atomic_load_explicit(&p->job, memory_order_acquire)) >> 32) ==
+                       seen &&
                    !p->shutdown)
                 pthread_cond_wait(&p->work_cv, &p->mu);
             const int stop = p->shutdown;
             pthread_mutex_unlock(&p->mu);
             if (stop) return NULL;
         }
-        seen = g;
-        // A job is only replaced after all its participants left it, so a worker that wakes
-        // late either sees the job it was counted in or a newer one it is not counted in.
-        if (wa.index >= p->participants) continue;
+        seen = (uint32_t)(job >> 32);
+        // A job is only replaced after all its participants left it, so a worker counted in the
+        // job it read still finds that job's fields in place; one not counted skips it (and
+        // may skip whole generations, which did not wait for it).
+        if ((uint32_t)wa.index >= (uint32_t)job) continue;
         run_tasks(p, wa.index);
         if (atomic_fetch_sub_explicit(&p->active, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&p->mu);
@@ -96,7 +99,7 @@ bp_pool *bp_pool_create(int threads) {
     atomic_init(&p->next, 0);
     atomic_init(&p->completed, 0);
     atomic_init(&p->active, 0);
-    atomic_init(&p->generation, 0);
+    atomic_init(&p->job, 0);
     atomic_init(&p->cancelled, 0);
     pthread_mutex_init(&p->submit_mu, NULL);
     pthread_mutex_init(&p->mu, NULL);
@@ -170,12 +173,14 @@ int bp_parallel_for(bp_pool *pool, int64_t ntasks, bp_task_fn fn, void *arg) {
     pool->fn = fn;
     pool->arg = arg;
     pool->ntasks = ntasks;
-    pool->participants = ntasks < pool->threads ? (int)ntasks : pool->threads;
+    const uint32_t participants = ntasks < pool->threads ? (uint32_t)ntasks : (uint32_t)pool->threads;
     atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
     atomic_store_explicit(&pool->completed, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool->active, pool->participants - 1, memory_order_relaxed);
+    atomic_store_explicit(&pool->active, (int)participants - 1, memory_order_relaxed);
+    const uint64_t old = atomic_load_explicit(&pool->job, memory_order_relaxed);
+    const uint32_t gen = (uint32_t)(old >> 32) + 1;
     pthread_mutex_lock(&pool->mu);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    atomic_store_explicit(&pool->job, (uint64_t)gen << 32 | participants, memory_order_release);
     pthread_cond_broadcast(&pool->work_cv);
     pthread_mutex_unlock(&pool->mu);
 

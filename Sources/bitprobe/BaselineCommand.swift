@@ -46,7 +46,7 @@ struct ProbeOptions: ParsableArguments {
     @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
     var shape: [String] = []
 
-    @Option(help: "Rounds per probe (at least), round-robin over the suite; the quietest is kept (create: 10; regress: 5).")
+    @Option(help: "Rounds per probe (at least), round-robin over the suite, each in a process of its own; the quietest is kept (create: 10; regress: 5).")
     var rounds: Int?
 
     @Option(help: "Untimed warmup iterations per probe and round (create: 3; regress: the baseline's).")
@@ -120,11 +120,16 @@ func checkFaultInjectionEnvironment(command: String) throws {
     }
 }
 
-/// Measures probes on the CPU in rounds, keeping each probe's quietest (`QuietestRound`).
+/// Measures probes on the CPU in rounds, each probe run in a `bitprobe bench` process of its own,
+/// keeping each probe's quietest round (`QuietestRound` says why separate processes).
 struct ProbeRunner {
-    let benchmarker: Benchmarker
     let fingerprint: EnvironmentFingerprint
+    let config: BenchmarkConfig
     let rounds: Int
+    let command: String
+    /// Resolved here, so that every child process measures with exactly what the fingerprint says.
+    let threads: Int
+    let simdPath: String
 
     /// Checks what `bench` checks before anything runs: the backend, and memory for every probe in `specs`.
     init(specs: [ProbeSpec], backend kind: BackendKind, config: BenchmarkConfig, rounds: Int, threads: Int?, simdPath: SIMDPath?,
@@ -142,18 +147,106 @@ struct ProbeRunner {
         do { cpu = try CPUBackend(threads: threads, simdPath: simdPath) } catch {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)
         }
-        benchmarker = Benchmarker(config: config, backend: cpu)
         fingerprint = EnvironmentFingerprint(host: host, backend: cpu)
+        self.threads = cpu.threads
+        self.simdPath = cpu.simdPath.rawValue
+        self.config = config
         self.rounds = rounds
+        self.command = command
+        // The children inherit BITPROBE_FAULT_INJECT and say so on their stderr, which is not shown.
+        FaultInjection.warnOnce(using: FaultInjection.active)
     }
 
     /// Rounds for at least `duration` seconds; progress goes to stderr when it is a terminal.
-    func measure(_ specs: [ProbeSpec], duration: Double = 0) -> [ProbeResult] {
+    func measure(_ specs: [ProbeSpec], duration: Double = 0) throws -> [ProbeResult] {
         let showProgress = isatty(2) == 1
-        return QuietestRound.measure(specs, rounds: rounds, duration: duration, with: benchmarker) { index, round, spec in
-            if showProgress { writeStandardError("[round \(round + 1), \(index + 1)/\(specs.count)] \(spec)\n") }
+        return try QuietestRound.measure(specs, rounds: rounds, duration: duration) { spec, round in
+            if showProgress { writeStandardError("[round \(round + 1)] \(spec)\n") }
+            return try run(spec)
         }
     }
+
+    /// One probe, one round, in a fresh `bitprobe bench` process.
+    private func run(_ spec: ProbeSpec) throws -> ProbeResult {
+        let arguments = [
+            "bench", "--backend", spec.backend.rawValue, "--op", spec.op.rawValue, "--dtype", spec.dtype.rawValue,
+            "--shape", spec.shape.description, "--threads", String(threads), "--simd", simdPath,
+            "--warmup", String(config.warmupIterations), "--iterations", String(config.measurementIterations),
+            "--min-time", "\(config.minMeasurementSeconds)", "--timeout", "\(config.timeoutSeconds)", "--seed", String(config.seed),
+            "--format", "json",
+        ]
+        let child: ChildProcess.Output
+        do { child = try ChildProcess.run(executable: "/proc/self/exe", arguments: arguments) } catch {
+            throw fail(command, "cannot run a probe process for \(spec): \(error.reason)", status: ExitStatus.couldNotRun)
+        }
+        // bench exits 1 when the probe did not end ok, and still writes its report.
+        guard child.status == 0 || child.status == ExitStatus.probeNotOK,
+              let report = try? BenchReport.decode(json: child.standardOutput), let result = report.results.first else {
+            let reason = child.standardError.split(separator: "\n").last { $0.contains(": error: ") }
+                .flatMap { $0.split(separator: ": error: ", maxSplits: 1).last.map(String.init) } ?? "it ended with status \(child.status)"
+            throw fail(command, "probe process for \(spec) failed: \(reason)", status: ExitStatus.couldNotRun)
+        }
+        return result
+    }
+}
+
+/// Runs a program to completion, capturing its stdout and stderr.
+enum ChildProcess {
+    struct Output {
+        var status: Int32
+        var standardOutput: [UInt8]
+        var standardError: String
+    }
+
+    struct Failure: Error {
+        var reason: String
+    }
+
+    static func run(executable: String, arguments: [String]) throws(Failure) -> Output {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0 else { throw Failure(reason: lastError()) }
+        guard pipe(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            throw Failure(reason: lastError())
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(outPipe[1])
+        close(errPipe[1])
+        defer { close(outPipe[0]); close(errPipe[0]) }
+        guard spawned == 0 else { throw Failure(reason: String(cString: strerror(spawned))) }
+        // stderr carries a line or two at most, so it fits the pipe while stdout is drained first.
+        let output = readAll(outPipe[0])
+        let errors = readAll(errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw Failure(reason: lastError()) }
+        }
+        let exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Output(status: exit, standardOutput: output, standardError: String(decoding: errors, as: UTF8.self))
+    }
+
+    private static func readAll(_ fd: Int32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    private static func lastError() -> String { String(cString: strerror(errno)) }
 }
 
 func validateBaselineName(_ name: String, command: String) throws {
@@ -166,9 +259,9 @@ struct BaselineCreateCommand: ParsableCommand {
         abstract: "Run probes and store their samples as a named baseline.",
         discussion: """
         Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, in rounds of \
-        bench's settings, round-robin over the suite, at least 10 rounds and for at least 60 s, keeping \
-        each probe's round with the lowest median: settings chosen for repeatable medians on shared \
-        machines (docs/regression.md).
+        bench's settings, round-robin over the suite and each in a process of its own, at least 10 \
+        rounds and for at least 60 s, keeping each probe's round with the lowest median: settings \
+        chosen for repeatable medians on shared machines (docs/regression.md).
 
         Exit status: 0 saved; 1 saved, but a probe did not end ok; 3 could not run or save (name taken \
         without --force, unwritable directory); 64 bad flag value.
@@ -209,7 +302,7 @@ struct BaselineCreateCommand: ParsableCommand {
         let rounds = probes.rounds ?? Baseline.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
-        let results = runner.measure(specs, duration: duration)
+        let results = try runner.measure(specs, duration: duration)
         let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
                                 config: config, rounds: rounds, durationSeconds: duration, faultInjection: FaultInjection.active,
                                 results: results)

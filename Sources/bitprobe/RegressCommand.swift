@@ -10,7 +10,8 @@ struct RegressCommand: ParsableCommand {
         abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
         discussion: """
         Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's \
-        settings and thread count, in 5 rounds, keeping each probe's quietest. A probe regressed when \
+        settings and thread count, in 5 rounds each in a process of its own, keeping each probe's \
+        quietest. A probe regressed when \
         the Mann-Whitney U test gives p < --alpha, the median ratio current/baseline exceeds \
         1 + --threshold/100 and the lower bound of its 95% bootstrap interval exceeds 1, in the first \
         measurement and in each of --confirm more, taken 10 s apart (docs/regression.md).
@@ -88,11 +89,11 @@ struct RegressCommand: ParsableCommand {
         let rounds = probes.rounds ?? Self.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
-        let first = RegressionAnalysis.compare(baseline: stored.results, current: runner.measure(specs), criteria: criteria)
-        let comparisons = RegressionAnalysis.confirm(first, baseline: stored.results, criteria: criteria) { specs in
+        let first = RegressionAnalysis.compare(baseline: stored.results, current: try runner.measure(specs), criteria: criteria)
+        let comparisons = try RegressionAnalysis.confirm(first, baseline: stored.results, criteria: criteria) { specs in
             // Give a spell of load from elsewhere time to pass before measuring again.
             sleep(Self.confirmationPauseSeconds)
-            return runner.measure(specs)
+            return try runner.measure(specs)
         }
         let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
                                       rounds: rounds, criteria: criteria, faultInjection: FaultInjection.active)

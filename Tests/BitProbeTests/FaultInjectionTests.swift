@@ -135,22 +135,34 @@ import Testing
     }
 
     @Test func roundsGoRoundRobinUntilCountAndDurationAreMet() throws {
-        var config = BenchmarkConfig()
-        config.warmupIterations = 0
-        config.measurementIterations = 2
-        config.minMeasurementSeconds = 0
-        let specs = [F.add, F.copy]
-        let runner = Benchmarker(config: config, backend: ScriptedBackend(.fixed(seconds: 0.001)), faultInjection: nil)
         var order: [String] = []
-        let results = QuietestRound.measure(specs, rounds: 3, with: runner) { index, round, spec in order.append("\(round):\(index) \(spec.op.rawValue)") }
-        #expect(order == ["0:0 add", "0:1 copy", "1:0 add", "1:1 copy", "2:0 add", "2:1 copy"])
-        #expect(results.map(\.spec) == specs)
-        #expect(results.allSatisfy { $0.samples.count == 2 })
+        let results = QuietestRound.measure([F.add, F.copy], rounds: 3) { spec, round in
+            order.append("\(round) \(spec.op.rawValue)")
+            return F.result(spec, [Double(3 - round), 5])
+        }
+        #expect(order == ["0 add", "0 copy", "1 add", "1 copy", "2 add", "2 copy"])
+        #expect(results.map(\.spec) == [F.add, F.copy])
+        #expect(results.map(\.samples) == [[1, 5], [1, 5]])
 
         var rounds = 0
         let start = MonotonicClock.nanoseconds()
-        _ = QuietestRound.measure([F.add], rounds: 1, duration: 0.05, with: runner) { _, round, _ in rounds = round + 1 }
+        _ = QuietestRound.measure([F.add], rounds: 1, duration: 0.05) { spec, round in
+            rounds = round + 1
+            return F.result(spec, [1])
+        }
         #expect(Double(MonotonicClock.nanoseconds() - start) / 1e9 >= 0.05)
         #expect(rounds > 1)
+    }
+
+    @Test func anErrorStopsTheRounds() {
+        struct Stop: Error {}
+        var calls = 0
+        #expect(throws: Stop.self) {
+            _ = try QuietestRound.measure([F.add, F.copy], rounds: 3) { _, _ in
+                calls += 1
+                throw Stop()
+            }
+        }
+        #expect(calls == 1)
     }
 }

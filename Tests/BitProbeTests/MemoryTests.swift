@@ -48,6 +48,17 @@ import Testing
         #expect(totals.trackedBytes == 0 && totals.peakBytes == 4096)
     }
 
+    @Test func trimGivesIdleBuffersBack() throws {
+        let tracker = MemoryTracker()
+        let pool = BufferPool(tracker: tracker)
+        pool.release(try #require(pool.acquire(bytes: 1 << 20)))
+        pool.release(try #require(pool.acquire(bytes: 1 << 16)))
+        #expect(pool.counters.idleBytes == (1 << 20) + (1 << 16))
+        pool.trim()
+        #expect(pool.counters.idleBytes == 0)
+        #expect(tracker.totals["cpu0"]!.events[.free] == 2)
+    }
+
     @Test func realProbesLeaveNothingBehind() throws {
         let tracker = MemoryTracker()
         let backend = try CPUBackend(threads: 1, bufferPool: BufferPool(tracker: tracker))

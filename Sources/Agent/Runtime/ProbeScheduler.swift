@@ -133,6 +133,7 @@ final class ProbeScheduler: @unchecked Sendable {
                     results.append(result)
                 }
             }
+            backend?.bufferPool.trim()
             cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
             cycleSpan.end()
             if isStopping { break }

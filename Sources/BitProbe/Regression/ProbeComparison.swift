@@ -118,14 +118,14 @@ public enum RegressionAnalysis {
     ///
     /// `measure` runs the given probes and returns one result per spec, in order.
     public static func confirm(_ comparisons: [ProbeComparison], baseline: [ProbeResult], criteria: RegressionCriteria,
-                               measure: ([ProbeSpec]) -> [ProbeResult]) -> [ProbeComparison] {
+                               measure: ([ProbeSpec]) throws -> [ProbeResult]) rethrows -> [ProbeComparison] {
         var baselineBySpec: [ProbeSpec: ProbeResult] = [:]
         for result in baseline { baselineBySpec[result.spec] = result }
         var confirmed = comparisons
         for _ in 0..<criteria.confirmations {
             let pending = confirmed.indices.filter { confirmed[$0].verdict == .regression }
             guard !pending.isEmpty else { break }
-            let results = measure(pending.map { confirmed[$0].spec })
+            let results = try measure(pending.map { confirmed[$0].spec })
             for (index, result) in zip(pending, results) {
                 let previous = confirmed[index]
                 var again = compare(baseline: baselineBySpec[result.spec], current: result, criteria: criteria)

@@ -12,8 +12,9 @@ public enum RegressionTable {
             "baseline '\(report.baseline.name)' (created \(UTCTime.format(report.baseline.createdAt)); \(report.baseline.fingerprint.summary))",
             "current: \(report.current.summary)",
             "criteria: Mann-Whitney p < \(formatNumber(criteria.alpha)), median ratio beyond \(formatNumber(criteria.thresholdPercent))% "
-                + "and its \(formatNumber(criteria.confidence * 100))% bootstrap interval (\(criteria.resamples) resamples) excluding 1, "
-                + "in every one of up to \(criteria.confirmations + 1) measurements; critical from \(formatNumber(criteria.criticalThresholdPercent))%",
+                + "and its \(formatNumber(criteria.confidence * 100))% bootstrap interval (\(criteria.resamples) resamples) excluding 1"
+                + (criteria.confirmations > 0 ? ", in every one of up to \(criteria.confirmations + 1) measurements" : "")
+                + "; critical from \(formatNumber(criteria.criticalThresholdPercent))%",
         ]
         lines += report.warnings.map { "WARNING: " + $0 }
         lines.append("")

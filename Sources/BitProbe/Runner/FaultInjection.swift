@@ -155,7 +155,7 @@ public struct FaultInjection: Codable, Equatable, Sendable, CustomStringConverti
     /// Tells stderr, once per process, that timings are being slowed on purpose, or that a malformed
     /// variable is being ignored; output files say so too (`fault_injection`), but a person watching a
     /// terminal should not have to read them to find out.
-    static func warnOnce(using injection: FaultInjection?) {
+    public static func warnOnce(using injection: FaultInjection?) {
         let message: String
         if let injection {
             message = "bitprobe: WARNING: fault injection active (\(environmentVariable)=\(injection)): matching probes are slowed on purpose; their timings are not real performance\n"
