@@ -14,7 +14,7 @@ struct RegressCommand: ParsableCommand {
         quietest. A probe regressed when \
         the Mann-Whitney U test gives p < --alpha, the median ratio current/baseline exceeds \
         1 + --threshold/100 and the lower bound of its 95% bootstrap interval exceeds 1, in the first \
-        measurement and in each of --confirm more, taken 10 s apart (docs/regression.md).
+        measurement and in each of --confirm more, taken 10 s, 20 s, ... apart (docs/regression.md).
 
         Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run \
         (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable \
@@ -22,9 +22,10 @@ struct RegressCommand: ParsableCommand {
         """
     )
 
-    /// Seconds before each confirmation measurement: with the default two, the measurements of a
-    /// regression span over 20 s, longer than the spells of load seen on the development VM
-    /// (docs/regression.md), while a run without suspects pays nothing.
+    /// Seconds before the first confirmation measurement, twice that before the second, and so on:
+    /// with the default two, the measurements of a regression span about 35 s, longer than the
+    /// spells of load seen on the development VM (docs/regression.md), while a run without suspects
+    /// pays nothing.
     static let confirmationPauseSeconds: UInt32 = 10
 
     /// Rounds per probe, back to back: enough to step over sub-second noise. Longer spells are what
@@ -90,9 +91,11 @@ struct RegressCommand: ParsableCommand {
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
         let first = RegressionAnalysis.compare(baseline: stored.results, current: try runner.measure(specs), criteria: criteria)
+        var confirmation: UInt32 = 0
         let comparisons = try RegressionAnalysis.confirm(first, baseline: stored.results, criteria: criteria) { specs in
-            // Give a spell of load from elsewhere time to pass before measuring again.
-            sleep(Self.confirmationPauseSeconds)
+            // Give a spell of load from elsewhere time to pass before measuring again, longer each time.
+            confirmation += 1
+            sleep(Self.confirmationPauseSeconds * confirmation)
             return try runner.measure(specs)
         }
         let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
