@@ -66,6 +66,19 @@ BP_TARGET_AVX512 BP_INLINE void bp_store16_f16_avx512(uint16_t *p, __m512 v) {
 }
 #endif
 
+// ---- Scratch (memory.c) -----------------------------------------------------------------------
+
+/// Per-call scratch, 64-byte aligned. On Linux, requests of 2 MiB or more get their own mapping
+/// backed by transparent huge pages where the system allows: with malloc's mmap threshold fixed
+/// low (memory.c), every multi-MiB packing buffer is a fresh mapping, and 4 KiB pages made the
+/// first-touch faults cost ~15% of a 1024^3 matmul. Freed memory goes back to the system.
+typedef struct {
+    void *ptr, *map;
+    size_t map_len;
+} bp_scratch;
+void *bp_scratch_alloc(bp_scratch *s, size_t bytes);
+void bp_scratch_free(bp_scratch *s);
+
 // ---- GEMM (matmul_f32.c), shared by the f32 and f16 entry points --------------------------------
 
 /// C[m][n] = A[m][k] . B[k][n]; f32 elements, or f16 ones (f32 accumulation, one rounding of

@@ -344,7 +344,8 @@ static int gemm_packed(const bp_ctx *ctx, int f16, const void *a, const void *b,
     const int64_t a_floats = (j.m_pad * slice + 15) / 16 * 16;
     const int64_t pack_floats = a_floats + (j.n_pad * slice + 15) / 16 * 16;
     const int64_t cf_floats = f16 ? m * n : 0;
-    float *scratch = bp_aligned_alloc((size_t)(pack_floats + cf_floats) * sizeof(float));
+    bp_scratch mem;
+    float *scratch = bp_scratch_alloc(&mem, (size_t)(pack_floats + cf_floats) * sizeof(float));
     if (!scratch) return BP_ENOMEM;
     j.pa = scratch;
     j.pb = scratch + a_floats;
@@ -363,7 +364,7 @@ static int gemm_packed(const bp_ctx *ctx, int f16, const void *a, const void *b,
         rc = bp_parallel_for(ctx->pool, j.a_groups + j.b_groups, pack_task, &j);
         if (rc == BP_OK) rc = bp_parallel_for(ctx->pool, j.m_tiles * j.n_tiles, tile_task, &j);
     }
-    bp_aligned_free(scratch);
+    bp_scratch_free(&mem);
     return rc;
 }
 

@@ -27,3 +27,41 @@ void *bp_aligned_alloc(size_t bytes) {
 }
 
 void bp_aligned_free(void *p) { free(p); }
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *bp_scratch_alloc(bp_scratch *s, size_t bytes) {
+    s->ptr = s->map = NULL;
+    s->map_len = 0;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= HUGE_PAGE) {
+        const size_t used = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        const size_t len = used + HUGE_PAGE;  // slack to start on a huge-page boundary
+        void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) {
+            char *p = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+            madvise(p, used, MADV_HUGEPAGE);  // only advice: small pages still work without it
+            s->map = m;
+            s->map_len = len;
+            s->ptr = p;
+            return p;
+        }
+    }
+#endif
+    s->ptr = bp_aligned_alloc(bytes);
+    return s->ptr;
+}
+
+void bp_scratch_free(bp_scratch *s) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (s->map) {
+        munmap(s->map, s->map_len);
+        return;
+    }
+#endif
+    bp_aligned_free(s->ptr);
+}
