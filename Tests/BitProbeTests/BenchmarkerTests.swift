@@ -72,6 +72,7 @@ import Glibc
         let result = Benchmarker(config: config(), backend: backend).run(spec)
         #expect(result.outcome == .ok)
         #expect(result.warmupIterations == 2)
+        #expect(result.wallSeconds > 0, "the whole run is timed, not left at 0")
         #expect(result.samples == [Double](repeating: 0.002, count: 5))
         #expect(result.operationsPerSecond == 2000 / 0.002)
         #expect(result.bytesPerSecond == 1200 / 0.002)

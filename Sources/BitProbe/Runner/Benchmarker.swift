@@ -37,7 +37,10 @@ public final class Benchmarker {
             ("bitprobe.shape", .string(spec.shape.description)), ("bitprobe.kernel_path", .string(backend.kernelPath)),
             ("bitprobe.threads", .int(Int64(backend.threads))),
         ])
+        let start = MonotonicClock.nanoseconds()
         var result = measure(spec, span: span)
+        // Set here, after every early return inside `measure`: the whole run, allocation to release.
+        result.wallSeconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
         if let span {
             span.setAttribute("bitprobe.result", .string(result.outcome.rawValue))
             span.setAttribute("bitprobe.samples", .int(Int64(result.samples.count)))
@@ -60,7 +63,6 @@ public final class Benchmarker {
                                  warmupIterations: 0, samples: [], statistics: nil, operationsPerSecond: nil,
                                  bytesPerSecond: nil, verification: nil, kernelPath: backend.kernelPath,
                                  threads: backend.threads, seed: Self.probeSeed(base: config.seed, spec: spec))
-        defer { result.wallSeconds = Double(MonotonicClock.nanoseconds() - start) / 1e9 }
 
         backend.resetCancellation()
         watchdog.arm(seconds: config.timeoutSeconds) { [backend] in backend.cancel() }
