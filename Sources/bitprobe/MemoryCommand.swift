@@ -1,6 +1,5 @@
 import ArgumentParser
 import BitProbe
-import FoundationEssentials
 
 struct MemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,24 +20,21 @@ struct MemoryCommand: ParsableCommand {
         let largest = suite.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
         let report = MemoryReport(host: host, tracker: MemoryTracker(), largestProbe: largest, poolIdleBytes: 0)
         if format == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            writeStandardOutput(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+            writeStandardOutput(String(decoding: try ProjectJSON.file(report), as: UTF8.self))
             return
         }
-        func bytes(_ value: Int?) -> String { value.map { ByteCountText.format($0) } ?? "-" }
+        func bytes(_ value: Int?) -> String { value.map { ByteCount.format($0) } ?? "-" }
         func number(_ value: Double?) -> String { value.map { String($0) } ?? "-" }
         var lines = [
             "pressure:            \(report.devices.first { $0.device == "cpu0" }?.pressure ?? "low")",
             "total:               \(bytes(host.totalBytes))",
             "available:           \(bytes(host.availableBytes))",
-            "cgroup limit:        \(host.cgroupLimitBytes.map { ByteCountText.format($0) } ?? "none")",
+            "cgroup limit:        \(host.cgroupLimitBytes.map { ByteCount.format($0) } ?? "none")",
             "cgroup current:      \(bytes(host.cgroupCurrentBytes))",
             "usable:              \(bytes(host.usableBytes))",
             "PSI some/full avg10: \(number(host.pressureSomeAvg10)) / \(number(host.pressureFullAvg10))",
         ]
-        if let largest { lines.append("largest probe:       \(largest.name) (\(ByteCountText.format(largest.bytes)))") }
+        if let largest { lines.append("largest probe:       \(largest.name) (\(ByteCount.format(largest.bytes)))") }
         lines.append(report.recommendations.isEmpty ? "recommendations:     none" : "recommendations:")
         lines += report.recommendations.map { "  - \($0)" }
         writeStandardOutput(lines.joined(separator: "\n") + "\n")

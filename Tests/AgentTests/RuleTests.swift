@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func mismatchFiresWithProbeLabels() {
-        var engine = RuleEngine(rules: [AlertRule(name: "M", kind: .probeMismatch, severity: "critical")], startedAt: 0) { _ in nil }
+        var engine = RuleEngine(rules: [AlertRule(name: "M", kind: .probeMismatch, severity: "critical")], startedAt: 0)
         engine.evaluate(results: [result(.mismatch, samples: [])], pressure: .low, now: 10)
         #expect(engine.activeAlerts.count == 1)
         let alert = engine.activeAlerts[0]
@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func memoryPressureUsesTheDeviceLabel() {
-        var engine = RuleEngine(rules: [AlertRule(name: "P", kind: .memoryPressure(minimum: .high), severity: "warning")], startedAt: 0) { _ in nil }
+        var engine = RuleEngine(rules: [AlertRule(name: "P", kind: .memoryPressure(minimum: .high), severity: "warning")], startedAt: 0)
         engine.evaluate(results: [], pressure: .medium, now: 1)
         #expect(engine.activeAlerts.isEmpty)
         engine.evaluate(results: [], pressure: .critical, now: 2)
@@ -91,7 +91,7 @@ import Testing
 
     @Test func rollingWindowComparesTheLatestCycleMediansWithTheWindowBeforeThem() {
         let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
-        var engine = RuleEngine(rules: [rule], startedAt: 0) { _ in nil }
+        var engine = RuleEngine(rules: [rule], startedAt: 0)
         var random = SeededRandom(seed: 3)
         var now = 0.0
         func cycle(_ scale: Double) {
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func staleProbeFiresAfterMaxAge() {
-        var engine = RuleEngine(rules: [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning")], startedAt: 0) { _ in nil }
+        var engine = RuleEngine(rules: [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning")], startedAt: 0)
         engine.evaluate(results: [result(.ok, samples: [1], at: 10)], pressure: .low, now: 20)
         engine.evaluate(results: [result(.failed, samples: [], at: 50)], pressure: .low, now: 70)
         #expect(engine.activeAlerts.isEmpty)

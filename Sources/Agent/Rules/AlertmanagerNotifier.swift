@@ -10,8 +10,14 @@ import Glibc
 /// expire if the agent dies), resolved alerts once with `endsAt` = the time they resolved. Posting
 /// happens on its own queue with bounded retries, so a slow or absent Alertmanager never delays probes.
 final class AlertmanagerNotifier: Sendable {
-    /// Sends one POST; returns the HTTP status, or nil when no response came (connection error, timeout).
-    typealias Transport = @Sendable (_ url: String, _ body: [UInt8], _ timeout: Double) -> Int?
+    /// Sends one POST to the alerts endpoint; returns the HTTP status, or nil when no response came
+    /// (connection error, timeout).
+    typealias Transport = @Sendable (_ body: [UInt8], _ timeout: Double) -> Int?
+
+    /// Where alerts go: Alertmanager's API v2 under its base URL.
+    static func endpoint(baseURL: String) -> String {
+        (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/api/v2/alerts"
+    }
 
     struct Counters: Sendable, Equatable {
         var sent = 0
@@ -26,7 +32,6 @@ final class AlertmanagerNotifier: Sendable {
         var counters = Counters()
     }
 
-    let endpoint: String
     let resendInterval: Double
     let timeout: Double
     let maxAttempts: Int
@@ -35,8 +40,7 @@ final class AlertmanagerNotifier: Sendable {
     private let state = Mutex(State())
     private let generatorURL: String
 
-    init(baseURL: String, resendInterval: Double, timeout: Double, generatorURL: String, maxAttempts: Int = 3, transport: @escaping Transport) {
-        endpoint = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/api/v2/alerts"
+    init(resendInterval: Double, timeout: Double, generatorURL: String, maxAttempts: Int = 3, transport: @escaping Transport) {
         self.resendInterval = resendInterval
         self.timeout = timeout
         self.generatorURL = generatorURL
@@ -75,7 +79,7 @@ final class AlertmanagerNotifier: Sendable {
     private func post(_ body: [UInt8], count: Int) {
         var delay = 0.5
         for attempt in 1...maxAttempts {
-            let status = transport(endpoint, body, timeout)
+            let status = transport(body, timeout)
             if let status, (200..<300).contains(status) {
                 state.withLock {
                     $0.counters.sent += 1

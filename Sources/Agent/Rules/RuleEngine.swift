@@ -30,12 +30,9 @@ struct RuleEngine {
     static let recentCycles = 4
     private var lastSuccess: [ProbeSpec: Double] = [:]
     private let startedAt: Double
-    private let baselines: (String) -> Baseline?
-
-    init(rules: [AlertRule], startedAt: Double, baselines: @escaping (String) -> Baseline?) {
+    init(rules: [AlertRule], startedAt: Double) {
         self.rules = rules
         self.startedAt = startedAt
-        self.baselines = baselines
         for rule in rules {
             machines[rule.name] = AlertStateMachine(forSeconds: rule.forSeconds, keepFiringForSeconds: rule.keepFiringForSeconds)
         }
@@ -55,13 +52,14 @@ struct RuleEngine {
         machines = kept
     }
 
-    mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, device: String = "cpu0", now: Double) {
+    /// `baseline` is the agent's loaded baseline, the reference of `regression` rules that name it.
+    mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, baseline: Baseline? = nil, device: String = "cpu0", now: Double) {
         // History first: the rolling comparison judges the latest cycles, this one included.
         recordHistory(results)
         var nowRegressed: Set<ProbeSpec> = []
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
-            let holding = conditions(of: rule, results: results, pressure: pressure, device: device, now: now)
+            let holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
             if case .regression(.window, _, _) = rule.kind {
                 for result in results where holding.contains(where: { $0.0 == Self.labels(result.spec) }) { nowRegressed.insert(result.spec) }
             }
@@ -95,7 +93,7 @@ struct RuleEngine {
 
     /// Label sets (probe or device labels) for which the rule's condition holds, with a value and a
     /// sentence saying why.
-    private func conditions(of rule: AlertRule, results: [ProbeResult], pressure: MemoryPressureLevel, device: String,
+    private func conditions(of rule: AlertRule, results: [ProbeResult], pressure: MemoryPressureLevel, baseline: Baseline?, device: String,
                             now: Double) -> [([String: String], Double, String)] {
         let matching = results.filter { Self.matches(rule.match, $0.spec) }
         switch rule.kind {
@@ -138,7 +136,7 @@ struct RuleEngine {
                 current = pairs.map(\.current)
             case .baseline(let name):
                 referenceName = "baseline \(name)"
-                references = baselines(name)?.results ?? []
+                references = baseline?.name == name ? baseline!.results : []
                 current = matching.filter { $0.outcome == .ok }
             }
             return RegressionAnalysis.compare(baseline: references, current: current, criteria: criteria)
@@ -160,8 +158,9 @@ struct RuleEngine {
         return reference
     }
 
+    /// The probe labels of the metric catalogue, as the metrics use them.
     static func labels(_ spec: ProbeSpec) -> [String: String] {
-        ["backend": spec.backend.rawValue, "device": spec.device, "op": spec.op.rawValue, "dtype": spec.dtype.rawValue, "shape": spec.shape.description]
+        Dictionary(uniqueKeysWithValues: ProbeMetricsRecorder.labels(for: spec).pairs.map { ($0.name, $0.value) })
     }
 
     static func matches(_ match: [String: String], _ spec: ProbeSpec) -> Bool {

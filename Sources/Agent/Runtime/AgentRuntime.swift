@@ -62,29 +62,27 @@ public final class AgentRuntime: Sendable {
         if let file = config.web.configFile {
             do { webConfig = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
         }
-        state = AgentState(configLoadedAt: WallTime.unixSeconds())
         var notifier: AlertmanagerNotifier?
         if let url = config.alertmanager.url {
-            let base = url.hasSuffix("/") ? String(url.dropLast()) : url
             let client: HTTPPostClient
             do {
-                client = try HTTPPostClient(endpoint: base + "/api/v2/alerts", contentType: "application/json", userAgent: "bitprobe/\(BitProbeVersion.version)")
+                client = try HTTPPostClient(endpoint: AlertmanagerNotifier.endpoint(baseURL: url), contentType: "application/json",
+                                            userAgent: "bitprobe/\(BitProbeVersion.version)")
             } catch { throw AgentStartError(description: "alertmanager: \(error.description)") }
             notifier = AlertmanagerNotifier(
-                baseURL: base, resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
+                resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
                 generatorURL: "http://\(hostName()):\(config.web.listenAddress.split(separator: ":").last ?? "")/api/v1/alerts",
-                transport: { _, body, timeout in client.post(body, timeoutSeconds: timeout) })
+                transport: { body, timeout in client.post(body, timeoutSeconds: timeout) })
         }
         self.notifier = notifier
-        state.alertmanager = notifier
         let exporter = try Self.startTracing(logger: logger)
         self.exporter = exporter
-        state.tracing = exporter
+        state = AgentState(configLoadedAt: WallClock.unixSeconds(), alertmanager: notifier, tracing: exporter)
         scheduler = ProbeScheduler(
             config: config, state: state, logger: logger,
             traceSink: exporter.map { exporter in { cycle in exporter.export(CycleTraceConversion.spans(of: cycle)) } },
-            notify: { [notifier] alerts in notifier?.notify(alerts, now: WallTime.unixSeconds()) })
-        routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state, syntheticSeries: config.syntheticSeries)
+            notify: { [notifier] alerts in notifier?.notify(alerts, now: WallClock.unixSeconds()) })
+        routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state)
         var serverConfig = HTTPServerConfig(listenAddress: config.web.listenAddress)
         serverConfig.maxRequestsInFlight = config.web.maxRequests
         serverConfig.connectionTimeoutSeconds = Int(config.web.connectionTimeout)
@@ -170,10 +168,10 @@ public final class AgentRuntime: Sendable {
         do {
             let config = try Self.loadConfig(path: configPath, overrides: overrides, logger: logger)
             scheduler.apply(config)
-            state.recordReload(successful: true, at: WallTime.unixSeconds())
+            state.recordReload(successful: true, at: WallClock.unixSeconds())
             logger.info("configuration reloaded", metadata: ["file": "\(configPath ?? "<embedded>")"])
         } catch {
-            state.recordReload(successful: false, at: WallTime.unixSeconds())
+            state.recordReload(successful: false, at: WallClock.unixSeconds())
             logger.error("configuration reload failed; keeping the running configuration", metadata: ["error": "\(error.description)"])
         }
     }

@@ -27,14 +27,15 @@ struct CycleSnapshot: Sendable {
 final class AgentState: Sendable {
     /// Probe memory accounting, written by the probe thread, read by HTTP threads.
     let memory = MemoryTracker()
-    /// Set once at start when an Alertmanager is configured (its counters are exported).
-    nonisolated(unsafe) var alertmanager: AlertmanagerNotifier?
-    /// Set once at start when traces are exported (its counters are exported).
-    nonisolated(unsafe) var tracing: OTLPTraceExporter?
+    /// The Alertmanager notifier and the trace exporter, when configured (their counters are exported).
+    let alertmanager: AlertmanagerNotifier?
+    let tracing: OTLPTraceExporter?
     private let snapshot = Mutex(CycleSnapshot.empty)
     private let reloadStatus: Mutex<AgentFamilies.ReloadStatus>
 
-    init(configLoadedAt: Double) {
+    init(configLoadedAt: Double, alertmanager: AlertmanagerNotifier? = nil, tracing: OTLPTraceExporter? = nil) {
+        self.alertmanager = alertmanager
+        self.tracing = tracing
         reloadStatus = Mutex(AgentFamilies.ReloadStatus(successful: true, lastSuccessTimestamp: configLoadedAt))
     }
 

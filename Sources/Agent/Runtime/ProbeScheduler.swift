@@ -42,7 +42,7 @@ final class ProbeScheduler: @unchecked Sendable {
     }
     private var cycles = 0
     private var busySeconds = 0.0
-    private let startedAt = MonotonicTime.seconds()
+    private let startedAt = MonotonicClock.seconds()
 
     init(config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
          notify: @escaping ([RuleEngine.Alert]) -> Void = { _ in }) {
@@ -51,12 +51,9 @@ final class ProbeScheduler: @unchecked Sendable {
         self.logger = logger
         self.notify = notify
         self.traceSink = traceSink
-        let baselineBox = BaselineBox()
-        rules = RuleEngine(rules: config.rules, startedAt: WallTime.unixSeconds()) { name in baselineBox.load(name) }
-        self.baselineBox = baselineBox
+        rules = RuleEngine(rules: config.rules, startedAt: WallClock.unixSeconds())
     }
 
-    private let baselineBox: BaselineBox
 
     /// Starts the probe thread.
     func start() {
@@ -114,7 +111,7 @@ final class ProbeScheduler: @unchecked Sendable {
                 specs = []
             }
 
-            let cycleStart = MonotonicTime.seconds()
+            let cycleStart = MonotonicClock.seconds()
             let cycleSpan = ProfileSpan.root("cycle", attributes: [("bitprobe.cycle", .int(Int64(cycles + 1)))])
             var results: [ProbeResult] = []
             if let backend {
@@ -139,14 +136,14 @@ final class ProbeScheduler: @unchecked Sendable {
             if isStopping { break }
             state.recordProfile(cycleSpan)
             traces(cycleSpan)
-            let cycleSeconds = MonotonicTime.seconds() - cycleStart
+            let cycleSeconds = MonotonicClock.seconds() - cycleStart
             cycles += 1
             busySeconds += cycleSeconds
-            let now = WallTime.unixSeconds()
+            let now = WallClock.unixSeconds()
             let hostMemory = HostMemoryStatus.read()
             let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,
                                                       pressureSome: hostMemory.pressureSomeAvg10, pressureFull: hostMemory.pressureFullAvg10)
-            rules.evaluate(results: results, pressure: pressure, now: now)
+            rules.evaluate(results: results, pressure: pressure, baseline: baseline, now: now)
             notify(rules.notifiableAlerts)
             // Keep within the duty-cycle budget: a cycle of d seconds is followed by at least
             // d * (1 / budget - 1) seconds of rest, whatever the interval says.
@@ -171,7 +168,7 @@ final class ProbeScheduler: @unchecked Sendable {
             backend: .cpu, device: "cpu0", name: host.cpuModel, up: backend != nil, reason: backendError,
             extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
             memoryFreeBytes: host.memoryAvailableBytes, memoryTotalBytes: host.memoryTotalBytes)
-        let elapsed = MonotonicTime.seconds() - startedAt + plannedRest
+        let elapsed = MonotonicClock.seconds() - startedAt + plannedRest
         var families = recorder.families()
         families += AgentFamilies.devices([cpu])
         families += AgentFamilies.cycles(.init(cycles: Double(cycles), lastCycleSeconds: cycleSeconds,
@@ -184,7 +181,7 @@ final class ProbeScheduler: @unchecked Sendable {
         families.append(AgentFamilies.faultInjection(FaultInjection.active))
         families += AgentFamilies.synthetic(count: config.syntheticSeries)
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
-        state.publish(CycleSnapshot(cycle: cycles, completedAt: WallTime.unixSeconds(), results: results,
+        state.publish(CycleSnapshot(cycle: cycles, completedAt: WallClock.unixSeconds(), results: results,
                                     rendered: families.map(RenderedFamily.init), backendUp: backend != nil,
                                     poolIdleBytes: backend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
                                     alerts: rules.activeAlerts))
@@ -198,27 +195,17 @@ extension ProbeScheduler {
         guard baselineKey != config.baseline else { return }
         baselineKey = config.baseline
         baseline = nil
-        baselineBox.set(nil)
         guard let name = config.baseline.name else { return }
         do throws(BaselineError) {
             var directory = config.baseline.directory ?? ""
             if directory.isEmpty { directory = try BaselineStore.defaultDirectory(environment: environmentDictionary()) }
             let loaded = try BaselineStore(directory: directory).load(name)
             baseline = loaded
-            baselineBox.set(loaded)
             logger.info("comparing with baseline", metadata: ["baseline": "\(name)", "probes": "\(loaded.results.count)"])
         } catch {
             logger.error("baseline unavailable; bitprobe_probe_baseline_ratio is not exported", metadata: ["baseline": "\(name)", "error": "\(error.description)"])
         }
     }
-}
-
-/// The loaded baseline, shared with the rule engine's baseline lookups.
-final class BaselineBox: @unchecked Sendable {
-    // @unchecked: set and read only on the probe thread.
-    private var baseline: Baseline?
-    func set(_ value: Baseline?) { baseline = value }
-    func load(_ name: String) -> Baseline? { baseline?.name == name ? baseline : nil }
 }
 
 func formatSecondsShort(_ seconds: Double) -> String {

@@ -18,19 +18,3 @@ func spawnThread(name: String, _ body: @escaping @Sendable () -> Void) {
     precondition(created == 0, "could not start thread \(name): \(String(cString: strerror(created)))")
     pthread_detach(thread)
 }
-
-enum MonotonicTime {
-    static func seconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
-
-enum WallTime {
-    static func unixSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}

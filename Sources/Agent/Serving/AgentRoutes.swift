@@ -11,12 +11,10 @@ final class AgentRoutes: Sendable {
     private let state: AgentState
     private let processMetrics = ProcessMetrics()
     private let requestCounts = Mutex<[String: [Int: Double]]>([:])
-    private let syntheticSeries: Int
 
-    init(telemetryPath: String, state: AgentState, syntheticSeries: Int) {
+    init(telemetryPath: String, state: AgentState) {
         self.telemetryPath = telemetryPath
         self.state = state
-        self.syntheticSeries = syntheticSeries
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -126,17 +124,13 @@ final class AgentRoutes: Sendable {
             Payload.Alert(labels: alert.labels, annotations: alert.annotations, state: alert.state.rawValue,
                           activeAt: RFC3339.format(unixSeconds: alert.activeAt), value: String(alert.value))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(Payload(data: .init(alerts: alerts)))).map(Array.init) ?? Array("{\"status\":\"error\"}".utf8)
-        return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body, compressible: true)
+        // Prometheus's camelCase keys ("activeAt"), not the project's snake_case.
+        let prometheusStyle = JSONEncoder()
+        prometheusStyle.outputFormatting = [.sortedKeys]
+        return jsonResponse(Payload(data: .init(alerts: alerts)), encoder: prometheusStyle)
     }
 
-    private func jsonResponse(_ payload: some Encodable) -> HTTPResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+    private func jsonResponse(_ payload: some Encodable, encoder: JSONEncoder = ProjectJSON.encoder(pretty: false)) -> HTTPResponse {
         let body = (try? encoder.encode(payload)).map(Array.init) ?? Array("{\"status\":\"error\"}".utf8)
         return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: body, compressible: true)
     }

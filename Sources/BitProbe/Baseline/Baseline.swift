@@ -57,20 +57,14 @@ public struct Baseline: Codable, Sendable {
     }
 
     public func json() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+        try ProjectJSON.file(self)
     }
 
     /// Decodes a baseline file's bytes; `path` only names the file in errors. Checks, in order, that the
     /// bytes are JSON, that they are a baseline (`kind`), that this build reads their schema version,
     /// and only then decodes the rest, so each kind of bad file gets its own message.
     public static func decode(json bytes: [UInt8], path: String) throws(BaselineError) -> Baseline {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let decoder = ProjectJSON.decoder()
         let data = Data(bytes)
         let header: Header
         do {

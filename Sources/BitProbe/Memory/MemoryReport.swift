@@ -61,7 +61,3 @@ public struct MemoryReport: Codable, Sendable {
     }
 }
 
-/// Binary byte counts for people ("23.45 GiB"), for the command-line tool.
-public enum ByteCountText {
-    public static func format(_ bytes: Int) -> String { ByteCount.format(bytes) }
-}

@@ -54,8 +54,8 @@ extension ProbeOp {
 }
 
 /// Human-readable byte counts in binary units, e.g. "1.50 GiB".
-enum ByteCount {
-    static func format(_ bytes: Int) -> String {
+public enum ByteCount {
+    public static func format(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var value = Double(bytes)
         var unit = 0

@@ -31,17 +31,11 @@ public struct BenchReport: Codable, Sendable {
     }
 
     public func json() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+        try ProjectJSON.file(self)
     }
 
     public static func decode(json bytes: [UInt8]) throws -> BenchReport {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let decoder = ProjectJSON.decoder()
         return try decoder.decode(BenchReport.self, from: Data(bytes))
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The backends and devices found on this machine, for `bitprobe devices`.
 public struct DeviceInventory: Codable, Sendable {
@@ -43,9 +42,6 @@ public struct DeviceInventory: Codable, Sendable {
     }
 
     public func json() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+        try ProjectJSON.file(self)
     }
 }

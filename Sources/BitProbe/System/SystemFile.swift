@@ -28,25 +28,27 @@ public enum SystemFile {
     }
 }
 
-/// Monotonic time in nanoseconds, for probe timings.
-enum MonotonicClock {
+/// Monotonic time in nanoseconds, for probe timings and intervals.
+public enum MonotonicClock {
     @inline(__always)
-    static func nanoseconds() -> UInt64 {
+    public static func nanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
+
+    public static func seconds() -> Double { Double(nanoseconds()) / 1e9 }
 }
 
-/// Wall-clock time as Unix seconds.
-enum WallClock {
-    static func unixNanos() -> UInt64 {
+/// Wall-clock time since the Unix epoch.
+public enum WallClock {
+    public static func unixNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
-    static func unixSeconds() -> Double {
+    public static func unixSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
