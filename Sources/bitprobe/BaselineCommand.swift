@@ -138,11 +138,7 @@ struct ProbeRunner {
             throw fail(command, ProbeInputError.backendUnavailable(kind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
         }
         let host = HostInfo.read()
-        if let available = host.memoryAvailableBytes {
-            for spec in specs where spec.bufferBytes > available {
-                throw fail(command, ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description, status: ExitStatus.couldNotRun)
-            }
-        }
+        try requireMemory(for: specs, host: host, command: command)
         let cpu: CPUBackend
         do { cpu = try CPUBackend(threads: threads, simdPath: simdPath) } catch {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)

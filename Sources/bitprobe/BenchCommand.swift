@@ -19,29 +19,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Backend to probe (cpu).")
     var backend: String = "cpu"
 
-    @Option(help: "Ops to run: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
-    var op: [String] = []
-
-    @Option(help: "Element types: f32, f16, i8_ternary (ternary_matmul), bytes (copy).")
-    var dtype: [String] = []
-
-    @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
-    var shape: [String] = []
-
-    @Option(help: "Untimed warmup iterations per probe.")
-    var warmup: Int = BenchmarkConfig().warmupIterations
-
-    @Option(help: "Minimum timed iterations per probe.")
-    var iterations: Int = BenchmarkConfig().measurementIterations
-
-    @Option(name: .customLong("min-time"), help: "Keep timing until the iterations add up to this many seconds.")
-    var minTime: Double = BenchmarkConfig().minMeasurementSeconds
+    @OptionGroup var probes: ProbeRunOptions
 
     @Option(help: "Seconds after which a probe ends as 'timeout'.")
     var timeout: Double = BenchmarkConfig().timeoutSeconds
-
-    @Option(help: "Kernel threads (default: every CPU this process may use).")
-    var threads: Int?
 
     @Option(help: "Force a SIMD path: portable, avx2, avx512, neon (default: the widest this CPU has).")
     var simd: String?
@@ -63,14 +44,10 @@ struct BenchCommand: ParsableCommand {
         case "csv": outputFormat = .csv
         default: throw fail("bench", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
         }
-        var config = BenchmarkConfig()
-        config.warmupIterations = warmup
-        config.measurementIterations = iterations
-        config.minMeasurementSeconds = minTime
+        var config = try probes.benchmarkConfig(command: "bench")
         config.timeoutSeconds = timeout
         config.seed = seed
         if let problem = config.validationErrors().first { throw fail("bench", problem, status: ExitStatus.usage) }
-        if let threads, threads < 1 { throw fail("bench", "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
         guard let backendKind = BackendKind(rawValue: backend) else {
             throw fail("bench", ProbeInputError.unknownBackend(backend).description, status: ExitStatus.usage)
         }
@@ -82,27 +59,18 @@ struct BenchCommand: ParsableCommand {
             simdPath = path
         }
 
-        let specs: [ProbeSpec]
-        do {
-            specs = try ProbeSelection(backend: backendKind, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)).resolve()
-        } catch {
-            throw fail("bench", error.description, status: ExitStatus.usage)
-        }
+        let specs = try probes.specs(command: "bench", backend: backendKind)
         guard backendKind == .cpu else {
             throw fail("bench", ProbeInputError.backendUnavailable(backendKind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
         }
         let host = HostInfo.read()
-        if let available = host.memoryAvailableBytes {
-            for spec in specs where spec.bufferBytes > available {
-                throw fail("bench", ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description, status: ExitStatus.couldNotRun)
-            }
-        }
+        try requireMemory(for: specs, host: host, command: "bench")
         if let output {
             do { try AtomicFile.checkWritable(output) } catch { throw fail("bench", error.description, status: ExitStatus.couldNotRun) }
         }
 
         let cpu: CPUBackend
-        do { cpu = try CPUBackend(threads: threads, simdPath: simdPath) } catch {
+        do { cpu = try CPUBackend(threads: probes.threads, simdPath: simdPath) } catch {
             throw fail("bench", error.description, status: ExitStatus.couldNotRun)
         }
         let showProgress = isatty(2) == 1

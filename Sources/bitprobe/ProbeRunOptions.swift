@@ -1,0 +1,57 @@
+import ArgumentParser
+import BitProbe
+
+/// The probe selection and measurement flags `bench` and `profile` share, checked the same way.
+struct ProbeRunOptions: ParsableArguments {
+    @Option(help: "Ops to run: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
+    var op: [String] = []
+
+    @Option(help: "Element types: f32, f16, i8_ternary (ternary_matmul), bytes (copy).")
+    var dtype: [String] = []
+
+    @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
+    var shape: [String] = []
+
+    @Option(help: "Untimed warmup iterations per probe.")
+    var warmup: Int = BenchmarkConfig().warmupIterations
+
+    @Option(help: "Minimum timed iterations per probe.")
+    var iterations: Int = BenchmarkConfig().measurementIterations
+
+    @Option(name: .customLong("min-time"), help: "Keep timing until the iterations add up to this many seconds.")
+    var minTime: Double = BenchmarkConfig().minMeasurementSeconds
+
+    @Option(help: "Kernel threads (default: every CPU this process may use).")
+    var threads: Int?
+
+    /// The measurement settings; a bad value is a usage error naming its flag.
+    func benchmarkConfig(command: String) throws -> BenchmarkConfig {
+        var config = BenchmarkConfig()
+        config.warmupIterations = warmup
+        config.measurementIterations = iterations
+        config.minMeasurementSeconds = minTime
+        if let problem = config.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
+        if let threads, threads < 1 { throw fail(command, "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
+        return config
+    }
+
+    /// The probes to run, refused before anything is allocated when one would not fit in memory.
+    func specs(command: String, backend: BackendKind = .cpu) throws -> [ProbeSpec] {
+        let specs: [ProbeSpec]
+        do {
+            specs = try ProbeSelection(backend: backend, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)).resolve()
+        } catch {
+            throw fail(command, error.description, status: ExitStatus.usage)
+        }
+        return specs
+    }
+}
+
+/// Refuses, before anything is allocated, a probe whose buffers exceed the memory available now.
+func requireMemory(for specs: [ProbeSpec], host: HostInfo, command: String) throws {
+    guard let available = host.memoryAvailableBytes else { return }
+    for spec in specs where spec.bufferBytes > available {
+        throw fail(command, ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description,
+                   status: ExitStatus.couldNotRun)
+    }
+}
