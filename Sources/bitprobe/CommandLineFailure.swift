@@ -1,4 +1,5 @@
 import ArgumentParser
+import BitProbe
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,29 +20,9 @@ func fail(_ command: String, _ message: String, status: Int32) -> ExitCode {
     return ExitCode(status)
 }
 
-func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-            if n <= 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
-    }
-}
+func writeStandardError(_ text: String) { StandardStream.write(text, to: 2) }
 
-func writeStandardOutput(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
-            if n <= 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
-    }
-}
+func writeStandardOutput(_ text: String) { StandardStream.write(text, to: 1) }
 
 /// Splits repeatable list options that also accept commas: `--op matmul,add --op copy`.
 func splitList(_ values: [String]) -> [String] {

@@ -4,38 +4,6 @@ import Testing
 import Glibc
 #endif
 
-/// Runs the binary with extra environment variables, the way `BinaryRun.run` runs it without.
-func runBitprobe(_ arguments: [String], environment: [String: String] = [:]) throws -> BinaryRun {
-    let directory = "/tmp/bitprobe-cli-env-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    mkdir(directory, 0o700)
-    defer {
-        unlink(directory + "/out")
-        unlink(directory + "/err")
-        rmdir(directory)
-    }
-    func quote(_ text: String) -> String { "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
-    // `env -u` first, so a variable set in the test runner's own environment never leaks in.
-    let assignments = environment.sorted { $0.key < $1.key }.map { quote("\($0.key)=\($0.value)") }
-    let command = (["env", "-u", "BITPROBE_FAULT_INJECT", "-u", "BITPROBE_BASELINE_DIR"] + assignments + [quote(BinaryRun.binaryPath)] + arguments.map(quote))
-        .joined(separator: " ") + " >\(directory)/out 2>\(directory)/err </dev/null"
-    let raw = system(command)
-    let status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-    return BinaryRun(status: status, stdout: readWhole(directory + "/out"), stderr: readWhole(directory + "/err"))
-}
-
-func readWhole(_ path: String) -> String {
-    guard let file = fopen(path, "r") else { return "" }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, file)
-        if n == 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
 /// A baseline directory per test, removed afterwards with everything in it.
 final class BaselineDirectory {
     let path = "/tmp/bitprobe-cli-baselines-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -59,11 +27,11 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
 
-        let created = try runBitprobe(["baseline", "create", "tiny", "--description", "CI run 42", "--duration", "0"] + dir + tinySuite)
+        let created = try BinaryRun.run(["baseline", "create", "tiny", "--description", "CI run 42", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.stdout.hasSuffix("\nsaved baseline 'tiny' (2 probes) to \(directory.path)/tiny.json\n"))
 
-        let list = try runBitprobe(["baseline", "list"] + dir)
+        let list = try BinaryRun.run(["baseline", "list"] + dir)
         #expect(list.status == 0)
         let rows = list.stdout.split(separator: "\n")
         #expect(rows.count == 2)
@@ -72,24 +40,24 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         #expect(rows[1].contains("  2       CI run 42  "))
         #expect(rows[1].contains(", 1 thread, bitprobe "))
 
-        let show = try runBitprobe(["baseline", "show", "tiny"] + dir)
+        let show = try BinaryRun.run(["baseline", "show", "tiny"] + dir)
         #expect(show.status == 0)
         #expect(show.stdout.hasPrefix("name: tiny\ndescription: CI run 42\ncreated: "))
         #expect(show.stdout.contains("settings: at least 2 rounds per probe over at least 0 s, quietest kept; each 2 warmup, at least 30 iterations and 0.01 s; seed 1592635771\n"))
         #expect(show.stdout.contains("cpu      cpu0    matmul  f32    16x16x16  ok"))
 
-        let json = try runBitprobe(["baseline", "show", "tiny", "--format", "json"] + dir)
+        let json = try BinaryRun.run(["baseline", "show", "tiny", "--format", "json"] + dir)
         #expect(json.status == 0)
         #expect(json.stdout.contains("\"kind\" : \"bitprobe-baseline\""))
         #expect(json.stdout.contains("\"gpu_name\" : null"))
 
         // Generous thresholds: tiny probes on a shared machine are noisy, and this checks the pass path.
-        let pass = try runBitprobe(["regress", "--baseline", "tiny", "--threshold", "200", "--critical-threshold", "400", "--confirm", "0"] + dir)
+        let pass = try BinaryRun.run(["regress", "--baseline", "tiny", "--threshold", "200", "--critical-threshold", "400", "--confirm", "0"] + dir)
         #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
         #expect(pass.stdout.contains("\nstatus: all_pass ("))
         #expect(pass.stderr.isEmpty)
 
-        let slowed = try runBitprobe(["regress", "--baseline", "tiny", "--confirm", "0", "--output-format", "json"] + dir,
+        let slowed = try BinaryRun.run(["regress", "--baseline", "tiny", "--confirm", "0", "--output-format", "json"] + dir,
                                      environment: ["BITPROBE_FAULT_INJECT": "op=add,dtype=f32,shape=1024,factor=3"])
         #expect(slowed.status == 1 || slowed.status == 2, "\(slowed.stdout)\(slowed.stderr)")
         let report = try RegressionReport.decode(json: Array(slowed.stdout.utf8))
@@ -101,20 +69,20 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         #expect(slowed.stderr.hasPrefix("bitprobe: WARNING: fault injection active (BITPROBE_FAULT_INJECT=op=add,dtype=f32,shape=1024,factor=3.0): matching probes are slowed on purpose; their timings are not real performance\n"))
         #expect(slowed.stderr.hasSuffix("bitprobe regress: \(report.status.rawValue)\n"))
 
-        let deleted = try runBitprobe(["baseline", "delete", "tiny"] + dir)
+        let deleted = try BinaryRun.run(["baseline", "delete", "tiny"] + dir)
         #expect(deleted.status == 0)
         #expect(deleted.stdout == "deleted baseline 'tiny' (\(directory.path)/tiny.json)\n")
-        let empty = try runBitprobe(["baseline", "list"] + dir)
+        let empty = try BinaryRun.run(["baseline", "list"] + dir)
         #expect(empty.stdout == "no baselines in \(directory.path)\n")
     }
 
     @Test func junitOutputIsWellFormed() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        let created = try runBitprobe(["baseline", "create", "j", "--duration", "0"] + dir + tinySuite)
+        let created = try BinaryRun.run(["baseline", "create", "j", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         let file = directory.path + "/report.xml"
-        let run = try runBitprobe(["regress", "--baseline", "j", "--confirm", "0", "--output-format", "junit", "--output-file", file] + dir,
+        let run = try BinaryRun.run(["regress", "--baseline", "j", "--confirm", "0", "--output-format", "junit", "--output-file", file] + dir,
                                   environment: ["BITPROBE_FAULT_INJECT": "op=matmul,factor=4"])
         #expect(run.status == 1 || run.status == 2, "\(run.stderr)")
         #expect(run.stdout.isEmpty)
@@ -145,23 +113,23 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
         let quick = ["--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"]
-        #expect(try runBitprobe(["baseline", "create", "b"] + dir + quick).status == 0)
-        let again = try runBitprobe(["baseline", "create", "b"] + dir + quick)
+        #expect(try BinaryRun.run(["baseline", "create", "b"] + dir + quick).status == 0)
+        let again = try BinaryRun.run(["baseline", "create", "b"] + dir + quick)
         #expect(again.status == 3)
         #expect(again.stderr == "bitprobe baseline create: error: baseline 'b' already exists (\(directory.path)/b.json); pass --force to overwrite it\n")
         #expect(again.stdout.isEmpty)
-        let forced = try runBitprobe(["baseline", "create", "b", "--force", "--description", "second"] + dir + quick)
+        let forced = try BinaryRun.run(["baseline", "create", "b", "--force", "--description", "second"] + dir + quick)
         #expect(forced.status == 0)
-        #expect(try runBitprobe(["baseline", "show", "b"] + dir).stdout.contains("description: second\n"))
+        #expect(try BinaryRun.run(["baseline", "show", "b"] + dir).stdout.contains("description: second\n"))
     }
 
     @Test func listShowsBrokenFilesNextToGoodOnes() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        #expect(try runBitprobe(["baseline", "create", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        #expect(try BinaryRun.run(["baseline", "create", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
         directory.write("broken.json", "{")
         directory.write("package.json", "{\"name\": \"x\"}")
-        let list = try runBitprobe(["baseline", "list"] + dir)
+        let list = try BinaryRun.run(["baseline", "list"] + dir)
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.count == 4)
@@ -199,7 +167,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
             (["baseline", "delete", "nope"], [:], "bitprobe baseline delete: error: no baseline named 'nope' in \(dir)", 3),
         ]
         for (arguments, environment, message, status) in cases {
-            let run = try runBitprobe(arguments + ["--baseline-dir", dir], environment: environment)
+            let run = try BinaryRun.run(arguments + ["--baseline-dir", dir], environment: environment)
             #expect(run.status == status, "\(arguments)")
             #expect(run.stderr == message + "\n", "\(arguments)")
             #expect(run.stdout.isEmpty, "\(arguments)")
@@ -208,30 +176,30 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
 
     @Test func directoryComesFromTheEnvironment() throws {
         let directory = BaselineDirectory()
-        let run = try runBitprobe(["baseline", "list"], environment: ["BITPROBE_BASELINE_DIR": directory.path])
+        let run = try BinaryRun.run(["baseline", "list"], environment: ["BITPROBE_BASELINE_DIR": directory.path])
         #expect(run.stdout == "no baselines in \(directory.path)\n")
-        let xdg = try runBitprobe(["baseline", "list"], environment: ["XDG_DATA_HOME": directory.path])
+        let xdg = try BinaryRun.run(["baseline", "list"], environment: ["XDG_DATA_HOME": directory.path])
         #expect(xdg.stdout == "no baselines in \(directory.path)/bitprobe/baselines\n")
-        let home = try runBitprobe(["baseline", "list"], environment: ["HOME": directory.path, "XDG_DATA_HOME": ""])
+        let home = try BinaryRun.run(["baseline", "list"], environment: ["HOME": directory.path, "XDG_DATA_HOME": ""])
         #expect(home.stdout == "no baselines in \(directory.path)/.local/share/bitprobe/baselines\n")
     }
 
     @Test func noProbeInCommonCannotRun() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        #expect(try runBitprobe(["baseline", "create", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
-        let run = try runBitprobe(["regress", "--baseline", "adds", "--op", "copy", "--shape", "64"] + dir)
+        #expect(try BinaryRun.run(["baseline", "create", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        let run = try BinaryRun.run(["regress", "--baseline", "adds", "--op", "copy", "--shape", "64"] + dir)
         #expect(run.status == 3)
         #expect(run.stderr == "bitprobe regress: error: none of the 1 selected probes is in baseline 'adds' (it has 1: run 'bitprobe baseline show adds')\n")
     }
 
     @Test func benchJSONCarriesTheInjection() throws {
-        let run = try runBitprobe(["bench", "--op", "copy", "--shape", "4096", "--iterations", "2", "--min-time", "0", "--format", "json"],
+        let run = try BinaryRun.run(["bench", "--op", "copy", "--shape", "4096", "--iterations", "2", "--min-time", "0", "--format", "json"],
                                   environment: ["BITPROBE_FAULT_INJECT": "op=copy,factor=2"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("\"fault_injection\" : {\n    \"factor\" : 2,\n    \"op\" : \"copy\"\n  }"))
         #expect(run.stderr == "bitprobe: WARNING: fault injection active (BITPROBE_FAULT_INJECT=op=copy,factor=2.0): matching probes are slowed on purpose; their timings are not real performance\n")
-        let malformed = try runBitprobe(["bench", "--op", "copy", "--shape", "4096", "--iterations", "1", "--min-time", "0", "--format", "json"],
+        let malformed = try BinaryRun.run(["bench", "--op", "copy", "--shape", "4096", "--iterations", "1", "--min-time", "0", "--format", "json"],
                                         environment: ["BITPROBE_FAULT_INJECT": "op=copy"])
         #expect(malformed.status == 0)
         #expect(!malformed.stdout.contains("fault_injection"))

@@ -1,3 +1,4 @@
+import BitProbe
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -29,8 +30,8 @@ public struct LogfmtLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() { fields.append((key, merged[key]!.description)) }
         let line = format == .json ? Self.json(fields) : Self.logfmt(fields)
-        var text = line + "\n"
-        text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
+        // One write(2) per line: lines up to PIPE_BUF from several threads do not interleave.
+        StandardStream.write(line + "\n", to: 2)
     }
 
     static func logfmt(_ fields: [(String, String)]) -> String {

@@ -14,13 +14,7 @@ public enum BaselineTable {
             }
         }
         let all = [listHeaders] + rows
-        var widths = [Int](repeating: 0, count: listHeaders.count)
-        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return all.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
-            }.joined(separator: "  ").trailingSpacesRemoved()
-        }.joined(separator: "\n") + "\n"
+        return alignedColumns(all).joined(separator: "\n") + "\n"
     }
 
     /// The baseline's context lines, then its results as `bench` shows them.

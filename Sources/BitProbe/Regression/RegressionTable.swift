@@ -30,13 +30,7 @@ public enum RegressionTable {
             ]
         }
         let all = [headers] + rows
-        var widths = [Int](repeating: 0, count: headers.count)
-        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        for row in all {
-            lines.append(row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
-            }.joined(separator: "  ").trailingSpacesRemoved())
-        }
+        lines += alignedColumns(all)
         lines.append("")
         lines.append("status: \(report.status.rawValue) (\(countsText(report.counts)))")
         return lines.joined(separator: "\n") + "\n"

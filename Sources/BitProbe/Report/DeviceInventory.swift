@@ -33,12 +33,7 @@ public struct DeviceInventory: Codable, Sendable {
              d.memoryTotalBytes.map { ByteCount.format($0) } ?? "-"]
         }
         let all = [header] + rows
-        var widths = [Int](repeating: 0, count: header.count)
-        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return all.map { row in
-            row.enumerated().map { i, cell in cell + String(repeating: " ", count: widths[i] - cell.count) }
-                .joined(separator: "  ").trailingSpacesRemoved()
-        }.joined(separator: "\n") + "\n"
+        return alignedColumns(all).joined(separator: "\n") + "\n"
     }
 
     public func json() throws -> [UInt8] {

@@ -18,13 +18,7 @@ public enum ResultTable {
             ]
         }
         let all = [headers.map { $0.uppercased() }] + rows
-        var widths = [Int](repeating: 0, count: headers.count)
-        for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return all.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
-            }.joined(separator: "  ").trailingSpacesRemoved()
-        }.joined(separator: "\n") + "\n"
+        return alignedColumns(all).joined(separator: "\n") + "\n"
     }
 
     static let csvHeaders = ["backend", "device", "op", "dtype", "shape", "result", "iterations", "min_seconds", "median_seconds",
@@ -54,6 +48,23 @@ public enum ResultTable {
     static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+/// Rows as lines with columns padded to their widest cell and two spaces between columns; the
+/// last column is not padded and no line ends in spaces.
+func alignedColumns(_ rows: [[String]]) -> [String] {
+    var widths: [Int] = []
+    for row in rows {
+        for (i, cell) in row.enumerated() {
+            if i == widths.count { widths.append(0) }
+            widths[i] = max(widths[i], cell.count)
+        }
+    }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+        }.joined(separator: "  ").trailingSpacesRemoved()
     }
 }
 

@@ -165,15 +165,7 @@ public struct FaultInjection: Codable, Equatable, Sendable, CustomStringConverti
             return
         }
         guard !warned.exchange(true, ordering: .relaxed) else { return }
-        var text = message
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { if errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        StandardStream.write(message, to: 2)
     }
 }
 
