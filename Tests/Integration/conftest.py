@@ -62,6 +62,19 @@ def wait_until(predicate, timeout, interval=0.1, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def stop_process(process, log=None, timeout=10):
+    """SIGTERM, then SIGKILL after `timeout` seconds; closes the process's log file."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if log is not None:
+        log.close()
+
+
 class Agent:
     def __init__(self, tmp_path, config=None, extra_args=(), port=None, env=None):
         self.port = port or free_port()
@@ -84,14 +97,7 @@ class Agent:
         wait_until(ready, timeout, what="agent readiness")
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        stop_process(self.process, self.log)
 
 
 @pytest.fixture

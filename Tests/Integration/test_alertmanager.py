@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import free_port, http_get, wait_until
+from conftest import free_port, http_get, stop_process, wait_until
 
 # One probe that always times out (a 2048^3 portable-path matmul against a 100 ms deadline) fires
 # BitprobeProbeFailing at once; reloading with a small shape makes it verify and resolve.
@@ -49,9 +49,7 @@ def alertmanager(tmp_path):
         wait_until(lambda: http_get(url + "/-/ready")[0] == 200, 30, what="alertmanager readiness")
         yield port, url
     finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
+        stop_process(process, log)
 
 
 def am_alerts(url):

@@ -9,7 +9,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BINARY, ROOT, Agent, free_port, http_get, wait_until
+from conftest import BINARY, ROOT, Agent, free_port, http_get, stop_process, wait_until
 
 ALERTS_DIR = os.path.join(ROOT, "alerts")
 RULES = os.path.join(ALERTS_DIR, "bitprobe.rules.yml")
@@ -338,14 +337,7 @@ scrape_configs:
         return document["data"]["result"]
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        stop_process(self.process, self.log)
 
 
 @pytest.fixture(scope="module")

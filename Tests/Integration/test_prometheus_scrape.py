@@ -5,7 +5,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import free_port, http_get, wait_until
+from conftest import free_port, http_get, stop_process, wait_until
 
 
 @pytest.fixture
@@ -29,9 +29,7 @@ scrape_configs:
         wait_until(lambda: http_get(url + "/-/ready")[0] == 200, 30, what="prometheus readiness")
         yield url
     finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
+        stop_process(process, log)
 
 
 def query(url, expression):
