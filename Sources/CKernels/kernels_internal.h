@@ -79,6 +79,10 @@ typedef struct {
 void *bp_scratch_alloc(bp_scratch *s, size_t bytes);
 void bp_scratch_free(bp_scratch *s);
 
+/// At least `bytes` of scratch for the kernel running on `pool`, kept in the pool for the next call
+/// (one kernel runs on a pool at a time) until bp_pool_release_scratch. NULL when out of memory.
+void *bp_pool_scratch(bp_pool *pool, size_t bytes);
+
 // ---- GEMM (matmul_f32.c), shared by the f32 and f16 entry points --------------------------------
 
 /// C[m][n] = A[m][k] . B[k][n]; f32 elements, or f16 ones (f32 accumulation, one rounding of

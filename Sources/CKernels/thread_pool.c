@@ -18,6 +18,8 @@
 
 struct bp_pool {
     int threads;
+    bp_scratch scratch;  // kernels' working memory, kept between calls
+    size_t scratch_bytes;
     pthread_t *tids;
 
     pthread_mutex_t submit_mu;  // one parallel_for at a time
@@ -129,8 +131,23 @@ bp_pool *bp_pool_create(int threads) {
     return p;
 }
 
+void *bp_pool_scratch(bp_pool *pool, size_t bytes) {
+    if (pool->scratch_bytes >= bytes) return pool->scratch.ptr;
+    bp_pool_release_scratch(pool);
+    if (!bp_scratch_alloc(&pool->scratch, bytes)) return NULL;
+    pool->scratch_bytes = bytes;
+    return pool->scratch.ptr;
+}
+
+void bp_pool_release_scratch(bp_pool *pool) {
+    if (!pool || !pool->scratch_bytes) return;
+    bp_scratch_free(&pool->scratch);
+    pool->scratch_bytes = 0;
+}
+
 void bp_pool_destroy(bp_pool *pool) {
     if (!pool) return;
+    bp_pool_release_scratch(pool);
     if (pool->tids) {
         pthread_mutex_lock(&pool->mu);
         pool->shutdown = 1;

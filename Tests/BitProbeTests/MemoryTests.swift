@@ -125,3 +125,17 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct IdleMemoryTests {
+    @Test func kernelsWorkAgainAfterTheirScratchIsReleased() throws {
+        let backend = try CPUBackend(threads: 2)
+        var config = BenchmarkConfig()
+        config.measurementIterations = 2
+        config.minMeasurementSeconds = 0
+        let spec = try ProbeSpec(op: .matmul, dtype: .f16, shape: ProbeShape([65, 129, 257]))
+        #expect(Benchmarker(config: config, backend: backend).run(spec).outcome == .ok)
+        backend.releaseIdleMemory()
+        #expect(backend.bufferPool.counters.idleBytes == 0)
+        #expect(Benchmarker(config: config, backend: backend).run(spec).outcome == .ok)
+    }
+}

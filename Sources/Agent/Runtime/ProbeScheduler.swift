@@ -130,7 +130,7 @@ final class ProbeScheduler: @unchecked Sendable {
                     results.append(result)
                 }
             }
-            backend?.bufferPool.trim()
+            backend?.releaseIdleMemory()
             cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
             cycleSpan.end()
             if isStopping { break }

@@ -41,5 +41,12 @@ public final class CPUBackend: ProbeBackend, @unchecked Sendable {
     }
 
     public func cancel() { kernels.cancel() }
+
+    /// Gives idle probe buffers and the kernels' kept scratch back to the system (between agent
+    /// cycles: the agent should hold no probe memory while it waits).
+    public func releaseIdleMemory() {
+        bufferPool.trim()
+        kernels.releaseScratch()
+    }
     public func resetCancellation() { kernels.resetCancellation() }
 }

@@ -19,6 +19,7 @@ final class CPUKernels: @unchecked Sendable {
     deinit { bp_pool_destroy(pool) }
 
     func cancel() { bp_pool_cancel(pool) }
+    func releaseScratch() { bp_pool_release_scratch(pool) }
     func resetCancellation() { bp_pool_reset_cancel(pool) }
 
     @inline(__always)

@@ -67,6 +67,9 @@ int bp_pool_threads(const bp_pool *pool);
 void bp_pool_cancel(bp_pool *pool);
 void bp_pool_reset_cancel(bp_pool *pool);
 int bp_pool_is_cancelled(const bp_pool *pool);
+/// Kernels keep their working memory (GEMM packing buffers) in the pool between calls, so a timed
+/// call does not pay for allocating and faulting it in; this gives it back to the system.
+void bp_pool_release_scratch(bp_pool *pool);
 
 /// What every kernel runs with. Kernels do not allocate beyond per-call scratch (packing
 /// buffers), and return BP_EINVAL when `isa` is not supported here.
