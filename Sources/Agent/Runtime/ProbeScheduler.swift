@@ -136,21 +136,25 @@ final class ProbeScheduler: @unchecked Sendable {
             if isStopping { break }
             state.recordProfile(cycleSpan)
             traces(cycleSpan)
-            let cycleSeconds = MonotonicClock.seconds() - cycleStart
-            cycles += 1
-            busySeconds += cycleSeconds
             let now = WallClock.unixSeconds()
             let hostMemory = HostMemoryStatus.read()
             let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,
                                                       pressureSome: hostMemory.pressureSomeAvg10, pressureFull: hostMemory.pressureFullAvg10)
             rules.evaluate(results: results, pressure: pressure, baseline: baseline, now: now)
             notify(rules.notifiableAlerts)
+            // The cycle's cost is everything the agent did for it: probes, trace conversion, rules.
+            let cycleSeconds = MonotonicClock.seconds() - cycleStart
+            cycles += 1
+            busySeconds += cycleSeconds
             // Keep within the duty-cycle budget: a cycle of d seconds is followed by at least
             // d * (1 / budget - 1) seconds of rest, whatever the interval says.
             let rest = max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
                 + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
+            let publishStart = MonotonicClock.seconds()
             publish(results: results, specs: specs, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds,
                     plannedRest: rest, hostMemory: hostMemory)
+            // Rendering the cycle's families is agent work too; it shows in the next cycle's ratio.
+            busySeconds += MonotonicClock.seconds() - publishStart
             logger.info("probe cycle finished", metadata: [
                 "cycle": "\(cycles)", "probes": "\(results.count)", "ok": "\(results.filter { $0.outcome == .ok }.count)",
                 "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
