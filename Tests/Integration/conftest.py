@@ -48,7 +48,9 @@ def http_get(url, headers=None, timeout=5, context=None):
         return error.code, dict(error.headers), error.read()
 
 
-def wait_until(predicate, timeout, interval=0.1, what="condition"):
+def wait_until(predicate, timeout, interval=0.1, what="condition", explain=None):
+    """Polls `predicate` until it returns something truthy; on timeout the error carries the last
+    value and, when given, what `explain()` says about the state of things (for a CI log)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -59,7 +61,13 @@ def wait_until(predicate, timeout, interval=0.1, what="condition"):
         except OSError as error:
             last = error
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    context = ""
+    if explain is not None:
+        try:
+            context = "\n" + explain()
+        except OSError as error:
+            context = f"\n(could not explain: {error})"
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r}){context}")
 
 
 def stop_process(process, log=None, timeout=10):
