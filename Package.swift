@@ -60,6 +60,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Measurements behind scripts/bench-tracing (span cost, OTLP encode and export, profiler A/B).
+        .executableTarget(
+            name: "bitprobe-tracing-bench",
+            dependencies: ["BitProbe", "Agent", "OTLPExport"],
+            path: "Benchmarks/TracingBench"
+        ),
 
         .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels"], swiftSettings: optimisedSwift),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], exclude: ["Fixtures"]),

@@ -2,9 +2,10 @@ import BitProbe
 import OTLPExport
 
 /// Turns a cycle's profile (BitProbe spans) into OTLP spans. The identifiers carry over as they are,
-/// so exemplars on /metrics name exactly the trace the collector receives.
-enum CycleTraceConversion {
-    static func spans(of root: ProfileSpan) -> [FinishedSpan] {
+/// so exemplars on /metrics name exactly the trace the collector receives. Public for the tracing
+/// benchmark (Benchmarks/TracingBench), which exports what the agent exports.
+public enum CycleTraceConversion {
+    public static func spans(of root: ProfileSpan) -> [FinishedSpan] {
         root.flattened().compactMap { span in
             guard let traceID = TraceID(high: span.traceID.high, low: span.traceID.low),
                   let spanID = SpanID(value: span.spanID.value) else { return nil }

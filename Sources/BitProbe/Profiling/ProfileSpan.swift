@@ -24,9 +24,8 @@ public struct ProfileTraceID: Hashable, Sendable {
     public let low: UInt64
 
     public static func random() -> ProfileTraceID {
-        var generator = SystemRandomNumberGenerator()
         while true {
-            let id = ProfileTraceID(high: generator.next(), low: generator.next())
+            let id = ProfileTraceID(high: IdentifierSource.next(), low: IdentifierSource.next())
             if id.high != 0 || id.low != 0 { return id }
         }
     }
@@ -38,14 +37,31 @@ public struct ProfileSpanID: Hashable, Sendable {
     public let value: UInt64
 
     public static func random() -> ProfileSpanID {
-        var generator = SystemRandomNumberGenerator()
         while true {
-            let value: UInt64 = generator.next()
+            let value = IdentifierSource.next()
             if value != 0 { return ProfileSpanID(value: value) }
         }
     }
 
     public var hex: String { hex16(value) }
+}
+
+/// Random-looking 64-bit identifiers without a system call per span: SplitMix64's finaliser over a
+/// counter that starts at a random point. The finaliser is a bijection, so one process never repeats
+/// an identifier within 2^64 draws, and the random start keeps processes apart. The kernel's
+/// generator (getrandom, one system call per draw) was most of a span's cost (docs/tracing.md).
+enum IdentifierSource {
+    private static let counter: Atomic<UInt64> = {
+        var generator = SystemRandomNumberGenerator()
+        return Atomic(generator.next())
+    }()
+
+    static func next() -> UInt64 {
+        var z = counter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 func hex16(_ value: UInt64) -> String {
