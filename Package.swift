@@ -28,11 +28,14 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // protoc-c output for the OTLP trace messages (regenerate with scripts/gen-otlp).
         .target(name: "COTLP", linkerSettings: [.linkedLibrary("protobuf-c")]),
+        // The CUDA driver API opened at run time with dlopen: no CUDA toolkit to build, no libcuda to run.
+        .target(name: "CCUDADriver", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])],
+                linkerSettings: [.linkedLibrary("dl")]),
 
         // Probes, backends, runner, statistics, verification, reports.
         .target(
             name: "BitProbe",
-            dependencies: ["CKernels"],
+            dependencies: ["CKernels", "CCUDADriver"],
             swiftSettings: optimisedSwift,
             plugins: ["BuildInfoPlugin"]
         ),
@@ -74,5 +77,7 @@ let package = Package(
         .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"]),
         .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
+        // CUDA driver, devices and error handling against the stub driver in Tests/CUDAStub (built at test time).
+        .testTarget(name: "CUDATests", dependencies: ["BitProbe"]),
     ]
 )

@@ -1,0 +1,171 @@
+import CCUDADriver
+
+/// A module (fatbin, cubin or PTX image) loaded into a context; unloaded when the last reference goes.
+public final class CUDAModule: @unchecked Sendable {
+    // @unchecked: the handle never changes; the driver's module calls are thread-safe.
+    public let context: CUDAContext
+    let handle: bp_cu_module
+
+    /// cuModuleLoadData. A PTX image must end with a NUL byte; fatbins and cubins need not.
+    public init(context: CUDAContext, image: [UInt8]) throws(CUDAError) {
+        self.context = context
+        handle = try context.withCurrent { () throws(CUDAError) -> bp_cu_module in
+            var module: bp_cu_module?
+            let result = image.withUnsafeBytes { context.driver.table.cuModuleLoadData(&module, $0.baseAddress) }
+            try context.driver.check(result, "cuModuleLoadData")
+            return module!
+        }
+    }
+
+    deinit {
+        let driver = context.driver
+        let module = handle
+        _ = try? context.withCurrent { () throws(CUDAError) in _ = driver.table.cuModuleUnload(module) }
+    }
+
+    /// cuModuleGetFunction: the kernel `name` (its extern "C" name) in this module.
+    public func function(_ name: String) throws(CUDAError) -> CUDAFunction {
+        try context.withCurrent { () throws(CUDAError) -> CUDAFunction in
+            var function: bp_cu_function?
+            try context.driver.check(context.driver.table.cuModuleGetFunction(&function, handle, name), "cuModuleGetFunction")
+            return CUDAFunction(module: self, handle: function!, name: name)
+        }
+    }
+}
+
+/// A kernel in a loaded module; keeps the module loaded.
+public struct CUDAFunction: @unchecked Sendable {
+    public let module: CUDAModule
+    let handle: bp_cu_function
+    public let name: String
+}
+
+/// One kernel argument, passed by value as the kernel declares it.
+public enum CUDAKernelArgument: Sendable {
+    case buffer(CUDADeviceBuffer)
+    case int32(Int32)
+    case uint32(UInt32)
+    case int64(Int64)
+    case float(Float)
+}
+
+/// A grid of blocks of threads.
+public struct CUDALaunchShape: Sendable, Equatable {
+    public var grid: (x: UInt32, y: UInt32, z: UInt32)
+    public var block: (x: UInt32, y: UInt32, z: UInt32)
+    public var sharedBytes: UInt32
+
+    public init(grid: (x: UInt32, y: UInt32, z: UInt32), block: (x: UInt32, y: UInt32, z: UInt32), sharedBytes: UInt32 = 0) {
+        self.grid = grid
+        self.block = block
+        self.sharedBytes = sharedBytes
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.grid == b.grid && a.block == b.block && a.sharedBytes == b.sharedBytes
+    }
+}
+
+/// A stream of the context (cuStreamCreate, non-blocking); destroyed when the last reference goes.
+public final class CUDAStream: @unchecked Sendable {
+    public let context: CUDAContext
+    let handle: bp_cu_stream
+
+    public init(context: CUDAContext) throws(CUDAError) {
+        self.context = context
+        handle = try context.withCurrent { () throws(CUDAError) -> bp_cu_stream in
+            var stream: bp_cu_stream?
+            try context.driver.check(context.driver.table.cuStreamCreate(&stream, UInt32(BP_CU_STREAM_NON_BLOCKING)), "cuStreamCreate")
+            return stream!
+        }
+    }
+
+    deinit {
+        let driver = context.driver
+        let stream = handle
+        _ = try? context.withCurrent { () throws(CUDAError) in _ = driver.table.cuStreamDestroy(stream) }
+    }
+
+    public func synchronize() throws(CUDAError) {
+        try context.withCurrent { () throws(CUDAError) in
+            try context.driver.check(context.driver.table.cuStreamSynchronize(handle), "cuStreamSynchronize")
+        }
+    }
+}
+
+/// An event for timing work on a stream (cuEventCreate); destroyed when the last reference goes.
+public final class CUDAEvent: @unchecked Sendable {
+    public let context: CUDAContext
+    let handle: bp_cu_event
+
+    public init(context: CUDAContext) throws(CUDAError) {
+        self.context = context
+        handle = try context.withCurrent { () throws(CUDAError) -> bp_cu_event in
+            var event: bp_cu_event?
+            try context.driver.check(context.driver.table.cuEventCreate(&event, UInt32(BP_CU_EVENT_DEFAULT)), "cuEventCreate")
+            return event!
+        }
+    }
+
+    deinit {
+        let driver = context.driver
+        let event = handle
+        _ = try? context.withCurrent { () throws(CUDAError) in _ = driver.table.cuEventDestroy(event) }
+    }
+
+    public func record(on stream: CUDAStream?) throws(CUDAError) {
+        try context.withCurrent { () throws(CUDAError) in
+            try context.driver.check(context.driver.table.cuEventRecord(handle, stream?.handle), "cuEventRecord")
+        }
+    }
+
+    public func synchronize() throws(CUDAError) {
+        try context.withCurrent { () throws(CUDAError) in
+            try context.driver.check(context.driver.table.cuEventSynchronize(handle), "cuEventSynchronize")
+        }
+    }
+
+    /// Seconds between `start` and this event, both recorded and this one complete.
+    public func seconds(since start: CUDAEvent) throws(CUDAError) -> Double {
+        try context.withCurrent { () throws(CUDAError) -> Double in
+            var milliseconds: Float = 0
+            let symbol = String(cString: context.driver.table.event_elapsed_time_symbol)
+            if let error = context.driver.failure(context.driver.table.cuEventElapsedTime(&milliseconds, start.handle, handle), symbol) {
+                throw error
+            }
+            return Double(milliseconds) / 1000
+        }
+    }
+}
+
+extension CUDAContext {
+    /// cuLaunchKernel: queues `function` on `stream` (the legacy default stream when nil). A
+    /// launch returns before the kernel runs; errors of the kernel itself show at the next
+    /// synchronisation.
+    public func launch(_ function: CUDAFunction, shape: CUDALaunchShape, stream: CUDAStream? = nil,
+                       arguments: [CUDAKernelArgument]) throws(CUDAError) {
+        // The driver wants an array of pointers, one to each argument's value: 8 bytes a value.
+        let values = UnsafeMutableRawPointer.allocate(byteCount: max(1, arguments.count) * 8, alignment: 8)
+        defer { values.deallocate() }
+        var pointers: [UnsafeMutableRawPointer?] = []
+        for (index, argument) in arguments.enumerated() {
+            let slot = values + index * 8
+            switch argument {
+            case .buffer(let buffer): slot.storeBytes(of: buffer.address, as: UInt64.self)
+            case .int32(let value): slot.storeBytes(of: value, as: Int32.self)
+            case .uint32(let value): slot.storeBytes(of: value, as: UInt32.self)
+            case .int64(let value): slot.storeBytes(of: value, as: Int64.self)
+            case .float(let value): slot.storeBytes(of: value, as: Float.self)
+            }
+            pointers.append(slot)
+        }
+        try withCurrent { () throws(CUDAError) in
+            let result = pointers.withUnsafeMutableBufferPointer { parameters in
+                driver.table.cuLaunchKernel(
+                    function.handle, shape.grid.x, shape.grid.y, shape.grid.z, shape.block.x, shape.block.y, shape.block.z,
+                    shape.sharedBytes, stream?.handle, parameters.baseAddress, nil)
+            }
+            try driver.check(result, "cuLaunchKernel")
+        }
+    }
+}

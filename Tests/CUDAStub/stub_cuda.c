@@ -1,0 +1,475 @@
+// A stand-in for libcuda.so.1 so the CUDA backend's control flow runs on machines without a GPU.
+// Tests build it with `cc -shared -fPIC -o libcuda-stub.so stub_cuda.c` and point
+// BITPROBE_CUDA_LIBRARY at it (docs/cuda.md). Build with -DBP_STUB_OMIT_LAUNCH for a variant
+// that lacks cuLaunchKernel, to test the missing-symbol error.
+//
+// Behaviour comes from BITPROBE_CUDA_STUB, read once at cuInit: comma-separated settings
+//   devices=N     N fake GPUs (default 1, at most 8); 0 makes cuInit fail with CUDA_ERROR_NO_DEVICE
+//   init=fail     cuInit fails with CUDA_ERROR_UNKNOWN (999); init=N fails with CUresult N
+//   alloc=fail    cuMemAlloc_v2 and cuMemAllocHost_v2 fail with CUDA_ERROR_OUT_OF_MEMORY
+//   launch=fail   cuLaunchKernel fails with CUDA_ERROR_LAUNCH_FAILED and the context stays broken
+//                 (sticky, as on a real GPU); launch=resources fails with
+//                 CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES once, not sticky
+//   lost=cudaN    device N answers discovery (name, attributes) but every call in its context
+//                 fails with CUDA_ERROR_ILLEGAL_ADDRESS (sticky)
+//   memory=BYTES  total memory of every device (default: 4 GiB for cuda0, 2 GiB for the others)
+//
+// Device memory is host memory (malloc); copies are memcpy; events are CLOCK_MONOTONIC stamps;
+// streams and modules are tokens. Kernels do nothing: a launch only checks its arguments.
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef int CUresult;
+typedef unsigned long long CUdeviceptr;
+
+enum {
+    SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, NO_DEVICE = 100,
+    INVALID_DEVICE = 101, INVALID_CONTEXT = 201, NOT_FOUND = 500, ILLEGAL_ADDRESS = 700,
+    LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_FAILED = 719, UNKNOWN = 999,
+};
+
+#define MAX_DEVICES 8
+
+struct stub_device {
+    int ordinal;
+    int retained;          // primary context reference count
+    int lost;              // every call in the context fails with ILLEGAL_ADDRESS
+    CUresult sticky;       // set by a failed launch: every later call returns it
+    size_t total_bytes;
+    size_t allocated_bytes;
+};
+
+static struct {
+    int initialized;
+    int device_count;
+    CUresult init_result;
+    int alloc_fails;
+    int launch_mode;       // 0 ok, 1 sticky failure, 2 out of resources once
+    int launch_failed_once;
+    size_t memory_override;
+    int lost[MAX_DEVICES];
+    struct stub_device devices[MAX_DEVICES];
+} stub;
+
+// The context stack of this thread (push/pop); contexts are pointers to the devices.
+static __thread struct stub_device *context_stack[16];
+static __thread int context_depth;
+
+// Allocation headers keep the size so free can return it to the device's count.
+struct allocation { struct stub_device *device; size_t bytes; };
+
+static void configure(void) {
+    stub.device_count = 1;
+    stub.init_result = SUCCESS;
+    const char *text = getenv("BITPROBE_CUDA_STUB");
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", text ? text : "");
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *value = strchr(item, '=');
+        if (!value) continue;
+        *value++ = '\0';
+        if (strcmp(item, "devices") == 0) {
+            stub.device_count = atoi(value);
+            if (stub.device_count > MAX_DEVICES) stub.device_count = MAX_DEVICES;
+            if (stub.device_count < 0) stub.device_count = 0;
+        } else if (strcmp(item, "init") == 0) {
+            stub.init_result = strcmp(value, "fail") == 0 ? UNKNOWN : atoi(value);
+        } else if (strcmp(item, "alloc") == 0) {
+            stub.alloc_fails = strcmp(value, "fail") == 0;
+        } else if (strcmp(item, "launch") == 0) {
+            stub.launch_mode = strcmp(value, "fail") == 0 ? 1 : strcmp(value, "resources") == 0 ? 2 : 0;
+        } else if (strcmp(item, "lost") == 0 && strncmp(value, "cuda", 4) == 0) {
+            int n = atoi(value + 4);
+            if (n >= 0 && n < MAX_DEVICES) stub.lost[n] = 1;
+        } else if (strcmp(item, "memory") == 0) {
+            stub.memory_override = (size_t)strtoull(value, NULL, 10);
+        }
+    }
+    if (stub.device_count == 0 && stub.init_result == SUCCESS) stub.init_result = NO_DEVICE;
+    for (int i = 0; i < MAX_DEVICES; i++) {
+        stub.devices[i].ordinal = i;
+        stub.devices[i].lost = stub.lost[i];
+        stub.devices[i].total_bytes = stub.memory_override ? stub.memory_override : (i == 0 ? (size_t)4 << 30 : (size_t)2 << 30);
+    }
+}
+
+CUresult cuInit(unsigned int flags) {
+    if (flags != 0) return INVALID_VALUE;
+    if (!stub.initialized) {
+        configure();
+        stub.initialized = 1;
+    }
+    return stub.init_result;
+}
+
+#define REQUIRE_INIT() do { if (!stub.initialized || stub.init_result != SUCCESS) return NOT_INITIALIZED; } while (0)
+
+static struct stub_device *device_at(int ordinal) {
+    return ordinal >= 0 && ordinal < stub.device_count ? &stub.devices[ordinal] : NULL;
+}
+
+// The current context's device, or an error: not initialised, no context, lost, or sticky.
+static CUresult current(struct stub_device **device) {
+    REQUIRE_INIT();
+    if (context_depth == 0) return INVALID_CONTEXT;
+    struct stub_device *d = context_stack[context_depth - 1];
+    if (d->lost) return ILLEGAL_ADDRESS;
+    if (d->sticky) return d->sticky;
+    *device = d;
+    return SUCCESS;
+}
+
+CUresult cuDriverGetVersion(int *version) {
+    if (!version) return INVALID_VALUE;
+    *version = 13000;
+    return SUCCESS;
+}
+
+static const struct { CUresult code; const char *name; const char *text; } errors[] = {
+    {SUCCESS, "CUDA_SUCCESS", "no error"},
+    {INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
+    {NO_DEVICE, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
+    {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
+    {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
+    {NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+    {LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
+    {LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+    {UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
+};
+
+static int error_index(CUresult code) {
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) if (errors[i].code == code) return (int)i;
+    return -1;
+}
+
+// Like the driver: an unknown code gives CUDA_ERROR_INVALID_VALUE and a NULL string.
+CUresult cuGetErrorName(CUresult code, const char **name) {
+    int i = error_index(code);
+    *name = i < 0 ? NULL : errors[i].name;
+    return i < 0 ? INVALID_VALUE : SUCCESS;
+}
+
+CUresult cuGetErrorString(CUresult code, const char **text) {
+    int i = error_index(code);
+    *text = i < 0 ? NULL : errors[i].text;
+    return i < 0 ? INVALID_VALUE : SUCCESS;
+}
+
+CUresult cuDeviceGetCount(int *count) {
+    REQUIRE_INIT();
+    *count = stub.device_count;
+    return SUCCESS;
+}
+
+CUresult cuDeviceGet(int *device, int ordinal) {
+    REQUIRE_INIT();
+    if (!device_at(ordinal)) return INVALID_DEVICE;
+    *device = ordinal;
+    return SUCCESS;
+}
+
+CUresult cuDeviceGetName(char *name, int length, int device) {
+    REQUIRE_INIT();
+    if (!device_at(device) || length <= 0) return INVALID_VALUE;
+    snprintf(name, (size_t)length, "bitprobe stub GPU %d", device);
+    return SUCCESS;
+}
+
+// UUID of device N: b17b0be0-0000-4000-8000-00000000000N.
+static CUresult get_uuid(unsigned char bytes[16], int device) {
+    REQUIRE_INIT();
+    if (!device_at(device)) return INVALID_DEVICE;
+    static const unsigned char base[16] = {0xb1, 0x7b, 0x0b, 0xe0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(bytes, base, 16);
+    bytes[15] = (unsigned char)device;
+    return SUCCESS;
+}
+
+CUresult cuDeviceGetUuid(unsigned char bytes[16], int device) { return get_uuid(bytes, device); }
+CUresult cuDeviceGetUuid_v2(unsigned char bytes[16], int device) { return get_uuid(bytes, device); }
+
+CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+    REQUIRE_INIT();
+    if (!device_at(device)) return INVALID_DEVICE;
+    int first = device == 0;
+    switch (attribute) {
+    case 13: *value = first ? 1980000 : 1410000; break;   // CLOCK_RATE, kHz
+    case 16: *value = first ? 132 : 108; break;           // MULTIPROCESSOR_COUNT
+    case 36: *value = first ? 3201000 : 1593000; break;   // MEMORY_CLOCK_RATE, kHz
+    case 37: *value = 5120; break;                        // GLOBAL_MEMORY_BUS_WIDTH
+    case 75: *value = first ? 9 : 8; break;               // COMPUTE_CAPABILITY_MAJOR
+    case 76: *value = 0; break;                           // COMPUTE_CAPABILITY_MINOR
+    default: *value = 0; break;
+    }
+    return SUCCESS;
+}
+
+CUresult cuDeviceTotalMem_v2(size_t *bytes, int device) {
+    REQUIRE_INIT();
+    struct stub_device *d = device_at(device);
+    if (!d) return INVALID_DEVICE;
+    *bytes = d->total_bytes;
+    return SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
+    REQUIRE_INIT();
+    struct stub_device *d = device_at(device);
+    if (!d) return INVALID_DEVICE;
+    d->retained++;
+    *context = d;
+    return SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRelease_v2(int device) {
+    REQUIRE_INIT();
+    struct stub_device *d = device_at(device);
+    if (!d) return INVALID_DEVICE;
+    if (d->retained == 0) return INVALID_CONTEXT;
+    d->retained--;
+    return SUCCESS;
+}
+
+// A reset clears a sticky launch failure (a lost device stays lost).
+CUresult cuDevicePrimaryCtxReset_v2(int device) {
+    REQUIRE_INIT();
+    struct stub_device *d = device_at(device);
+    if (!d) return INVALID_DEVICE;
+    d->sticky = SUCCESS;
+    d->allocated_bytes = 0;
+    return SUCCESS;
+}
+
+CUresult cuCtxPushCurrent_v2(void *context) {
+    REQUIRE_INIT();
+    if (!context || context_depth == 16) return INVALID_CONTEXT;
+    context_stack[context_depth++] = context;
+    return SUCCESS;
+}
+
+CUresult cuCtxPopCurrent_v2(void **context) {
+    REQUIRE_INIT();
+    if (context_depth == 0) return INVALID_CONTEXT;
+    struct stub_device *d = context_stack[--context_depth];
+    if (context) *context = d;
+    return SUCCESS;
+}
+
+CUresult cuCtxSynchronize(void) {
+    struct stub_device *d;
+    return current(&d);
+}
+
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    *free_bytes = d->total_bytes - d->allocated_bytes;
+    *total_bytes = d->total_bytes;
+    return SUCCESS;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (bytes == 0) return INVALID_VALUE;
+    if (stub.alloc_fails || bytes > d->total_bytes - d->allocated_bytes) return OUT_OF_MEMORY;
+    struct allocation *block = malloc(sizeof(struct allocation) + bytes);
+    if (!block) return OUT_OF_MEMORY;
+    block->device = d;
+    block->bytes = bytes;
+    d->allocated_bytes += bytes;
+    *pointer = (CUdeviceptr)(uintptr_t)(block + 1);
+    return SUCCESS;
+}
+
+CUresult cuMemFree_v2(CUdeviceptr pointer) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (pointer == 0) return SUCCESS;
+    struct allocation *block = (struct allocation *)(uintptr_t)pointer - 1;
+    block->device->allocated_bytes -= block->bytes;
+    free(block);
+    return SUCCESS;
+}
+
+CUresult cuMemAllocHost_v2(void **pointer, size_t bytes) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (stub.alloc_fails) return OUT_OF_MEMORY;
+    *pointer = malloc(bytes ? bytes : 1);
+    return *pointer ? SUCCESS : OUT_OF_MEMORY;
+}
+
+CUresult cuMemFreeHost(void *pointer) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    free(pointer);
+    return SUCCESS;
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source, size_t bytes) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    memcpy((void *)(uintptr_t)destination, source, bytes);
+    return SUCCESS;
+}
+
+CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    memcpy(destination, (const void *)(uintptr_t)source, bytes);
+    return SUCCESS;
+}
+
+CUresult cuMemcpyDtoD_v2(CUdeviceptr destination, CUdeviceptr source, size_t bytes) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    memmove((void *)(uintptr_t)destination, (const void *)(uintptr_t)source, bytes);
+    return SUCCESS;
+}
+
+CUresult cuMemsetD8_v2(CUdeviceptr destination, unsigned char value, size_t count) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    memset((void *)(uintptr_t)destination, value, count);
+    return SUCCESS;
+}
+
+// Modules and functions are tokens: a module is a heap cell, a function any name looked up in it.
+CUresult cuModuleLoadData(void **module, const void *image) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (!image) return INVALID_VALUE;
+    *module = malloc(1);
+    return SUCCESS;
+}
+
+CUresult cuModuleUnload(void *module) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    free(module);
+    return SUCCESS;
+}
+
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (!module || !name || !*name) return NOT_FOUND;
+    *function = module;
+    return SUCCESS;
+}
+
+#ifndef BP_STUB_OMIT_LAUNCH
+CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
+                        unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes,
+                        void *stream, void **parameters, void **extra) {
+    (void)stream; (void)parameters; (void)extra; (void)shared_bytes;
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (!function || !grid_x || !grid_y || !grid_z || !block_x || !block_y || !block_z) return INVALID_VALUE;
+    if (stub.launch_mode == 1) {
+        d->sticky = LAUNCH_FAILED;
+        return LAUNCH_FAILED;
+    }
+    if (stub.launch_mode == 2 && !stub.launch_failed_once) {
+        stub.launch_failed_once = 1;
+        return LAUNCH_OUT_OF_RESOURCES;
+    }
+    return SUCCESS;
+}
+#endif
+
+struct stub_event { double seconds; int recorded; };
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+CUresult cuEventCreate(void **event, unsigned int flags) {
+    (void)flags;
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    *event = calloc(1, sizeof(struct stub_event));
+    return *event ? SUCCESS : OUT_OF_MEMORY;
+}
+
+CUresult cuEventRecord(void *event, void *stream) {
+    (void)stream;
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    struct stub_event *e = event;
+    e->seconds = now_seconds();
+    e->recorded = 1;
+    return SUCCESS;
+}
+
+CUresult cuEventSynchronize(void *event) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    return event ? SUCCESS : INVALID_VALUE;
+}
+
+static CUresult elapsed(float *milliseconds, void *start, void *end) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    struct stub_event *a = start, *b = end;
+    if (!a || !b || !a->recorded || !b->recorded) return INVALID_VALUE;
+    *milliseconds = (float)((b->seconds - a->seconds) * 1000.0);
+    return SUCCESS;
+}
+
+CUresult cuEventElapsedTime(float *milliseconds, void *start, void *end) { return elapsed(milliseconds, start, end); }
+CUresult cuEventElapsedTime_v2(float *milliseconds, void *start, void *end) { return elapsed(milliseconds, start, end); }
+
+CUresult cuEventDestroy_v2(void *event) {
+    REQUIRE_INIT();
+    free(event);
+    return SUCCESS;
+}
+
+CUresult cuStreamCreate(void **stream, unsigned int flags) {
+    (void)flags;
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    *stream = malloc(1);
+    return SUCCESS;
+}
+
+CUresult cuStreamSynchronize(void *stream) {
+    (void)stream;
+    struct stub_device *d;
+    return current(&d);
+}
+
+CUresult cuStreamDestroy_v2(void *stream) {
+    REQUIRE_INIT();
+    free(stream);
+    return SUCCESS;
+}
