@@ -32,6 +32,8 @@ import Testing
           telemetry_path: /probe-metrics
           max_requests: 3
           connection_timeout: 2s
+        backends:
+          cuda: disabled
         benchmark:
           synthetic_series: 1000
         """, file: "a.yml")
@@ -42,6 +44,7 @@ import Testing
         #expect(config.web.listenAddress == "127.0.0.1:0" && config.web.telemetryPath == "/probe-metrics")
         #expect(config.web.maxRequests == 3 && config.web.connectionTimeout == 2)
         #expect(config.syntheticSeries == 1000)
+        #expect(config.backends.cuda == .disabled)
     }
 
     @Test(arguments: [
@@ -59,6 +62,8 @@ import Testing
         ("web:\n  telemetry_path: metrics\n", "a.yml:2:19: web.telemetry_path: must be a path starting with '/' (not '/' itself)"),
         ("web:\n  max_requests: 0\n", "a.yml:2:17: web.max_requests: must be between 1 and 100000, got 0"),
         ("web: [1]\n", "a.yml:1:6: web: expected a mapping, got a list"),
+        ("backends:\n  cuda: yes\n", "a.yml:2:9: backends.cuda: expected one of: auto, enabled, disabled"),
+        ("backends:\n  rocm: auto\n", "a.yml:2:3: backends.rocm: unknown key"),
         ("- 1\n", "a.yml:1:1: expected a mapping, got a list"),
         ("interval: [\n", "a.yml:2:1: invalid YAML: did not find expected node content"),
     ])

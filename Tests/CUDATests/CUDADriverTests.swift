@@ -40,10 +40,10 @@ import Testing
         #expect(platform.driverVersion == "13.0")
         #expect(platform.devices.map(\.info) == [
             CUDADeviceInfo(device: "cuda0", ordinal: 0, name: "bitprobe stub GPU 0", uuid: "GPU-b17b0be0-0000-4000-8000-000000000000",
-                           computeCapability: "9.0", multiprocessors: 132, clockMHz: 1980, memoryClockMHz: 3201, memoryBusWidthBits: 5120,
+                           computeCapability: "9.0", multiprocessors: 132, clockMhz: 1980, memoryClockMhz: 3201, memoryBusWidthBits: 5120,
                            memoryTotalBytes: 4 << 30),
             CUDADeviceInfo(device: "cuda1", ordinal: 1, name: "bitprobe stub GPU 1", uuid: "GPU-b17b0be0-0000-4000-8000-000000000001",
-                           computeCapability: "8.0", multiprocessors: 108, clockMHz: 1410, memoryClockMHz: 1593, memoryBusWidthBits: 5120,
+                           computeCapability: "8.0", multiprocessors: 108, clockMhz: 1410, memoryClockMhz: 1593, memoryBusWidthBits: 5120,
                            memoryTotalBytes: 2 << 30),
         ])
         #expect(platform.devices.map(\.up) == [true, true])

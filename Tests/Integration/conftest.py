@@ -127,3 +127,15 @@ def agent(agent_factory):
     a = agent_factory()
     a.wait_ready()
     return a
+
+
+CUDA_STUB_SOURCE = os.path.join(ROOT, "Tests", "CUDAStub", "stub_cuda.c")
+
+
+@pytest.fixture(scope="session")
+def cuda_stub(tmp_path_factory):
+    """Path of the stub CUDA driver (Tests/CUDAStub/stub_cuda.c) built for this test session. Point
+    BITPROBE_CUDA_LIBRARY at it and choose its behaviour with BITPROBE_CUDA_STUB (docs/cuda.md)."""
+    path = tmp_path_factory.mktemp("cuda-stub") / "libcuda.so.1"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(path), CUDA_STUB_SOURCE], check=True)
+    return str(path)

@@ -17,6 +17,13 @@ public struct AgentConfig: Equatable, Sendable {
     /// A baseline the agent compares every cycle with (`bitprobe_probe_baseline_ratio`).
     public var baseline = BaselineSettings()
     public var alertmanager = AlertmanagerSettings()
+    public var backends = BackendSettings()
+
+    public struct BackendSettings: Equatable, Sendable {
+        /// Whether to use the GPUs (docs/cuda.md): auto uses them when a driver is installed.
+        public var cuda = CUDAMode.auto
+        public init() {}
+    }
 
     public struct BaselineSettings: Equatable, Sendable {
         /// Name of a baseline made with `bitprobe baseline create`; nil compares with none.

@@ -48,6 +48,15 @@ public enum AgentConfigLoader {
             if let timeout = try alertmanager.duration("timeout", minimum: 0.1) { config.alertmanager.timeout = timeout }
             try alertmanager.finish()
         }
+        if var backends = try top.mapping("backends") {
+            if let node = backends.node("cuda") {
+                guard case .scalar(let text, _, _) = node, let mode = CUDAMode(rawValue: text) else {
+                    throw backends.error("cuda", at: node, "expected one of: \(CUDAMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                config.backends.cuda = mode
+            }
+            try backends.finish()
+        }
         if var benchmark = try top.mapping("benchmark") {
             if let series = try benchmark.int("synthetic_series", range: 0...1_000_000) { config.syntheticSeries = series }
             try benchmark.finish()

@@ -17,6 +17,8 @@ public enum EmbeddedConfig {
       #   - op: matmul
       #     dtype: [f32, f16]
       #     shape: [1024x1024x1024]
+    backends:
+      cuda: auto            # auto | enabled | disabled (docs/cuda.md)
     web:
       listen_address: ":9961"
       telemetry_path: /metrics

@@ -40,6 +40,8 @@ final class ProbeScheduler: @unchecked Sendable {
         let time = result.startedAt + result.wallSeconds
         return { value in Exemplar(labels: Labels([("span_id", span), ("trace_id", trace)]), value: value, timestamp: time) }
     }
+    /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes; nil before the first cycle.
+    private var cuda: CUDAPlatform?
     private var cycles = 0
     private var busySeconds = 0.0
     private let startedAt = MonotonicClock.seconds()
@@ -106,6 +108,7 @@ final class ProbeScheduler: @unchecked Sendable {
                 activeBackend.withLock { $0 = backend }
                 backendConfig = (config.probes.threads, config.probes.simd)
             }
+            if cuda?.mode != config.backends.cuda { openCUDA() }
             do { specs = try config.probes.resolvedSuite() } catch {
                 logger.error("probe suite invalid", metadata: ["reason": "\(error.description)"])
                 specs = []
@@ -131,6 +134,9 @@ final class ProbeScheduler: @unchecked Sendable {
                 }
             }
             backend?.releaseIdleMemory()
+            for device in cuda?.refreshMemory() ?? [] {
+                logger.error("CUDA device down", metadata: ["device": "\(device.info.device)", "reason": "\(device.reason)"])
+            }
             cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
             cycleSpan.end()
             if isStopping { break }
@@ -161,6 +167,7 @@ final class ProbeScheduler: @unchecked Sendable {
             ])
             _ = wakeup.wait(timeout: .now() + .milliseconds(Int(rest * 1000)))
         }
+        cuda?.close()
     }
 
     /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
@@ -174,7 +181,7 @@ final class ProbeScheduler: @unchecked Sendable {
             memoryFreeBytes: host.memoryAvailableBytes, memoryTotalBytes: host.memoryTotalBytes)
         let elapsed = MonotonicClock.seconds() - startedAt + plannedRest
         var families = recorder.families()
-        families += AgentFamilies.devices([cpu])
+        families += AgentFamilies.devices([cpu] + AgentFamilies.cudaStatuses(cuda))
         families += AgentFamilies.cycles(.init(cycles: Double(cycles), lastCycleSeconds: cycleSeconds,
                                                dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
                                                dutyCycleBudget: config.dutyCycleBudget))
@@ -193,6 +200,30 @@ final class ProbeScheduler: @unchecked Sendable {
 }
 
 extension ProbeScheduler {
+    /// Opens the GPUs as `backends.cuda` says, releasing the contexts of the previous mode, and
+    /// logs the outcome once: a node without a driver in auto mode only at info.
+    private func openCUDA() {
+        cuda?.close()
+        let platform = CUDAPlatform.open(mode: config.backends.cuda)
+        cuda = platform
+        switch platform.status {
+        case .off(let reason):
+            logger.info("CUDA backend off", metadata: ["mode": "\(platform.mode.rawValue)", "reason": "\(reason)"])
+        case .down(let reason):
+            logger.error("CUDA backend down", metadata: ["mode": "\(platform.mode.rawValue)", "library": "\(platform.library)", "reason": "\(reason)"])
+        case .up:
+            for device in platform.devices {
+                if device.up {
+                    logger.info("CUDA device found", metadata: ["device": "\(device.info.device)", "name": "\(device.info.name)",
+                                                               "uuid": "\(device.info.uuid)", "compute_capability": "\(device.info.computeCapability)",
+                                                               "driver": "\(platform.driverVersion ?? "")"])
+                } else {
+                    logger.error("CUDA device down", metadata: ["device": "\(device.info.device)", "reason": "\(device.reason)"])
+                }
+            }
+        }
+    }
+
     /// Loads the configured baseline when the setting changed (start, reload); a missing or corrupt
     /// baseline is logged and compared with nothing.
     private func loadBaselineIfChanged() {

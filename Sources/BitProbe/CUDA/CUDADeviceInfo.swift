@@ -12,8 +12,8 @@ public struct CUDADeviceInfo: Codable, Sendable, Equatable {
     public var computeCapability: String
     public var multiprocessors: Int
     /// Peak clocks in MHz and the memory bus width in bits; nil where the driver does not report them.
-    public var clockMHz: Int?
-    public var memoryClockMHz: Int?
+    public var clockMhz: Int?
+    public var memoryClockMhz: Int?
     public var memoryBusWidthBits: Int?
     public var memoryTotalBytes: Int
 
@@ -46,8 +46,8 @@ public struct CUDADeviceInfo: Codable, Sendable, Equatable {
             uuid: formatUUID(withUnsafeBytes(of: uuid.bytes) { Array($0) }),
             computeCapability: "\(major).\(minor)",
             multiprocessors: try attribute(Int(BP_CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)),
-            clockMHz: optionalAttribute(Int(BP_CU_DEVICE_ATTRIBUTE_CLOCK_RATE)).map { $0 / 1000 },
-            memoryClockMHz: optionalAttribute(Int(BP_CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE)).map { $0 / 1000 },
+            clockMhz: optionalAttribute(Int(BP_CU_DEVICE_ATTRIBUTE_CLOCK_RATE)).map { $0 / 1000 },
+            memoryClockMhz: optionalAttribute(Int(BP_CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE)).map { $0 / 1000 },
             memoryBusWidthBits: optionalAttribute(Int(BP_CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH)),
             memoryTotalBytes: totalBytes)
         return (info, device)
