@@ -16,9 +16,9 @@
 #define TG_ROWS_PER_WARP 2
 #define TG_ROWS (TG_WARPS * TG_ROWS_PER_WARP)  // 16 weight rows per block
 #define TG_KCH 16384                            // activations per shared-memory chunk
-#define TG_UNROLL 4                             // 16-byte weight loads in flight per lane per row
+#define TG_UNROLL 2                             // 16-byte weight loads in flight per lane per row
 
-extern "C" __global__ void __launch_bounds__(TG_WARPS * 32)
+extern "C" __global__ void __launch_bounds__(TG_WARPS * 32, 4)  // <= 64 registers: 4 blocks (32 warps) per SM
 bp_ternary_gemv(const signed char *__restrict__ xq, const float *__restrict__ x_scales,
                 const unsigned char *__restrict__ w, float gamma, float *__restrict__ y,
                 int *__restrict__ acc, int M, int N, int K) {
@@ -40,7 +40,27 @@ bp_ternary_gemv(const signed char *__restrict__ xq, const float *__restrict__ x_
 
     for (long long kc = 0; kc < kp; kc += TG_KCH) {
         const int len = (int)min((long long)TG_KCH, kp - kc);  // a multiple of 128
-        __syncthreads();
+        const int nvec = len / 64;                                // 16-byte weight vectors per row here
+        const uint4 *wrow[TG_ROWS_PER_WARP];
+        bool rok[TG_ROWS_PER_WARP];
+#pragma unroll
+        for (int r = 0; r < TG_ROWS_PER_WARP; r++) {
+            rok[r] = n_first + r < N;
+            wrow[r] = reinterpret_cast<const uint4 *>(w + (rok[r] ? n_first + r : 0) * row_bytes + kc / 4);
+        }
+        // The first batch of weight loads does not depend on the activations: issue it before
+        // staging them, so both latencies overlap.
+        uint4 p[TG_ROWS_PER_WARP][TG_UNROLL];
+        auto load_batch = [&](int v0) {
+#pragma unroll
+            for (int u = 0; u < TG_UNROLL; u++)
+#pragma unroll
+                for (int r = 0; r < TG_ROWS_PER_WARP; r++)
+                    p[r][u] = (rok[r] && v0 + 32 * u < nvec) ? __ldg(wrow[r] + v0 + 32 * u) : make_uint4(0, 0, 0, 0);
+        };
+        load_batch(lane);
+
+        __syncthreads();  // the previous chunk's activations are consumed
         for (int o = tid * 16; o < len; o += TG_WARPS * 32 * 16) {
             const long long gk = kc + o;
             uint4 v;
@@ -59,37 +79,32 @@ bp_ternary_gemv(const signed char *__restrict__ xq, const float *__restrict__ x_
         }
         __syncthreads();
 
-        const int nvec = len / 64;  // 16-byte weight vectors per row in this chunk
-        const uint4 *wrow[TG_ROWS_PER_WARP];
-        bool rok[TG_ROWS_PER_WARP];
-#pragma unroll
-        for (int r = 0; r < TG_ROWS_PER_WARP; r++) {
-            rok[r] = n_first + r < N;
-            wrow[r] = reinterpret_cast<const uint4 *>(w + (rok[r] ? n_first + r : 0) * row_bytes + kc / 4);
-        }
         for (int v0 = lane; v0 < nvec; v0 += 32 * TG_UNROLL) {
-            uint4 p[TG_ROWS_PER_WARP][TG_UNROLL];
-#pragma unroll
-            for (int u = 0; u < TG_UNROLL; u++)
-#pragma unroll
-                for (int r = 0; r < TG_ROWS_PER_WARP; r++)
-                    p[r][u] = (rok[r] && v0 + 32 * u < nvec) ? __ldg(wrow[r] + v0 + 32 * u) : make_uint4(0, 0, 0, 0);
+            if (v0 != lane) load_batch(v0);
 #pragma unroll
             for (int u = 0; u < TG_UNROLL; u++) {
                 const int vv = v0 + 32 * u;
                 if (vv >= nvec) break;
                 // Bytes 16 vv .. 16 vv + 15 of the chunk: group vv / 2, bytes j0 = 16 (vv & 1) ..
                 const int xbase = (vv >> 1) * 128 + (vv & 1) * 16;
+                unsigned fixed[TG_ROWS_PER_WARP][4];
+#pragma unroll
+                for (int r = 0; r < TG_ROWS_PER_WARP; r++) {
+                    fixed[r][0] = bp_tern_fix_word(p[r][u].x);
+                    fixed[r][1] = bp_tern_fix_word(p[r][u].y);
+                    fixed[r][2] = bp_tern_fix_word(p[r][u].z);
+                    fixed[r][3] = bp_tern_fix_word(p[r][u].w);
+                }
 #pragma unroll
                 for (int i = 0; i < 4; i++) {
                     const uint4 xv = *reinterpret_cast<const uint4 *>(xs + xbase + 32 * i);
 #pragma unroll
                     for (int r = 0; r < TG_ROWS_PER_WARP; r++) {
                         int s = (int)sums[r];
-                        s = __dp4a((int)bp_tern_codes(bp_tern_fix_word(p[r][u].x), i), (int)xv.x, s);
-                        s = __dp4a((int)bp_tern_codes(bp_tern_fix_word(p[r][u].y), i), (int)xv.y, s);
-                        s = __dp4a((int)bp_tern_codes(bp_tern_fix_word(p[r][u].z), i), (int)xv.z, s);
-                        s = __dp4a((int)bp_tern_codes(bp_tern_fix_word(p[r][u].w), i), (int)xv.w, s);
+                        s = __dp4a((int)bp_tern_codes(fixed[r][0], i), (int)xv.x, s);
+                        s = __dp4a((int)bp_tern_codes(fixed[r][1], i), (int)xv.y, s);
+                        s = __dp4a((int)bp_tern_codes(fixed[r][2], i), (int)xv.z, s);
+                        s = __dp4a((int)bp_tern_codes(fixed[r][3], i), (int)xv.w, s);
                         sums[r] = (unsigned)s;
                     }
                 }
