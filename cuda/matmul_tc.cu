@@ -15,11 +15,9 @@
 #include "common.cuh"
 
 #define TC_BM 128
-#define TC_BN 128
 #define TC_BK 32
 #define TC_THREADS 256
 #define TC_A_STAGE_BYTES (TC_BM * TC_BK * 2)  // 8192
-#define TC_B_STAGE_BYTES (TC_BK * TC_BN * 2)  // 8192
 #define TC_GROUP_M 8
 
 namespace bp_detail {  // named, not anonymous: anonymous namespaces mangle a path hash into the fatbin
@@ -83,11 +81,12 @@ struct TcTraits<__nv_bfloat16> {
 
 // Byte offset of 16-byte chunk c (0..3) of row r (0..127) in an A stage (rows of 64 bytes).
 __device__ __forceinline__ unsigned a_off(int r, int c) { return r * 64 + ((c ^ ((r >> 1) & 3)) << 4); }
-// Byte offset of chunk c (0..15) of k-row r (0..31) in a B stage (rows of 256 bytes).
-__device__ __forceinline__ unsigned b_off(int r, int c) { return r * 256 + ((c ^ (r & 7)) << 4); }
+// Byte offset of chunk c (0..BN/8-1) of k-row r (0..31) in a B stage (rows of 2 BN bytes).
+template <int BN>
+__device__ __forceinline__ unsigned b_off(int r, int c) { return r * (2 * BN) + ((c ^ (r & 7)) << 4); }
 
 // Fills stage buffers with the A tile (m0.., k0..) and the B tile (k0.., n0..).
-template <bool VEC>
+template <int BN, bool VEC>
 __device__ __forceinline__ void load_tiles(const unsigned short *__restrict__ A, const unsigned short *__restrict__ B,
                                            int M, int N, int K, long long m0, long long n0, int k0,
                                            unsigned char *sA, unsigned char *sB, int tid) {
@@ -110,11 +109,15 @@ __device__ __forceinline__ void load_tiles(const unsigned short *__restrict__ A,
                                                              v[4] | (v[5] << 16), v[6] | (v[7] << 16));
             }
         }
-        {  // B: 32 k-rows x 16 chunks
-            const int r = id >> 4, c = id & 15;
+    }
+#pragma unroll
+    for (int i = 0; i < BN / 64; i++) {
+        const int id = tid + TC_THREADS * i;
+        {  // B: 32 k-rows x BN / 8 chunks
+            const int r = id / (BN / 8), c = id % (BN / 8);
             const int gk = k0 + r;
             const long long gn = n0 + c * 8;
-            unsigned char *dst = sB + b_off(r, c);
+            unsigned char *dst = sB + b_off<BN>(r, c);
             if (VEC) {
                 const bool ok = gk < K && gn < N;
                 cp_async16(smem_u32(dst), ok ? (const void *)(B + (long long)gk * N + gn) : (const void *)B, ok ? 16 : 0);
@@ -129,7 +132,8 @@ __device__ __forceinline__ void load_tiles(const unsigned short *__restrict__ A,
     }
 }
 
-template <typename T, int STAGES, bool VEC>
+// BN = 128 (warp tile 64 x 32) or 256 (warp tile 64 x 64); NT = n8 tiles per warp.
+template <typename T, int STAGES, int BN, bool VEC>
 __device__ __forceinline__ void tc_gemm(const unsigned short *__restrict__ A, const unsigned short *__restrict__ B,
                                         unsigned short *__restrict__ C, int M, int N, int K,
                                         unsigned char *smem) {
@@ -137,24 +141,25 @@ __device__ __forceinline__ void tc_gemm(const unsigned short *__restrict__ A, co
     const int wm = warp >> 2, wn = warp & 3;
 
     // Grouped rasterisation: consecutive block ids walk down a band of TC_GROUP_M tile-rows.
-    const int tiles_m = (M + TC_BM - 1) / TC_BM, tiles_n = (N + TC_BN - 1) / TC_BN;
+    constexpr int NT = BN / 32, B_STAGE = TC_BK * BN * 2;
+    const int tiles_m = (M + TC_BM - 1) / TC_BM, tiles_n = (N + BN - 1) / BN;
     const int bid = blockIdx.x;
     const int per_group = TC_GROUP_M * tiles_n;
     const int first_m = (bid / per_group) * TC_GROUP_M;
     const int gsize = min(tiles_m - first_m, TC_GROUP_M);
     const int in_group = bid % per_group;
     const long long m0 = (long long)(first_m + in_group % gsize) * TC_BM;
-    const long long n0 = (long long)(in_group / gsize) * TC_BN;
+    const long long n0 = (long long)(in_group / gsize) * BN;
 
     unsigned char *sA = smem;
     unsigned char *sB = smem + STAGES * TC_A_STAGE_BYTES;
     const unsigned sA32 = smem_u32(sA), sB32 = smem_u32(sB);
 
-    float acc[4][4][4];
+    float acc[4][NT][4];
 #pragma unroll
     for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < NT; j++)
 #pragma unroll
             for (int e = 0; e < 4; e++) acc[i][j][e] = 0.0f;
 
@@ -162,7 +167,7 @@ __device__ __forceinline__ void tc_gemm(const unsigned short *__restrict__ A, co
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
         if (s < ktiles)
-            load_tiles<VEC>(A, B, M, N, K, m0, n0, s * TC_BK, sA + s * TC_A_STAGE_BYTES, sB + s * TC_B_STAGE_BYTES, tid);
+            load_tiles<BN, VEC>(A, B, M, N, K, m0, n0, s * TC_BK, sA + s * TC_A_STAGE_BYTES, sB + s * B_STAGE, tid);
         cp_async_commit();
     }
 
@@ -177,32 +182,32 @@ __device__ __forceinline__ void tc_gemm(const unsigned short *__restrict__ A, co
             const int nk = kt + STAGES - 1;
             if (nk < ktiles) {
                 const int s = nk % STAGES;
-                load_tiles<VEC>(A, B, M, N, K, m0, n0, nk * TC_BK, sA + s * TC_A_STAGE_BYTES,
-                                sB + s * TC_B_STAGE_BYTES, tid);
+                load_tiles<BN, VEC>(A, B, M, N, K, m0, n0, nk * TC_BK, sA + s * TC_A_STAGE_BYTES,
+                                    sB + s * B_STAGE, tid);
             }
             cp_async_commit();
         }
         const int s = kt % STAGES;
         const unsigned a_base = sA32 + s * TC_A_STAGE_BYTES;
-        const unsigned b_base = sB32 + s * TC_B_STAGE_BYTES;
+        const unsigned b_base = sB32 + s * B_STAGE;
 #pragma unroll
         for (int ks = 0; ks < TC_BK / 16; ks++) {
-            unsigned af[4][4], bf[4][2];
+            unsigned af[4][4], bf[NT][2];
 #pragma unroll
             for (int mt = 0; mt < 4; mt++) {
                 const int r = wm * 64 + mt * 16 + lrow;
                 ldsm_x4(a_base + a_off(r, ks * 2 + lhi), af[mt][0], af[mt][1], af[mt][2], af[mt][3]);
             }
 #pragma unroll
-            for (int np = 0; np < 2; np++) {
+            for (int np = 0; np < NT / 2; np++) {
                 const int r = ks * 16 + lrow;
-                const int c = (wn * 32 + np * 16) / 8 + lhi;
-                ldsm_x4_trans(b_base + b_off(r, c), bf[2 * np][0], bf[2 * np][1], bf[2 * np + 1][0], bf[2 * np + 1][1]);
+                const int c = (wn * (BN / 4) + np * 16) / 8 + lhi;
+                ldsm_x4_trans(b_base + b_off<BN>(r, c), bf[2 * np][0], bf[2 * np][1], bf[2 * np + 1][0], bf[2 * np + 1][1]);
             }
 #pragma unroll
             for (int mt = 0; mt < 4; mt++)
 #pragma unroll
-                for (int nt = 0; nt < 4; nt++) TcTraits<T>::mma(acc[mt][nt], af[mt], bf[nt]);
+                for (int nt = 0; nt < NT; nt++) TcTraits<T>::mma(acc[mt][nt], af[mt], bf[nt]);
         }
     }
     cp_async_wait<0>();
@@ -217,8 +222,8 @@ __device__ __forceinline__ void tc_gemm(const unsigned short *__restrict__ A, co
             const long long m = m0 + wm * 64 + mt * 16 + g + h * 8;
             if (m >= M) continue;
 #pragma unroll
-            for (int nt = 0; nt < 4; nt++) {
-                const long long n = n0 + wn * 32 + nt * 8 + t * 2;
+            for (int nt = 0; nt < NT; nt++) {
+                const long long n = n0 + wn * (BN / 4) + nt * 8 + t * 2;
                 const float x = acc[mt][nt][2 * h], y = acc[mt][nt][2 * h + 1];
                 unsigned short *dst = C + m * N + n;
                 if (pairs && n + 1 < N) {
@@ -232,36 +237,47 @@ __device__ __forceinline__ void tc_gemm(const unsigned short *__restrict__ A, co
     }
 }
 
-template <typename T, int STAGES>
+template <typename T, int STAGES, int BN>
 __device__ __forceinline__ void tc_entry(const unsigned short *A, const unsigned short *B, unsigned short *C,
                                          int M, int N, int K) {
     extern __shared__ __align__(128) unsigned char tc_smem[];
     const bool vec = (K % 8 == 0) && (N % 8 == 0) && bp_aligned16(A) && bp_aligned16(B);
     if (vec)
-        tc_gemm<T, STAGES, true>(A, B, C, M, N, K, tc_smem);
+        tc_gemm<T, STAGES, BN, true>(A, B, C, M, N, K, tc_smem);
     else
-        tc_gemm<T, STAGES, false>(A, B, C, M, N, K, tc_smem);
+        tc_gemm<T, STAGES, BN, false>(A, B, C, M, N, K, tc_smem);
 }
 
 }  // namespace bp_detail
 using namespace bp_detail;
 
-// 3 stages: 49152 bytes of dynamic shared memory (no opt-in needed).
+// 128 x 128 tiles (128 registers on sm_89/sm_90: two blocks per SM), 3 stages: 49152 bytes of dynamic shared
+// memory (no opt-in needed).
 extern "C" __global__ void __launch_bounds__(TC_THREADS)
 bp_matmul_f16(const unsigned short *A, const unsigned short *B, unsigned short *C, int M, int N, int K) {
-    tc_entry<__half, 3>(A, B, C, M, N, K);
+    tc_entry<__half, 3, 128>(A, B, C, M, N, K);
 }
 extern "C" __global__ void __launch_bounds__(TC_THREADS)
 bp_matmul_bf16(const unsigned short *A, const unsigned short *B, unsigned short *C, int M, int N, int K) {
-    tc_entry<__nv_bfloat16, 3>(A, B, C, M, N, K);
+    tc_entry<__nv_bfloat16, 3, 128>(A, B, C, M, N, K);
 }
-// 4 stages: 65536 bytes of dynamic shared memory; the host must first raise
+// 128 x 128 tiles, 4 stages: 65536 bytes of dynamic shared memory; the host must first raise
 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES to 65536 with cuFuncSetAttribute.
 extern "C" __global__ void __launch_bounds__(TC_THREADS)
 bp_matmul_f16_s4(const unsigned short *A, const unsigned short *B, unsigned short *C, int M, int N, int K) {
-    tc_entry<__half, 4>(A, B, C, M, N, K);
+    tc_entry<__half, 4, 128>(A, B, C, M, N, K);
 }
 extern "C" __global__ void __launch_bounds__(TC_THREADS)
 bp_matmul_bf16_s4(const unsigned short *A, const unsigned short *B, unsigned short *C, int M, int N, int K) {
-    tc_entry<__nv_bfloat16, 4>(A, B, C, M, N, K);
+    tc_entry<__nv_bfloat16, 4, 128>(A, B, C, M, N, K);
+}
+// 128 x 256 tiles (warp tile 64 x 64), 4 stages: 4 * (8192 + 16384) = 98304 bytes of dynamic
+// shared memory, opt-in required as above (to 98304); one block per SM.
+extern "C" __global__ void __launch_bounds__(TC_THREADS, 1)
+bp_matmul_f16_wide(const unsigned short *A, const unsigned short *B, unsigned short *C, int M, int N, int K) {
+    tc_entry<__half, 4, 256>(A, B, C, M, N, K);
+}
+extern "C" __global__ void __launch_bounds__(TC_THREADS, 1)
+bp_matmul_bf16_wide(const unsigned short *A, const unsigned short *B, unsigned short *C, int M, int N, int K) {
+    tc_entry<__nv_bfloat16, 4, 256>(A, B, C, M, N, K);
 }

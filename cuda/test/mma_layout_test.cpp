@@ -10,12 +10,13 @@
 #include <cstring>
 #include <vector>
 
-static const int BM = 128, BN = 128, BK = 32, THREADS = 256, GROUP_M = 8;
-static const int A_STAGE = BM * BK * 2, B_STAGE = BK * BN * 2;
+static const int BM = 128, BK = 32, THREADS = 256, GROUP_M = 8;
+static const int A_STAGE = BM * BK * 2;
 
 // Copied from matmul_tc.cu.
 static unsigned a_off(int r, int c) { return r * 64 + ((c ^ ((r >> 1) & 3)) << 4); }
-static unsigned b_off(int r, int c) { return r * 256 + ((c ^ (r & 7)) << 4); }
+template <int BN>
+static unsigned b_off(int r, int c) { return r * (2 * BN) + ((c ^ (r & 7)) << 4); }
 
 static uint16_t ld16(const uint8_t *s, unsigned off) { uint16_t v; memcpy(&v, s + off, 2); return v; }
 
@@ -54,8 +55,9 @@ static void mma(double acc[32][4], const uint16_t a[32][4][2], const uint16_t b[
     }
 }
 
-template <int STAGES>
+template <int STAGES, int BN>
 static int run(int M, int N, int K) {
+    const int B_STAGE = BK * BN * 2, NT = BN / 32;
     std::vector<uint16_t> A((size_t)M * K), B((size_t)K * N);
     for (auto &v : A) v = (uint16_t)(rand() % 7);
     for (auto &v : B) v = (uint16_t)(rand() % 7);
@@ -71,19 +73,19 @@ static int run(int M, int N, int K) {
         const long long n0 = (long long)(in_group / gsize) * BN;
         auto load = [&](int k0, int s) {
             for (int tid = 0; tid < THREADS; tid++)
-                for (int i = 0; i < 2; i++) {
+                for (int i = 0; i < 4; i++) {
                     const int id = tid + THREADS * i;
-                    { const int r = id >> 2, c = id & 3; const long long gm = m0 + r; const int gk = k0 + c * 8;
+                    if (i < 2) { const int r = id >> 2, c = id & 3; const long long gm = m0 + r; const int gk = k0 + c * 8;
                       for (int e = 0; e < 8; e++) { uint16_t v = (gm < M && gk + e < K) ? A[gm * K + gk + e] : 0;
                           memcpy(&sA[s * A_STAGE + a_off(r, c) + 2 * e], &v, 2); } }
-                    { const int r = id >> 4, c = id & 15; const int gk = k0 + r; const long long gn = n0 + c * 8;
+                    if (i < BN / 64) { const int r = id / (BN / 8), c = id % (BN / 8); const int gk = k0 + r; const long long gn = n0 + c * 8;
                       for (int e = 0; e < 8; e++) { uint16_t v = (gk < K && gn + e < N) ? B[(long long)gk * N + gn + e] : 0;
-                          memcpy(&sB[s * B_STAGE + b_off(r, c) + 2 * e], &v, 2); } }
+                          memcpy(&sB[s * B_STAGE + b_off<BN>(r, c) + 2 * e], &v, 2); } }
                 }
         };
         // Poison the stages so a missed load is visible.
         memset(sA.data(), 0x7f, sA.size()); memset(sB.data(), 0x7f, sB.size());
-        static double acc[8][4][4][32][4];
+        static double acc[8][4][8][32][4];
         memset(acc, 0, sizeof acc);
         const int ktiles = (K + BK - 1) / BK;
         for (int s = 0; s < STAGES - 1; s++) if (s < ktiles) load(s * BK, s);
@@ -97,7 +99,7 @@ static int run(int M, int N, int K) {
             for (int warp = 0; warp < 8; warp++) {
                 const int wm = warp >> 2, wn = warp & 3;
                 for (int ks = 0; ks < BK / 16; ks++) {
-                    uint16_t af[4][32][4][2], bfr[2][32][4][2];
+                    uint16_t af[4][32][4][2], bfr[4][32][4][2];
                     for (int mt = 0; mt < 4; mt++) {
                         unsigned addr[32];
                         for (int lane = 0; lane < 32; lane++) {
@@ -106,16 +108,16 @@ static int run(int M, int N, int K) {
                         }
                         ldsm(keepA.data(), addr, false, af[mt]);
                     }
-                    for (int np = 0; np < 2; np++) {
+                    for (int np = 0; np < NT / 2; np++) {
                         unsigned addr[32];
                         for (int lane = 0; lane < 32; lane++) {
                             const int lrow = (lane & 7) + ((lane >> 3) & 1) * 8, lhi = lane >> 4;
-                            addr[lane] = b_off(ks * 16 + lrow, (wn * 32 + np * 16) / 8 + lhi);
+                            addr[lane] = b_off<BN>(ks * 16 + lrow, (wn * (BN / 4) + np * 16) / 8 + lhi);
                         }
                         ldsm(keepB.data(), addr, true, bfr[np]);
                     }
                     for (int mt = 0; mt < 4; mt++)
-                        for (int nt = 0; nt < 4; nt++) {
+                        for (int nt = 0; nt < NT; nt++) {
                             uint16_t b[32][2][2];
                             for (int lane = 0; lane < 32; lane++)
                                 for (int e = 0; e < 2; e++) {
@@ -135,8 +137,8 @@ static int run(int M, int N, int K) {
                     for (int h = 0; h < 2; h++) {
                         const long long m = m0 + wm * 64 + mt * 16 + g + h * 8;
                         if (m >= M) continue;
-                        for (int nt = 0; nt < 4; nt++) {
-                            const long long n = n0 + wn * 32 + nt * 8 + t * 2;
+                        for (int nt = 0; nt < NT; nt++) {
+                            const long long n = n0 + wn * (BN / 4) + nt * 8 + t * 2;
                             if (n < N) C[m * N + n] = acc[warp][mt][nt][lane][2 * h];
                             if (n + 1 < N) C[m * N + n + 1] = acc[warp][mt][nt][lane][2 * h + 1];
                         }
@@ -150,7 +152,7 @@ static int run(int M, int N, int K) {
             double want = 0;
             for (int k = 0; k < K; k++) want += (double)A[(size_t)m * K + k] * B[(size_t)k * N + n];
             if (C[(size_t)m * N + n] != want) {
-                if (bad < 3) printf("  M=%d N=%d K=%d stages=%d: C[%d][%d] = %g, want %g\n", M, N, K, STAGES, m, n, C[(size_t)m * N + n], want);
+                if (bad < 3) printf("  M=%d N=%d K=%d stages=%d BN=%d: C[%d][%d] = %g, want %g\n", M, N, K, STAGES, BN, m, n, C[(size_t)m * N + n], want);
                 bad++;
             }
         }
@@ -162,9 +164,10 @@ int main() {
                              {1100, 136, 8}, {64, 1030, 160}, {300, 200, 19}};
     int fails = 0, cases = 0;
     for (auto &s : shapes) {
-        fails += run<3>(s[0], s[1], s[2]);
-        fails += run<4>(s[0], s[1], s[2]);
-        cases += 2;
+        fails += run<3, 128>(s[0], s[1], s[2]);
+        fails += run<4, 128>(s[0], s[1], s[2]);
+        fails += run<4, 256>(s[0], s[1], s[2]);
+        cases += 3;
     }
     printf("%d cases, %d failures\n", cases, fails);
     return fails != 0;

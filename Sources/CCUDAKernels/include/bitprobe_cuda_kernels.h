@@ -66,17 +66,24 @@ unsigned long long bp_cuda_fatbin_bytes(void);
 //   for the "_s4" 4-stage kernels, which need cuFuncSetAttribute(f,
 //   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (= 8), 65536) once per loaded function first.
 //   The 3-stage kernels need no opt-in.
+// "_wide" kernels: block tile 128 x 256 (warp tile 64 x 64, 255 registers, one block per SM),
+//   4 stages: grid (ceil(M / 128) * ceil(N / 256), 1, 1), smem BP_CUDA_MATMUL_TC_SMEM_WIDE (98304),
+//   opt-in to 98304 required as for "_s4".
 // Any M, N, K >= 1. The fast path (cp.async 16-byte tiles) needs K % 8 == 0, N % 8 == 0 and A, B
 // 16-byte aligned; otherwise the kernel falls back to guarded element loads by itself.
 #define BP_CUDA_KERNEL_MATMUL_F16 "bp_matmul_f16"
 #define BP_CUDA_KERNEL_MATMUL_BF16 "bp_matmul_bf16"
 #define BP_CUDA_KERNEL_MATMUL_F16_S4 "bp_matmul_f16_s4"
 #define BP_CUDA_KERNEL_MATMUL_BF16_S4 "bp_matmul_bf16_s4"
+#define BP_CUDA_KERNEL_MATMUL_F16_WIDE "bp_matmul_f16_wide"
+#define BP_CUDA_KERNEL_MATMUL_BF16_WIDE "bp_matmul_bf16_wide"
 #define BP_CUDA_MATMUL_TC_BLOCK 256
 #define BP_CUDA_MATMUL_TC_TILE_M 128
 #define BP_CUDA_MATMUL_TC_TILE_N 128
 #define BP_CUDA_MATMUL_TC_SMEM 49152
 #define BP_CUDA_MATMUL_TC_SMEM_S4 65536
+#define BP_CUDA_MATMUL_TC_TILE_N_WIDE 256
+#define BP_CUDA_MATMUL_TC_SMEM_WIDE 98304
 #define BP_CUDA_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES 8  // CUfunction_attribute value
 
 // ---- ternary_matmul (W1.58A8) ------------------------------------------------------------------
