@@ -37,6 +37,7 @@ bench: release
 	@scripts/install-deps --bench
 	scripts/bench-cpu
 	scripts/bench-agent
+	scripts/bench-tracing
 
 clean:
 	rm -rf .build

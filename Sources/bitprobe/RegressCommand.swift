@@ -14,7 +14,9 @@ struct RegressCommand: ParsableCommand {
         quietest. A probe regressed when \
         the Mann-Whitney U test gives p < --alpha, the median ratio current/baseline exceeds \
         1 + --threshold/100 and the lower bound of its 95% bootstrap interval exceeds 1, in the first \
-        measurement and in each of --confirm more, taken 10 s, 20 s, ... apart (docs/regression.md).
+        measurement and in each of --confirm more, taken 10 s, 20 s, ... apart (docs/regression.md). \
+        Before each measurement it waits, up to --max-quiet-wait seconds, while Linux CPU pressure (/proc/pressure/cpu) \
+        shows other work competing for the CPUs.
 
         Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run \
         (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable \
@@ -27,6 +29,24 @@ struct RegressCommand: ParsableCommand {
     /// spells of load seen on the development VM (docs/regression.md), while a run without suspects
     /// pays nothing.
     static let confirmationPauseSeconds: UInt32 = 10
+
+    /// Waits (up to --max-quiet-wait) while other work keeps the CPUs busy, and says so on stderr.
+    static func waitForQuietCPU(maxSeconds: Double) {
+        guard maxSeconds > 0 else { return }
+        var wait = QuietCPUWait()
+        wait.maxWaitSeconds = maxSeconds
+        let outcome = wait.wait { share in
+            writeStandardError("bitprobe regress: other work keeps the CPUs busy (a task waited for a CPU \(Int((share * 100).rounded()))% of the time); waiting up to \(Int(maxSeconds)) s before measuring\n")
+        }
+        switch outcome {
+        case .quiet(let waited) where waited > 0:
+            writeStandardError("bitprobe regress: quiet after \(Int(waited)) s; measuring\n")
+        case .busy(let share):
+            writeStandardError("bitprobe regress: warning: still busy after \(Int(maxSeconds)) s (\(Int((share * 100).rounded()))%); measuring anyway\n")
+        default:
+            break
+        }
+    }
 
     /// Rounds per probe, back to back: enough to step over sub-second noise. Longer spells are what
     /// the confirmations are for, and they cost time only when something looks regressed.
@@ -46,6 +66,9 @@ struct RegressCommand: ParsableCommand {
 
     @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
     var confirm: Int = RegressionCriteria().confirmations
+
+    @Option(name: .customLong("max-quiet-wait"), help: "Before each measurement, wait up to this many seconds while other work keeps the CPUs busy (Linux CPU pressure); 0 does not wait.")
+    var maxQuietWait: Double = QuietCPUWait().maxWaitSeconds
 
     @Option(name: .customLong("output-format"), help: "Output format: table, json, junit.")
     var outputFormat: String = "table"
@@ -67,6 +90,9 @@ struct RegressCommand: ParsableCommand {
         criteria.alpha = alpha
         criteria.confirmations = confirm
         if let problem = criteria.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
+        guard maxQuietWait.isFinite, maxQuietWait >= 0 else {
+            throw fail(command, "--max-quiet-wait must be a number of seconds >= 0 (got \(maxQuietWait))", status: ExitStatus.usage)
+        }
         try validateBaselineName(baseline, command: command)
         let simdFlag = try probes.simdPath(command: command)
         try checkFaultInjectionEnvironment(command: command)
@@ -90,12 +116,14 @@ struct RegressCommand: ParsableCommand {
         let rounds = probes.rounds ?? Self.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
+        Self.waitForQuietCPU(maxSeconds: maxQuietWait)
         let first = RegressionAnalysis.compare(baseline: stored.results, current: try runner.measure(specs), criteria: criteria)
         var confirmation: UInt32 = 0
         let comparisons = try RegressionAnalysis.confirm(first, baseline: stored.results, criteria: criteria) { specs in
             // Give a spell of load from elsewhere time to pass before measuring again, longer each time.
             confirmation += 1
             sleep(Self.confirmationPauseSeconds * confirmation)
+            Self.waitForQuietCPU(maxSeconds: maxQuietWait)
             return try runner.measure(specs)
         }
         let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,

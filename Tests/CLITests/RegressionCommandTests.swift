@@ -52,12 +52,12 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         #expect(json.stdout.contains("\"gpu_name\" : null"))
 
         // Generous thresholds: tiny probes on a shared machine are noisy, and this checks the pass path.
-        let pass = try BinaryRun.run(["regress", "--baseline", "tiny", "--threshold", "200", "--critical-threshold", "400", "--confirm", "0"] + dir)
+        let pass = try BinaryRun.run(["regress", "--baseline", "tiny", "--threshold", "200", "--critical-threshold", "400", "--confirm", "0", "--max-quiet-wait", "0"] + dir)
         #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
         #expect(pass.stdout.contains("\nstatus: all_pass ("))
         #expect(pass.stderr.isEmpty)
 
-        let slowed = try BinaryRun.run(["regress", "--baseline", "tiny", "--confirm", "0", "--output-format", "json"] + dir,
+        let slowed = try BinaryRun.run(["regress", "--baseline", "tiny", "--confirm", "0", "--max-quiet-wait", "0", "--output-format", "json"] + dir,
                                      environment: ["BITPROBE_FAULT_INJECT": "op=add,dtype=f32,shape=1024,factor=3"])
         #expect(slowed.status == 1 || slowed.status == 2, "\(slowed.stdout)\(slowed.stderr)")
         let report = try RegressionReport.decode(json: Array(slowed.stdout.utf8))
@@ -82,7 +82,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let created = try BinaryRun.run(["baseline", "create", "j", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         let file = directory.path + "/report.xml"
-        let run = try BinaryRun.run(["regress", "--baseline", "j", "--confirm", "0", "--output-format", "junit", "--output-file", file] + dir,
+        let run = try BinaryRun.run(["regress", "--baseline", "j", "--confirm", "0", "--max-quiet-wait", "0", "--output-format", "junit", "--output-file", file] + dir,
                                   environment: ["BITPROBE_FAULT_INJECT": "op=matmul,factor=4"])
         #expect(run.status == 1 || run.status == 2, "\(run.stderr)")
         #expect(run.stdout.isEmpty)
@@ -150,6 +150,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
             (["regress", "--baseline", "foreign"], [:], "bitprobe regress: error: file '\(dir)/foreign.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")", 3),
             (["regress", "--baseline", "future"], [:], "bitprobe regress: error: baseline file '\(dir)/future.json' has schema_version 2, newer than the 1 this bitprobe reads; use a newer bitprobe", 3),
             (["regress", "--baseline", ".x"], [:], "bitprobe regress: error: invalid baseline name '.x': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'", 64),
+            (["regress", "--baseline", "nope", "--max-quiet-wait=-1"], [:], "bitprobe regress: error: --max-quiet-wait must be a number of seconds >= 0 (got -1.0)", 64),
             (["regress", "--baseline", "nope", "--threshold", "0"], [:], "bitprobe regress: error: --threshold must be a finite percentage > 0 (got 0.0)", 64),
             (["regress", "--baseline", "nope", "--critical-threshold", "5"], [:], "bitprobe regress: error: --critical-threshold must be a finite percentage above --threshold (got 5.0, threshold 10.0)", 64),
             (["regress", "--baseline", "nope", "--alpha", "1.5"], [:], "bitprobe regress: error: --alpha must be between 0 and 1, exclusive (got 1.5)", 64),
