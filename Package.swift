@@ -31,11 +31,13 @@ let package = Package(
         // The CUDA driver API opened at run time with dlopen: no CUDA toolkit to build, no libcuda to run.
         .target(name: "CCUDADriver", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])],
                 linkerSettings: [.linkedLibrary("dl")]),
+        // The GPU kernels as a committed fatbin (scripts/gen-cuda-kernels) and their launch contracts.
+        .target(name: "CCUDAKernels", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])]),
 
         // Probes, backends, runner, statistics, verification, reports.
         .target(
             name: "BitProbe",
-            dependencies: ["CKernels", "CCUDADriver"],
+            dependencies: ["CKernels", "CCUDADriver", "CCUDAKernels"],
             swiftSettings: optimisedSwift,
             plugins: ["BuildInfoPlugin"]
         ),

@@ -13,9 +13,18 @@
 //   lost=cudaN    device N answers discovery (name, attributes) but every call in its context
 //                 fails with CUDA_ERROR_ILLEGAL_ADDRESS (sticky)
 //   memory=BYTES  total memory of every device (default: 4 GiB for cuda0, 2 GiB for the others)
+//   control=PATH  a file re-read whenever its contents change (checked at every call that uses a
+//                 context): it holds alloc=, launch= and lost= settings in the same syntax, which
+//                 replace the current ones (an empty file clears them all). Tests use it to break
+//                 and heal a device while the agent runs; a reset (cuDevicePrimaryCtxReset_v2)
+//                 is still needed to clear a context broken by a failed launch.
 //
 // Device memory is host memory (malloc); copies are memcpy; events are CLOCK_MONOTONIC stamps;
-// streams and modules are tokens. Kernels do nothing: a launch only checks its arguments.
+// streams are tokens. cuModuleLoadData accepts a fatbin (magic 0xBA55ED50) or an ELF cubin and
+// refuses anything else with CUDA_ERROR_INVALID_IMAGE. cuLaunchKernel runs a host C version of
+// the kernel found by the name given to cuModuleGetFunction, synchronously, for the kernels listed
+// in `kernels[]` below (elementwise add/multiply f32 and f16, matmul f32); any other name loads
+// but fails to launch with CUDA_ERROR_NOT_SUPPORTED, which the tests expect.
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +37,8 @@ typedef unsigned long long CUdeviceptr;
 
 enum {
     SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, NO_DEVICE = 100,
-    INVALID_DEVICE = 101, INVALID_CONTEXT = 201, NOT_FOUND = 500, ILLEGAL_ADDRESS = 700,
-    LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_FAILED = 719, UNKNOWN = 999,
+    INVALID_DEVICE = 101, INVALID_IMAGE = 200, INVALID_CONTEXT = 201, NOT_FOUND = 500, ILLEGAL_ADDRESS = 700,
+    LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_FAILED = 719, NOT_SUPPORTED = 801, UNKNOWN = 999,
 };
 
 #define MAX_DEVICES 8
@@ -53,6 +62,8 @@ static struct {
     size_t memory_override;
     int lost[MAX_DEVICES];
     struct stub_device devices[MAX_DEVICES];
+    char control_path[256];
+    char control_text[512];
 } stub;
 
 // The context stack of this thread (push/pop); contexts are pointers to the devices.
@@ -61,6 +72,48 @@ static __thread int context_depth;
 
 // Allocation headers keep the size so free can return it to the device's count.
 struct allocation { struct stub_device *device; size_t bytes; };
+
+// Applies the settings that may change while running (alloc, launch, lost).
+static int apply_dynamic(const char *item, const char *value) {
+    if (strcmp(item, "alloc") == 0) {
+        stub.alloc_fails = strcmp(value, "fail") == 0;
+    } else if (strcmp(item, "launch") == 0) {
+        stub.launch_mode = strcmp(value, "fail") == 0 ? 1 : strcmp(value, "resources") == 0 ? 2 : 0;
+        stub.launch_failed_once = 0;
+    } else if (strcmp(item, "lost") == 0 && strncmp(value, "cuda", 4) == 0) {
+        int n = atoi(value + 4);
+        if (n >= 0 && n < MAX_DEVICES) stub.lost[n] = 1;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+// Re-reads the control file when its contents changed: its settings replace the dynamic ones.
+static void poll_control(void) {
+    if (!stub.control_path[0]) return;
+    FILE *file = fopen(stub.control_path, "r");
+    if (!file) return;
+    char text[512];
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = '\0';
+    for (char *end = text + length; end > text && (end[-1] == '\n' || end[-1] == ' '); end--) end[-1] = '\0';
+    if (strcmp(text, stub.control_text) == 0) return;
+    snprintf(stub.control_text, sizeof stub.control_text, "%s", text);
+    stub.alloc_fails = 0;
+    stub.launch_mode = 0;
+    memset(stub.lost, 0, sizeof stub.lost);
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", text);
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *value = strchr(item, '=');
+        if (!value) continue;
+        *value++ = '\0';
+        apply_dynamic(item, value);
+    }
+    for (int i = 0; i < MAX_DEVICES; i++) stub.devices[i].lost = stub.lost[i];
+}
 
 static void configure(void) {
     stub.device_count = 1;
@@ -72,19 +125,15 @@ static void configure(void) {
         char *value = strchr(item, '=');
         if (!value) continue;
         *value++ = '\0';
-        if (strcmp(item, "devices") == 0) {
+        if (apply_dynamic(item, value)) continue;
+        if (strcmp(item, "control") == 0) {
+            snprintf(stub.control_path, sizeof stub.control_path, "%s", value);
+        } else if (strcmp(item, "devices") == 0) {
             stub.device_count = atoi(value);
             if (stub.device_count > MAX_DEVICES) stub.device_count = MAX_DEVICES;
             if (stub.device_count < 0) stub.device_count = 0;
         } else if (strcmp(item, "init") == 0) {
             stub.init_result = strcmp(value, "fail") == 0 ? UNKNOWN : atoi(value);
-        } else if (strcmp(item, "alloc") == 0) {
-            stub.alloc_fails = strcmp(value, "fail") == 0;
-        } else if (strcmp(item, "launch") == 0) {
-            stub.launch_mode = strcmp(value, "fail") == 0 ? 1 : strcmp(value, "resources") == 0 ? 2 : 0;
-        } else if (strcmp(item, "lost") == 0 && strncmp(value, "cuda", 4) == 0) {
-            int n = atoi(value + 4);
-            if (n >= 0 && n < MAX_DEVICES) stub.lost[n] = 1;
         } else if (strcmp(item, "memory") == 0) {
             stub.memory_override = (size_t)strtoull(value, NULL, 10);
         }
@@ -94,7 +143,7 @@ static void configure(void) {
         stub.devices[i].ordinal = i;
         stub.devices[i].lost = stub.lost[i];
         stub.devices[i].total_bytes = stub.memory_override ? stub.memory_override : (i == 0 ? (size_t)4 << 30 : (size_t)2 << 30);
-    }
+    }    poll_control();
 }
 
 CUresult cuInit(unsigned int flags) {
@@ -116,6 +165,7 @@ static struct stub_device *device_at(int ordinal) {
 static CUresult current(struct stub_device **device) {
     REQUIRE_INIT();
     if (context_depth == 0) return INVALID_CONTEXT;
+    poll_control();
     struct stub_device *d = context_stack[context_depth - 1];
     if (d->lost) return ILLEGAL_ADDRESS;
     if (d->sticky) return d->sticky;
@@ -136,11 +186,13 @@ static const struct { CUresult code; const char *name; const char *text; } error
     {NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
     {NO_DEVICE, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
     {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
+    {INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
     {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
     {NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
     {LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
     {LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+    {NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
     {UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };
 
@@ -351,12 +403,75 @@ CUresult cuMemsetD8_v2(CUdeviceptr destination, unsigned char value, size_t coun
     return SUCCESS;
 }
 
-// Modules and functions are tokens: a module is a heap cell, a function any name looked up in it.
+// ---- Kernels: host versions of the fatbin's kernels, run synchronously at launch ---------------
+// Each takes cuLaunchKernel's parameter array (pointers to the argument values, in the order of
+// bitprobe_cuda_kernels.h) and computes the kernel's whole result whatever the grid.
+
+typedef void (*stub_kernel)(void **parameters);
+
+#define ARG(type, index) (*(type *)parameters[index])
+#define PTR(type, index) ((type *)(uintptr_t)ARG(CUdeviceptr, index))
+
+static void add_f32(void **parameters) {
+    const float *a = PTR(const float, 0), *b = PTR(const float, 1);
+    float *c = PTR(float, 2);
+    unsigned long long n = ARG(unsigned long long, 3);
+    for (unsigned long long i = 0; i < n; i++) c[i] = a[i] + b[i];
+}
+
+static void mul_f32(void **parameters) {
+    const float *a = PTR(const float, 0), *b = PTR(const float, 1);
+    float *c = PTR(float, 2);
+    unsigned long long n = ARG(unsigned long long, 3);
+    for (unsigned long long i = 0; i < n; i++) c[i] = a[i] * b[i];
+}
+
+// f16 as the GPU does it: to f32, compute, round once to f16 (nearest even).
+static void add_f16(void **parameters) {
+    const _Float16 *a = PTR(const _Float16, 0), *b = PTR(const _Float16, 1);
+    _Float16 *c = PTR(_Float16, 2);
+    unsigned long long n = ARG(unsigned long long, 3);
+    for (unsigned long long i = 0; i < n; i++) c[i] = (_Float16)((float)a[i] + (float)b[i]);
+}
+
+static void mul_f16(void **parameters) {
+    const _Float16 *a = PTR(const _Float16, 0), *b = PTR(const _Float16, 1);
+    _Float16 *c = PTR(_Float16, 2);
+    unsigned long long n = ARG(unsigned long long, 3);
+    for (unsigned long long i = 0; i < n; i++) c[i] = (_Float16)((float)a[i] * (float)b[i]);
+}
+
+static void matmul_f32(void **parameters) {
+    const float *a = PTR(const float, 0), *b = PTR(const float, 1);
+    float *c = PTR(float, 2);
+    int m = ARG(int, 3), n = ARG(int, 4), k = ARG(int, 5);
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            float sum = 0;
+            for (int p = 0; p < k; p++) sum += a[(size_t)i * k + p] * b[(size_t)p * n + j];
+            c[(size_t)i * n + j] = sum;
+        }
+    }
+}
+
+static const struct { const char *name; stub_kernel run; } kernels[] = {
+    {"bp_add_f32", add_f32}, {"bp_mul_f32", mul_f32}, {"bp_add_f16", add_f16}, {"bp_mul_f16", mul_f16},
+    {"bp_matmul_f32", matmul_f32},
+};
+
+// A function handle: the kernel's name and its host version (NULL: not implemented in the stub).
+struct stub_function { char name[128]; stub_kernel run; };
+
+// Modules are tokens; an image must look like a fatbin or an ELF cubin, as the driver checks.
 CUresult cuModuleLoadData(void **module, const void *image) {
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
     if (!image) return INVALID_VALUE;
+    const unsigned char *bytes = image;
+    int fatbin = bytes[0] == 0x50 && bytes[1] == 0xed && bytes[2] == 0x55 && bytes[3] == 0xba;
+    int elf = bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
+    if (!fatbin && !elf) return INVALID_IMAGE;
     *module = malloc(1);
     return SUCCESS;
 }
@@ -369,12 +484,20 @@ CUresult cuModuleUnload(void *module) {
     return SUCCESS;
 }
 
+// Any name resolves (the real fatbin has every bitprobe kernel); handles are never freed, as a
+// module's functions live as long as the process in these tests.
 CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
     if (!module || !name || !*name) return NOT_FOUND;
-    *function = module;
+    struct stub_function *f = calloc(1, sizeof *f);
+    if (!f) return OUT_OF_MEMORY;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
+        if (strcmp(kernels[i].name, name) == 0) f->run = kernels[i].run;
+    }
+    *function = f;
     return SUCCESS;
 }
 
@@ -382,7 +505,7 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
 CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
                         unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes,
                         void *stream, void **parameters, void **extra) {
-    (void)stream; (void)parameters; (void)extra; (void)shared_bytes;
+    (void)stream; (void)extra; (void)shared_bytes;
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
@@ -395,6 +518,10 @@ CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y, unsign
         stub.launch_failed_once = 1;
         return LAUNCH_OUT_OF_RESOURCES;
     }
+    struct stub_function *f = function;
+    if (!f->run) return NOT_SUPPORTED;
+    if (!parameters) return INVALID_VALUE;
+    f->run(parameters);
     return SUCCESS;
 }
 #endif

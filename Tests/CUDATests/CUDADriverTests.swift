@@ -83,7 +83,7 @@ import Testing
         let platform = try StubDriver.open("devices=1,launch=fail")
         defer { platform.close() }
         let context = try #require(platform.devices.first?.context)
-        let module = try CUDAModule(context: context, image: Array("stub image\0".utf8))
+        let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
         let kernel = try module.function("bp_add_f32")
         let shape = CUDALaunchShape(grid: (1, 1, 1), block: (32, 1, 1))
         let error = #expect(throws: CUDAError.self) { try context.launch(kernel, shape: shape, arguments: [.int32(1)]) }
@@ -117,10 +117,10 @@ import Testing
         let stream = try CUDAStream(context: context)
         let start = try CUDAEvent(context: context)
         let end = try CUDAEvent(context: context)
-        let module = try CUDAModule(context: context, image: Array("stub image\0".utf8))
+        let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
         try start.record(on: stream)
         try context.launch(try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (4, 1, 1), block: (256, 1, 1)), stream: stream,
-                           arguments: [.buffer(buffer), .buffer(second), .int64(1024), .float(1.5), .uint32(3)])
+                           arguments: [.buffer(buffer), .buffer(buffer), .buffer(second), .int64(1024)])
         try end.record(on: stream)
         try end.synchronize()
         try stream.synchronize()

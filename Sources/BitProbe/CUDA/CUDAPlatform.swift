@@ -31,8 +31,12 @@ public final class CUDAPlatform {
         public var reason: String
         public var memoryFreeBytes: Int?
         public var memoryTotalBytes: Int?
-        /// The device's primary context; nil when it could not be retained.
+        /// The device's primary context; nil when it could not be retained or was torn down.
         public var context: CUDAContext?
+        /// The CUdevice handle; nil when the device could not even be named (no recovery then).
+        public var handle: Int32?
+        /// While down: when the next recovery attempt is due (nil when none will be made).
+        public var recovery: CUDARecoveryBackoff?
     }
 
     public let mode: CUDAMode
@@ -41,13 +45,16 @@ public final class CUDAPlatform {
     /// "13.0", once the driver is initialised.
     public let driverVersion: String?
     public private(set) var devices: [Device]
+    /// The loaded driver, when the platform got that far.
+    public let driver: CUDADriver?
 
-    private init(mode: CUDAMode, library: String, status: Status, driverVersion: String?, devices: [Device]) {
+    private init(mode: CUDAMode, library: String, status: Status, driverVersion: String?, devices: [Device], driver: CUDADriver? = nil) {
         self.mode = mode
         self.library = library
         self.status = status
         self.driverVersion = driverVersion
         self.devices = devices
+        self.driver = driver
     }
 
     /// Loads the driver, initialises it, reads every device and retains its primary context.
@@ -75,8 +82,12 @@ public final class CUDAPlatform {
         for ordinal in 0..<Int(count) {
             devices.append(openDevice(driver: driver, ordinal: ordinal))
         }
-        let platform = CUDAPlatform(mode: mode, library: library, status: .up, driverVersion: version, devices: devices)
+        let platform = CUDAPlatform(mode: mode, library: library, status: .up, driverVersion: version, devices: devices, driver: driver)
         platform.refreshMemory()
+        let now = MonotonicClock.seconds()
+        for index in platform.devices.indices where !platform.devices[index].up && platform.devices[index].handle != nil {
+            platform.devices[index].recovery = platform.devices[index].recovery ?? CUDARecoveryBackoff(downAt: now)
+        }
         return platform
     }
 
@@ -90,15 +101,16 @@ public final class CUDAPlatform {
         }
         do {
             let context = try CUDAContext(driver: driver, device: handle)
-            return Device(info: info, up: true, reason: "", memoryTotalBytes: info.memoryTotalBytes, context: context)
+            return Device(info: info, up: true, reason: "", memoryTotalBytes: info.memoryTotalBytes, context: context, handle: handle)
         } catch {
-            return Device(info: info, up: false, reason: error.description, memoryTotalBytes: info.memoryTotalBytes)
+            return Device(info: info, up: false, reason: error.description, memoryTotalBytes: info.memoryTotalBytes, handle: handle)
         }
     }
 
     /// Reads free and total memory of every device that is up, in its context. A sticky error
     /// marks the device down with the error as reason (its context is unusable); another error
-    /// leaves it up without a free-memory reading this time. Returns the devices it marked down.
+    /// leaves it up without a free-memory reading this time. Returns the devices it marked down
+    /// (their contexts reset and released, a recovery attempt scheduled).
     @discardableResult
     public func refreshMemory() -> [Device] {
         var markedDown: [Device] = []
@@ -111,13 +123,59 @@ public final class CUDAPlatform {
             } catch {
                 devices[index].memoryFreeBytes = nil
                 if error.kind == .sticky {
-                    devices[index].up = false
-                    devices[index].reason = error.description
+                    markDown(index, reason: error.description)
                     markedDown.append(devices[index])
                 }
             }
         }
         return markedDown
+    }
+
+    /// Takes a device out of service after a sticky error: its context is reset
+    /// (cuDevicePrimaryCtxReset_v2: every allocation, module and stream in it is gone) and
+    /// released, and a recovery attempt is scheduled (`CUDARecoveryBackoff`).
+    public func markDown(_ index: Int, reason: String, now: Double = MonotonicClock.seconds()) {
+        if let context = devices[index].context {
+            _ = try? context.reset()
+            context.release()
+        }
+        devices[index].context = nil
+        devices[index].up = false
+        devices[index].reason = reason
+        devices[index].memoryFreeBytes = nil
+        if devices[index].handle != nil { devices[index].recovery = CUDARecoveryBackoff(downAt: now) }
+    }
+
+    /// Tries to bring back every down device whose attempt is due: reset the primary context,
+    /// retain it again and read its memory. Returns what happened to each device tried: nil
+    /// when it is back up, else the error (the device's new reason; the next attempt is later).
+    @discardableResult
+    public func recoverDue(now: Double = MonotonicClock.seconds()) -> [(device: String, error: CUDAError?)] {
+        guard let driver else { return [] }
+        var tried: [(device: String, error: CUDAError?)] = []
+        for index in devices.indices where !devices[index].up {
+            guard let handle = devices[index].handle, let backoff = devices[index].recovery, backoff.isDue(at: now) else { continue }
+            var context: CUDAContext?
+            do {
+                try driver.check(driver.table.cuDevicePrimaryCtxReset(handle), "cuDevicePrimaryCtxReset_v2")
+                let fresh = try CUDAContext(driver: driver, device: handle)
+                context = fresh
+                let (free, total) = try fresh.memoryInfo()
+                devices[index].context = fresh
+                devices[index].up = true
+                devices[index].reason = ""
+                devices[index].recovery = nil
+                devices[index].memoryFreeBytes = free
+                devices[index].memoryTotalBytes = total
+                tried.append((devices[index].info.device, nil))
+            } catch {
+                context?.release()
+                devices[index].reason = error.description
+                devices[index].recovery?.failed(at: now)
+                tried.append((devices[index].info.device, error))
+            }
+        }
+        return tried
     }
 
     /// Releases every primary context. Idempotent; the platform then reports no devices up.

@@ -21,8 +21,9 @@ public protocol ProbeBackend: AnyObject, Sendable {
 public protocol PreparedProbe: AnyObject {
     /// Runs the kernel once and returns the seconds it took, measured only after the work completed.
     func runIteration() throws(ProbeRunError) -> Double
-    /// Compares the last iteration's output with a float64 / int64 reference.
-    func verify() -> VerificationReport
+    /// Compares the last iteration's output with a float64 / int64 reference. Throws only when the
+    /// output cannot be read (a GPU's copy back failed); a wrong output is a failed report.
+    func verify() throws(ProbeRunError) -> VerificationReport
     /// Returns the buffers to the backend's pool.
     func release()
 }
@@ -32,12 +33,18 @@ public enum ProbeRunError: Error, Equatable, Sendable, CustomStringConvertible {
     case cancelled
     case allocationFailed(bytes: Int)
     case kernelFailed(String)
+    /// A GPU driver call failed (the CUDAError's one line).
+    case deviceFailed(CUDAError)
+    /// A device (or pinned host) allocation did not fit; the text says what and where.
+    case outOfMemory(String)
 
     public var description: String {
         switch self {
         case .cancelled: "cancelled"
         case .allocationFailed(let bytes): "could not allocate \(ByteCount.format(bytes))"
         case .kernelFailed(let reason): reason
+        case .deviceFailed(let error): error.description
+        case .outOfMemory(let what): "oom: \(what)"
         }
     }
 }

@@ -1,6 +1,9 @@
 /// A probe selection the user wrote that cannot run. Each message names the input that is wrong.
 public enum ProbeInputError: Error, Equatable, Sendable, CustomStringConvertible {
-    case unknownOp(String)
+    /// `backend` chooses the ops listed as expected (the CPU's unless a selection says otherwise).
+    case unknownOp(String, backend: BackendKind = .cpu)
+    /// A known op the backend does not offer (h2d and d2h need a device).
+    case opUnavailable(op: ProbeOp, backend: BackendKind)
     case unknownDType(String)
     case unsupportedPair(op: ProbeOp, dtype: DType, backend: BackendKind)
     case opWithoutDType(op: ProbeOp, requested: [DType], backend: BackendKind)
@@ -15,8 +18,10 @@ public enum ProbeInputError: Error, Equatable, Sendable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .unknownOp(let text):
-            "unknown op '\(text)'; expected one of: \(ProbeOp.allCases.map(\.rawValue).sorted().joined(separator: ", "))"
+        case .unknownOp(let text, let backend):
+            "unknown op '\(text)'; expected one of: \(ProbeOp.offered(on: backend).map(\.rawValue).sorted().joined(separator: ", "))"
+        case .opUnavailable(let op, let backend):
+            "op '\(op.rawValue)' does not run on backend \(backend.rawValue); it runs on: \(BackendKind.allCases.filter { !op.dtypes(on: $0).isEmpty }.map(\.rawValue).joined(separator: ", "))"
         case .unknownDType(let text):
             "unknown dtype '\(text)'; expected one of: \(DType.allCases.map(\.rawValue).sorted().joined(separator: ", "))"
         case .unsupportedPair(let op, let dtype, let backend):
@@ -39,16 +44,6 @@ public enum ProbeInputError: Error, Equatable, Sendable, CustomStringConvertible
             "backend \(backend.rawValue) is not available: \(reason)"
         case .insufficientMemory(let probe, let needed, let available):
             "probe \(probe) needs \(ByteCount.format(needed)) of buffers but only \(ByteCount.format(available)) of memory is available"
-        }
-    }
-}
-
-extension ProbeOp {
-    /// Element types the op supports on a backend.
-    public func dtypes(on backend: BackendKind) -> [DType] {
-        switch backend {
-        case .cpu: cpuDTypes
-        case .cuda: []
         }
     }
 }

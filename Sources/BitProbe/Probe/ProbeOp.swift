@@ -7,6 +7,9 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
     case add
     case multiply
     case copy
+    /// Host-to-device and device-to-host transfers from pinned host memory (CUDA backend only).
+    case h2d
+    case d2h
 
     public static func < (lhs: ProbeOp, rhs: ProbeOp) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -16,17 +19,42 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
         case .matmul, .ternaryMatmul: ["M", "N", "K"]
         case .quantizeWeights, .quantizeActivations: ["rows", "cols"]
         case .add, .multiply: ["elements"]
-        case .copy: ["bytes"]
+        case .copy, .h2d, .d2h: ["bytes"]
         }
     }
 
-    /// The element types this op runs with on the CPU backend, widest first.
+    /// The element types this op runs with on the CPU backend, widest first (none: not offered).
     public var cpuDTypes: [DType] {
         switch self {
         case .matmul, .add, .multiply, .quantizeWeights, .quantizeActivations: [.f32, .f16]
         case .ternaryMatmul: [.i8Ternary]
         case .copy: [.bytes]
+        case .h2d, .d2h: []
         }
+    }
+
+    /// The element types this op runs with on a GPU (CUDA backend): bf16 matmul on tensor cores,
+    /// and host/device transfers, which only exist where there is a device.
+    public var cudaDTypes: [DType] {
+        switch self {
+        case .matmul: [.f32, .f16, .bf16]
+        case .add, .multiply, .quantizeWeights, .quantizeActivations: [.f32, .f16]
+        case .ternaryMatmul: [.i8Ternary]
+        case .copy, .h2d, .d2h: [.bytes]
+        }
+    }
+
+    /// Element types the op supports on a backend; empty when the backend does not offer the op.
+    public func dtypes(on backend: BackendKind) -> [DType] {
+        switch backend {
+        case .cpu: cpuDTypes
+        case .cuda: cudaDTypes
+        }
+    }
+
+    /// The ops a backend offers, in declaration order.
+    public static func offered(on backend: BackendKind) -> [ProbeOp] {
+        allCases.filter { !$0.dtypes(on: backend).isEmpty }
     }
 }
 

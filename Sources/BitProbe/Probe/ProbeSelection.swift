@@ -18,7 +18,8 @@ public struct ProbeSelection: Equatable, Sendable {
     public func resolve() throws(ProbeInputError) -> [ProbeSpec] {
         var ops: [ProbeOp] = []
         for text in self.ops {
-            guard let op = ProbeOp(rawValue: text) else { throw .unknownOp(text) }
+            guard let op = ProbeOp(rawValue: text) else { throw .unknownOp(text, backend: backend) }
+            guard !op.dtypes(on: backend).isEmpty else { throw .opUnavailable(op: op, backend: backend) }
             if !ops.contains(op) { ops.append(op) }
         }
         var dtypes: [DType] = []
@@ -33,7 +34,7 @@ public struct ProbeSelection: Equatable, Sendable {
         }
         if ops.isEmpty {
             // No op named: every op that can run one of the requested dtypes and shapes.
-            ops = ProbeOp.allCases.filter { op in
+            ops = ProbeOp.offered(on: backend).filter { op in
                 (dtypes.isEmpty || dtypes.contains { op.dtypes(on: backend).contains($0) })
                     && (shapes.isEmpty || shapes.contains { $0.rank == op.shapeDimensionNames.count })
             }
@@ -58,7 +59,7 @@ public struct ProbeSelection: Equatable, Sendable {
             }
             let opShapes: [ProbeShape]
             if shapes.isEmpty {
-                opShapes = DefaultSuite.shapes(for: op)
+                opShapes = DefaultSuite.shapes(for: op, on: backend)
             } else {
                 opShapes = shapes.filter { $0.rank == op.shapeDimensionNames.count }
                 guard !opShapes.isEmpty else { throw .noShapeForOp(op: op, shapes: shapes) }
@@ -73,11 +74,25 @@ public struct ProbeSelection: Equatable, Sendable {
     }
 }
 
-/// The default probe sizes: large enough to measure the BitNet building blocks at model-like sizes
-/// (4096-wide layers, GEMV for token generation), small enough that the whole CPU suite runs in
-/// well under 30 s on a 2-core machine.
+/// The default probe sizes of each backend.
+///
+/// CPU: large enough to measure the BitNet building blocks at model-like sizes (4096-wide layers,
+/// GEMV for token generation), small enough that the whole CPU suite runs in well under 30 s on a
+/// 2-core machine.
+///
+/// CUDA: GPU-sized (8192-wide layers, a 4096³ tensor-core GEMM, 64 MiB–256 MiB streams) so each
+/// kernel runs long enough for event timing to be meaningful (≥ ~50 µs on an H200) while one
+/// cycle of the whole suite stays around 2 s on an H200 — most of it host work (filling inputs,
+/// verifying sampled outputs), not GPU time (docs/cuda.md).
 public enum DefaultSuite {
-    public static func shapes(for op: ProbeOp) -> [ProbeShape] {
+    public static func shapes(for op: ProbeOp, on backend: BackendKind = .cpu) -> [ProbeShape] {
+        switch backend {
+        case .cpu: cpuShapes(for: op)
+        case .cuda: cudaShapes(for: op)
+        }
+    }
+
+    static func cpuShapes(for op: ProbeOp) -> [ProbeShape] {
         switch op {
         case .matmul: [ProbeShape([512, 512, 512]), ProbeShape([1, 4096, 4096])]
         case .ternaryMatmul: [ProbeShape([1, 4096, 4096]), ProbeShape([32, 4096, 4096])]
@@ -85,6 +100,19 @@ public enum DefaultSuite {
         case .quantizeActivations: [ProbeShape([64, 4096])]
         case .add, .multiply: [ProbeShape([1 << 22])]
         case .copy: [ProbeShape([1 << 26])]
+        case .h2d, .d2h: []
+        }
+    }
+
+    static func cudaShapes(for op: ProbeOp) -> [ProbeShape] {
+        switch op {
+        case .matmul: [ProbeShape([4096, 4096, 4096])]
+        case .ternaryMatmul: [ProbeShape([1, 8192, 8192]), ProbeShape([64, 8192, 8192])]
+        case .quantizeWeights: [ProbeShape([4096, 8192])]
+        case .quantizeActivations: [ProbeShape([512, 8192])]
+        case .add, .multiply: [ProbeShape([1 << 24])]
+        case .copy: [ProbeShape([1 << 28])]
+        case .h2d, .d2h: [ProbeShape([1 << 26])]
         }
     }
 }

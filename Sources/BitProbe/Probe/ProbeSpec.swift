@@ -8,6 +8,7 @@ public struct ProbeSpec: Hashable, Codable, Sendable, CustomStringConvertible {
 
     /// Checks that the op, dtype and shape fit together; the error names what does not.
     public init(backend: BackendKind = .cpu, device: String = "cpu0", op: ProbeOp, dtype: DType, shape: ProbeShape) throws(ProbeInputError) {
+        guard !op.dtypes(on: backend).isEmpty else { throw .opUnavailable(op: op, backend: backend) }
         guard op.dtypes(on: backend).contains(dtype) else {
             throw .unsupportedPair(op: op, dtype: dtype, backend: backend)
         }
@@ -56,6 +57,9 @@ public struct ProbeSpec: Hashable, Codable, Sendable, CustomStringConvertible {
             return 3 * e * Double(shape[0])
         case .copy:
             return 2 * Double(shape[0])
+        case .h2d, .d2h:
+            // A transfer is counted once: the bytes that crossed the bus.
+            return Double(shape[0])
         }
     }
 
@@ -76,7 +80,7 @@ public struct ProbeSpec: Hashable, Codable, Sendable, CustomStringConvertible {
             total = Double(e + 1) * Double(dims[0]) * Double(dims[1]) + 4 * Double(dims[0])
         case .add, .multiply:
             total = 3 * Double(e) * Double(dims[0])
-        case .copy:
+        case .copy, .h2d, .d2h:
             total = 2 * Double(dims[0])
         }
         return total >= Double(Int.max) ? Int.max : Int(total)

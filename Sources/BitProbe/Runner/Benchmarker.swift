@@ -116,7 +116,12 @@ public final class Benchmarker {
         }
 
         let verifySpan = span?.child("verify")
-        let report = prepared.verify()
+        let report: VerificationReport
+        do { report = try prepared.verify() } catch {
+            verifySpan?.fail(error.description)
+            verifySpan?.end()
+            return finish(&result, error: error, measured: result.samples.count)
+        }
         verifySpan?.setAttribute("bitprobe.checked_values", .int(Int64(report.checkedValues)))
         verifySpan?.setAttribute("bitprobe.wrong_values", .int(Int64(report.wrongValues)))
         if !report.passed { verifySpan?.fail("mismatch") }
@@ -141,7 +146,7 @@ public final class Benchmarker {
         case .cancelled:
             result.outcome = .timeout
             result.detail = "exceeded the \(formatSeconds(config.timeoutSeconds)) timeout after \(result.warmupIterations) warmup and \(measured) measured iterations"
-        case .allocationFailed, .kernelFailed:
+        case .allocationFailed, .kernelFailed, .deviceFailed, .outOfMemory:
             result.outcome = .failed
             result.detail = error.description
         }

@@ -1,7 +1,7 @@
 /// Checks C = A . B against a float64 reference on sampled rows and columns.
 ///
 /// Tolerance: |c - ref| <= (K + 2) * 2^-24 * sum_k |a_ik * b_kj| + r * |ref|, where r is the unit
-/// roundoff of the stored output (0 for f32, 2^-11 for f16). The first term is the classic bound on
+/// roundoff of the stored output (0 for f32, 2^-11 for f16, 2^-8 for bf16). The first term is the classic bound on
 /// any order of f32 summation (Higham, gamma_K), so a correct kernel can never fail it, while any
 /// indexing or blocking bug (a missing or doubled term) is caught.
 struct MatmulVerifier {
@@ -11,9 +11,10 @@ struct MatmulVerifier {
     let m: Int, n: Int, k: Int
     let outputRoundoff: Double
 
+    /// r is 2^-e for the stored output types (f16 2^-11, bf16 2^-8), written as such.
     var tolerance: String {
-        outputRoundoff == 0 ? "|c - ref| <= (K + 2) * 2^-24 * sum|a*b|"
-                            : "|c - ref| <= (K + 2) * 2^-24 * sum|a*b| + 2^-11 * |ref|"
+        guard outputRoundoff > 0 else { return "|c - ref| <= (K + 2) * 2^-24 * sum|a*b|" }
+        return "|c - ref| <= (K + 2) * 2^-24 * sum|a*b| + 2^\(outputRoundoff.exponent) * |ref|"
     }
 
     /// `a(i)`, `b(i)` and `c(i)` read element i of the row-major buffers as Double.

@@ -23,13 +23,15 @@ enum QuantizationVerifier {
         return max(sum / Double(count), 1e-5)
     }
 
-    static func verifyWeights(rows: Int, cols: Int, value: (Int) -> Double, packed: UnsafePointer<UInt8>, gamma: Float) -> VerificationReport {
+    /// `sampledRows` nil checks every row's codes (gamma always comes from every weight).
+    static func verifyWeights(rows: Int, cols: Int, value: (Int) -> Double, packed: UnsafePointer<UInt8>, gamma: Float,
+                              sampledRows: [Int]? = nil) -> VerificationReport {
         var collector = MismatchCollector(tolerance: weightTolerance)
         let reference = referenceGamma(count: rows * cols, value: value)
         collector.check(got: Double(gamma), expected: reference, allowed: 1e-5 * reference) { "gamma" }
         let rowBytes = ternaryRowBytes(k: cols)
         var codes = [Int8](repeating: 0, count: cols)
-        for r in 0..<rows {
+        for r in sampledRows ?? Array(0..<rows) {
             codes.withUnsafeMutableBufferPointer { bp_ternary_unpack_row(packed + r * rowBytes, Int64(cols), $0.baseAddress) }
             for c in 0..<cols {
                 let scaled = value(r * cols + c) / reference
@@ -42,9 +44,10 @@ enum QuantizationVerifier {
     }
 
     /// s = 127 / max|x| per row (1 for an all-zero row); q = clamp(round(x * s), -128, 127).
-    static func verifyActivations(rows: Int, cols: Int, value: (Int) -> Double, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>) -> VerificationReport {
+    static func verifyActivations(rows: Int, cols: Int, value: (Int) -> Double, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+                                  sampledRows: [Int]? = nil) -> VerificationReport {
         var collector = MismatchCollector(tolerance: activationTolerance)
-        for r in 0..<rows {
+        for r in sampledRows ?? Array(0..<rows) {
             var absMax = 0.0
             for c in 0..<cols { absMax = max(absMax, abs(value(r * cols + c))) }
             let scale = absMax > 0 ? 127 / absMax : 1
