@@ -9,15 +9,20 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run verified probes once and print their timings and throughput.",
         discussion: """
-        Without --op, --dtype or --shape, runs the default CPU suite (under 30 s on two cores).
+        Without --op, --dtype or --shape, runs the default suite of the backend (CPU: under 30 s
+        on two cores; CUDA: GPU-sized shapes, docs/cuda.md).
         Lists accept repeated flags or commas: --op matmul,add --shape 1024x1024x1024.
+        --backend cuda probes one GPU: --device cudaN, or the first GPU that is up.
         Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
-        3 could not run (not enough memory, unwritable output); 64 bad flag value.
+        3 could not run (not enough memory, unwritable output, no CUDA device); 64 bad flag value.
         """
     )
 
-    @Option(help: "Backend to probe (cpu).")
+    @Option(help: "Backend to probe: cpu, cuda.")
     var backend: String = "cpu"
+
+    @Option(help: "GPU to probe with --backend cuda (default: the first GPU that is up).")
+    var device: String?
 
     @OptionGroup var probes: ProbeRunOptions
 
@@ -30,7 +35,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the probe inputs.")
     var seed: UInt64 = BenchmarkConfig().seed
 
-    @Option(help: "Output format: table, json, csv.")
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json, csv.")
     var format: String = "table"
 
     @Option(help: "Write the output to this file (atomically) instead of stdout.")
@@ -59,22 +64,46 @@ struct BenchCommand: ParsableCommand {
             simdPath = path
         }
 
-        let specs = try probes.specs(command: "bench", backend: backendKind)
-        guard backendKind == .cpu else {
-            throw fail("bench", ProbeInputError.backendUnavailable(backendKind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
+        if backendKind == .cpu, let device, device != "cpu0" {
+            throw fail("bench", "--device \(device): the cpu backend has one device, cpu0", status: ExitStatus.usage)
         }
+        if backendKind == .cuda, simd != nil {
+            throw fail("bench", "--simd applies to the cpu backend only", status: ExitStatus.usage)
+        }
+        // Validated before the driver is opened, so a typo is a usage error on any machine.
+        _ = try probes.specs(command: "bench", backend: backendKind, device: backendKind == .cpu ? "cpu0" : "cuda0")
+        let probeBackend: any ProbeBackend
+        var platform: CUDAPlatform?
+        defer { platform?.close() }
+        switch backendKind {
+        case .cpu:
+            do { probeBackend = try CPUBackend(threads: probes.threads, simdPath: simdPath) } catch {
+                throw fail("bench", error.description, status: ExitStatus.couldNotRun)
+            }
+        case .cuda:
+            let unavailable = { (reason: String) in
+                fail("bench", ProbeInputError.backendUnavailable(.cuda, reason: reason).description, status: ExitStatus.couldNotRun)
+            }
+            let choice: CUDADeviceChoice
+            switch CUDADeviceChoice.open(device: device) {
+            case .success(let opened): choice = opened
+            case .failure(let error): throw unavailable(error.reason)
+            }
+            platform = choice.platform
+            switch CUDADeviceChoice.backend(on: choice.devices[0]) {
+            case .success(let gpu): probeBackend = gpu
+            case .failure(let error): throw unavailable(error.reason)
+            }
+        }
+        let specs = try probes.specs(command: "bench", backend: backendKind, device: probeBackend.device)
         let host = HostInfo.read()
         try requireMemory(for: specs, host: host, command: "bench")
         if let output {
             do { try AtomicFile.checkWritable(output) } catch { throw fail("bench", error.description, status: ExitStatus.couldNotRun) }
         }
 
-        let cpu: CPUBackend
-        do { cpu = try CPUBackend(threads: probes.threads, simdPath: simdPath) } catch {
-            throw fail("bench", error.description, status: ExitStatus.couldNotRun)
-        }
         let showProgress = isatty(2) == 1
-        let results = Benchmarker(config: config, backend: cpu).run(specs) { index, total, spec in
+        let results = Benchmarker(config: config, backend: probeBackend).run(specs) { index, total, spec in
             if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
         }
 
@@ -83,7 +112,7 @@ struct BenchCommand: ParsableCommand {
         case .table: rendered = Array(ResultTable.text(results).utf8)
         case .csv: rendered = Array(ResultTable.csv(results).utf8)
         case .json:
-            rendered = try BenchReport(bitprobeVersion: BitProbeVersion.version, host: host, backend: cpu, config: config, results: results).json()
+            rendered = try BenchReport(bitprobeVersion: BitProbeVersion.version, host: host, backend: probeBackend, config: config, results: results).json()
         }
         if let output {
             do { try AtomicFile.write(rendered, to: output) } catch { throw fail("bench", error.description, status: ExitStatus.couldNotRun) }

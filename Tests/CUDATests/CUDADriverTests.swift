@@ -73,7 +73,10 @@ import Testing
         #expect(platform.devices.map(\.reason) == ["", reason])
         #expect(platform.devices[1].info.name == "bitprobe stub GPU 1")
         #expect(platform.devices[1].memoryFreeBytes == nil)
-        let lost = try #require(platform.devices[1].context)
+        // Its context was reset and released; a recovery attempt is scheduled.
+        #expect(platform.devices[1].context == nil)
+        #expect(platform.devices[1].recovery?.attempts == 0)
+        let lost = try CUDAContext(driver: try #require(platform.driver), device: 1)
         let error = #expect(throws: CUDAError.self) { try lost.allocate(bytes: 64) }
         #expect(error?.description == "cuMemAlloc_v2 failed: CUDA_ERROR_ILLEGAL_ADDRESS (an illegal memory access was encountered)")
         #expect(error?.kind == .sticky)
@@ -92,9 +95,12 @@ import Testing
         let down = platform.refreshMemory()
         #expect(down.map(\.info.device) == ["cuda0"])
         #expect(platform.devices[0].reason == "cuMemGetInfo_v2 failed: CUDA_ERROR_LAUNCH_FAILED (unspecified launch failure)")
-        // A reset of the primary context clears it (phase 2 recovers devices this way).
-        try context.reset()
-        #expect(try context.memoryInfo().free == 4 << 30)
+        // Marking it down reset and released the context; the recovery attempt retains a fresh one.
+        #expect(platform.devices[0].context == nil)
+        let tried = platform.recoverDue(now: .infinity)
+        #expect(tried.map(\.device) == ["cuda0"] && tried.allSatisfy { $0.error == nil })
+        #expect(platform.devices[0].up && platform.devices[0].reason == "")
+        #expect(try platform.devices[0].context?.memoryInfo().free == 4 << 30)
     }
 
     @Test func memoryCopiesEventsAndLaunchesRunOnTheStub() throws {

@@ -53,7 +53,9 @@ public struct AgentConfig: Equatable, Sendable {
         public var measurementIterations = 5
         public var minMeasurementTime = 0.05
         public var timeout = 30.0
-        /// Probes of each cycle; empty means the default suite.
+        /// Probes of each cycle; empty means the default suites: the CPU's on cpu0 and the CUDA
+        /// one on every GPU. Given, it is the whole suite: entries without `backend` run on the
+        /// CPU, `backend: cuda` entries on every GPU (or on their `device`), nothing else runs.
         public var suite: [ProbeSelection] = []
 
         public init() {}
@@ -67,11 +69,24 @@ public struct AgentConfig: Equatable, Sendable {
             return config
         }
 
-        /// The probes of one cycle, in order.
+        /// The CPU probes of one cycle (cpu0), in order.
         public func resolvedSuite() throws(ProbeInputError) -> [ProbeSpec] {
             if suite.isEmpty { return try ProbeSelection().resolve() }
             var specs: [ProbeSpec] = []
-            for selection in suite {
+            for selection in suite where selection.backend == .cpu {
+                for spec in try selection.resolve() where !specs.contains(spec) { specs.append(spec) }
+            }
+            return specs
+        }
+
+        /// The probes of one cycle on GPU `device` (`cudaN`), in order: the CUDA default suite when
+        /// no suite is configured, else the `backend: cuda` entries for every GPU or for this one.
+        public func cudaSuite(device: String) throws(ProbeInputError) -> [ProbeSpec] {
+            if suite.isEmpty { return try ProbeSelection(backend: .cuda, device: device).resolve() }
+            var specs: [ProbeSpec] = []
+            for var selection in suite where selection.backend == .cuda {
+                guard selection.device == ProbeSelection.everyGPU || selection.device == device else { continue }
+                selection.device = device
                 for spec in try selection.resolve() where !specs.contains(spec) { specs.append(spec) }
             }
             return specs

@@ -84,10 +84,29 @@ public enum AgentConfigLoader {
             config.suite = []
             for (index, node) in suite.enumerated() {
                 var entry = try ConfigMapping(node, path: "\(probes.keyPath("suite"))[\(index)]")
-                let selection = ProbeSelection(ops: try entry.stringList("op") ?? [], dtypes: try entry.stringList("dtype") ?? [],
-                                               shapes: try entry.stringList("shape") ?? [])
+                var backend = BackendKind.cpu
+                if let backendNode = entry.node("backend") {
+                    guard case .scalar(let text, _, _) = backendNode, let kind = BackendKind(rawValue: text) else {
+                        throw entry.error("backend", at: backendNode, "expected one of: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    backend = kind
+                }
+                var device = backend == .cpu ? "cpu0" : ProbeSelection.everyGPU
+                if let deviceNode = entry.node("device") {
+                    let text: String
+                    if case .scalar(let value, _, _) = deviceNode { text = value } else { text = "" }
+                    let valid = backend == .cpu ? text == "cpu0" : text.hasPrefix("cuda") && text.count > 4 && text.dropFirst(4).allSatisfy(\.isNumber)
+                    guard valid else {
+                        throw entry.error("device", at: deviceNode, backend == .cpu ? "the cpu backend has one device, cpu0" : "expected a GPU as cudaN (cuda0, cuda1, ...)")
+                    }
+                    device = text
+                }
+                let selection = ProbeSelection(backend: backend, device: device, ops: try entry.stringList("op") ?? [],
+                                               dtypes: try entry.stringList("dtype") ?? [], shapes: try entry.stringList("shape") ?? [])
                 try entry.finish()
-                do { _ = try selection.resolve() } catch {
+                var check = selection
+                if check.device == ProbeSelection.everyGPU { check.device = "cuda0" }
+                do { _ = try check.resolve() } catch {
                     throw ConfigError(location: node.location, keyPath: entry.path, message: error.description)
                 }
                 config.suite.append(selection)

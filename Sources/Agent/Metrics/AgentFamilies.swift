@@ -86,9 +86,12 @@ enum AgentFamilies {
     }
 
     /// Probe memory accounting and host memory pressure (docs/memory.md).
-    static func memory(tracker: MemoryTracker, host: HostMemoryStatus, leaks: [MemoryLeak]) -> [MetricFamily] {
+    /// `devicePressure`: each GPU's level from its free/total memory (MemoryPressureLevel.assessDevice).
+    static func memory(tracker: MemoryTracker, host: HostMemoryStatus, leaks: [MemoryLeak],
+                       devicePressure: [String: MemoryPressureLevel] = [:]) -> [MetricFamily] {
         var totals = tracker.totals
         if totals["cpu0"] == nil { totals["cpu0"] = MemoryTracker.DeviceTotals() }
+        for device in devicePressure.keys where totals[device] == nil { totals[device] = MemoryTracker.DeviceTotals() }
         var tracked: [Metric] = []
         var peak: [Metric] = []
         var events: [Metric] = []
@@ -104,7 +107,11 @@ enum AgentFamilies {
             for kind in MemoryEventKind.allCases {
                 events.append(Metric(labels: labels.adding("event", kind.rawValue), value: .counter(Double(t.events[kind] ?? 0), created: nil)))
             }
-            if device.hasPrefix("cpu") { pressure.append(Metric(labels: labels, value: .gauge(Double(level.rawValue)))) }
+            if device.hasPrefix("cpu") {
+                pressure.append(Metric(labels: labels, value: .gauge(Double(level.rawValue))))
+            } else if let deviceLevel = devicePressure[device] {
+                pressure.append(Metric(labels: labels, value: .gauge(Double(deviceLevel.rawValue))))
+            }
             leakCount.append(Metric(labels: labels, value: .counter(Double(leaks.filter { $0.device == device }.count), created: nil)))
         }
         return [

@@ -40,8 +40,8 @@ final class ProbeScheduler: @unchecked Sendable {
         let time = result.startedAt + result.wallSeconds
         return { value in Exemplar(labels: Labels([("span_id", span), ("trace_id", trace)]), value: value, timestamp: time) }
     }
-    /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes; nil before the first cycle.
-    private var cuda: CUDAPlatform?
+    /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes.
+    private let cuda: CUDAProbeRunner
     private var cycles = 0
     private var busySeconds = 0.0
     private let startedAt = MonotonicClock.seconds()
@@ -54,6 +54,7 @@ final class ProbeScheduler: @unchecked Sendable {
         self.notify = notify
         self.traceSink = traceSink
         rules = RuleEngine(rules: config.rules, startedAt: WallClock.unixSeconds())
+        cuda = CUDAProbeRunner(logger: logger, memory: state.memory)
     }
 
 
@@ -70,6 +71,7 @@ final class ProbeScheduler: @unchecked Sendable {
     func stop(deadline: Double) -> Bool {
         control.withLock { $0.stopping = true }
         activeBackend.withLock { $0?.cancel() }
+        cuda.cancel()
         wakeup.signal()
         return finished.wait(timeout: .now() + .milliseconds(Int(deadline * 1000))) == .success
     }
@@ -108,7 +110,7 @@ final class ProbeScheduler: @unchecked Sendable {
                 activeBackend.withLock { $0 = backend }
                 backendConfig = (config.probes.threads, config.probes.simd)
             }
-            if cuda?.mode != config.backends.cuda { openCUDA() }
+            if cuda.mode != config.backends.cuda { cuda.open(mode: config.backends.cuda) }
             do { specs = try config.probes.resolvedSuite() } catch {
                 logger.error("probe suite invalid", metadata: ["reason": "\(error.description)"])
                 specs = []
@@ -133,10 +135,14 @@ final class ProbeScheduler: @unchecked Sendable {
                     results.append(result)
                 }
             }
-            backend?.releaseIdleMemory()
-            for device in cuda?.refreshMemory() ?? [] {
-                logger.error("CUDA device down", metadata: ["device": "\(device.info.device)", "reason": "\(device.reason)"])
+            if !isStopping {
+                let probes = config.probes
+                results += cuda.runCycle(suite: { (device: String) throws(ProbeInputError) -> [ProbeSpec] in try probes.cudaSuite(device: device) },
+                                         config: probes.benchmarkConfig, span: cycleSpan, isStopping: { isStopping },
+                                         record: { recorder.record($0, exemplar: exemplar(for: $0)) })
             }
+            backend?.releaseIdleMemory()
+            cuda.refreshMemory()
             cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
             cycleSpan.end()
             if isStopping { break }
@@ -167,7 +173,7 @@ final class ProbeScheduler: @unchecked Sendable {
             ])
             _ = wakeup.wait(timeout: .now() + .milliseconds(Int(rest * 1000)))
         }
-        cuda?.close()
+        cuda.close()
     }
 
     /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
@@ -181,12 +187,12 @@ final class ProbeScheduler: @unchecked Sendable {
             memoryFreeBytes: host.memoryAvailableBytes, memoryTotalBytes: host.memoryTotalBytes)
         let elapsed = MonotonicClock.seconds() - startedAt + plannedRest
         var families = recorder.families()
-        families += AgentFamilies.devices([cpu] + AgentFamilies.cudaStatuses(cuda))
+        families += AgentFamilies.devices([cpu] + AgentFamilies.cudaStatuses(cuda.platform))
         families += AgentFamilies.cycles(.init(cycles: Double(cycles), lastCycleSeconds: cycleSeconds,
                                                dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
                                                dutyCycleBudget: config.dutyCycleBudget))
         families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
-        families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks)
+        families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks, devicePressure: cuda.pressure)
         families.append(RuleEngine.family(rules.activeAlerts))
         families.append(AgentFamilies.baselineRatios(results: results, baseline: baseline))
         families.append(AgentFamilies.faultInjection(FaultInjection.active))
@@ -200,30 +206,6 @@ final class ProbeScheduler: @unchecked Sendable {
 }
 
 extension ProbeScheduler {
-    /// Opens the GPUs as `backends.cuda` says, releasing the contexts of the previous mode, and
-    /// logs the outcome once: a node without a driver in auto mode only at info.
-    private func openCUDA() {
-        cuda?.close()
-        let platform = CUDAPlatform.open(mode: config.backends.cuda)
-        cuda = platform
-        switch platform.status {
-        case .off(let reason):
-            logger.info("CUDA backend off", metadata: ["mode": "\(platform.mode.rawValue)", "reason": "\(reason)"])
-        case .down(let reason):
-            logger.error("CUDA backend down", metadata: ["mode": "\(platform.mode.rawValue)", "library": "\(platform.library)", "reason": "\(reason)"])
-        case .up:
-            for device in platform.devices {
-                if device.up {
-                    logger.info("CUDA device found", metadata: ["device": "\(device.info.device)", "name": "\(device.info.name)",
-                                                               "uuid": "\(device.info.uuid)", "compute_capability": "\(device.info.computeCapability)",
-                                                               "driver": "\(platform.driverVersion ?? "")"])
-                } else {
-                    logger.error("CUDA device down", metadata: ["device": "\(device.info.device)", "reason": "\(device.reason)"])
-                }
-            }
-        }
-    }
-
     /// Loads the configured baseline when the setting changed (start, reload); a missing or corrupt
     /// baseline is logged and compared with nothing.
     private func loadBaselineIfChanged() {

@@ -7,6 +7,9 @@ public struct ProbeSelection: Equatable, Sendable {
     public var dtypes: [String]
     public var shapes: [String]
 
+    /// The `device` of a CUDA selection meant for every GPU (the agent's config without `device:`).
+    public static let everyGPU = ""
+
     public init(backend: BackendKind = .cpu, device: String = "cpu0", ops: [String] = [], dtypes: [String] = [], shapes: [String] = []) {
         self.backend = backend
         self.device = device

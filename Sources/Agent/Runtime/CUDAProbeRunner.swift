@@ -1,0 +1,154 @@
+import BitProbe
+import Logging
+import Synchronization
+
+/// The GPUs in the agent (docs/cuda.md): the platform opened as `backends.cuda` says, one
+/// `CUDABackend` per GPU that is up, each GPU's probes every cycle, and the fault handling around
+/// them. A sticky error takes the GPU down (its context reset and released) and its remaining
+/// probes are skipped; a down GPU's probes are skipped with the reason until a recovery attempt
+/// (CUDARecoveryBackoff: 1 s, 2 s, 4 s, … up to 5 min) brings it back.
+///
+/// Owned by the scheduler thread; only `cancel()` is called from elsewhere (stop).
+final class CUDAProbeRunner: @unchecked Sendable {
+    // @unchecked: everything but `active` is touched by the scheduler thread only.
+    private(set) var platform: CUDAPlatform?
+    private var backends: [String: CUDABackend] = [:]
+    private let active = Mutex<CUDABackend?>(nil)
+    private let logger: Logger
+    private let memory: MemoryTracker
+
+    init(logger: Logger, memory: MemoryTracker) {
+        self.logger = logger
+        self.memory = memory
+    }
+
+    var mode: CUDAMode? { platform?.mode }
+
+    /// Opens the GPUs as `backends.cuda` says, releasing the previous mode's contexts, and logs
+    /// the outcome once: a node without a driver in auto mode only at info.
+    func open(mode: CUDAMode) {
+        close()
+        let platform = CUDAPlatform.open(mode: mode)
+        self.platform = platform
+        switch platform.status {
+        case .off(let reason):
+            logger.info("CUDA backend off", metadata: ["mode": "\(platform.mode.rawValue)", "reason": "\(reason)"])
+        case .down(let reason):
+            logger.error("CUDA backend down", metadata: ["mode": "\(platform.mode.rawValue)", "library": "\(platform.library)", "reason": "\(reason)"])
+        case .up:
+            for device in platform.devices {
+                if device.up {
+                    logger.info("CUDA device found", metadata: ["device": "\(device.info.device)", "name": "\(device.info.name)",
+                                                               "uuid": "\(device.info.uuid)", "compute_capability": "\(device.info.computeCapability)",
+                                                               "driver": "\(platform.driverVersion ?? "")"])
+                } else {
+                    logger.error("CUDA device down", metadata: ["device": "\(device.info.device)", "reason": "\(device.reason)"])
+                }
+            }
+        }
+    }
+
+    /// Drops every backend (modules, streams) before the contexts they live in.
+    func close() {
+        backends.removeAll()
+        platform?.close()
+    }
+
+    func cancel() { active.withLock { $0?.cancel() } }
+
+    /// Runs every GPU's probes of this cycle, each a child of `span`; `record` is told each result.
+    func runCycle(suite: (String) throws(ProbeInputError) -> [ProbeSpec], config: BenchmarkConfig, span: ProfileSpan,
+                  isStopping: () -> Bool, record: (ProbeResult) -> Void) -> [ProbeResult] {
+        guard let platform, platform.status == .up else { return [] }
+        for attempt in platform.recoverDue() {
+            if let error = attempt.error {
+                let delay = platform.devices.first { $0.info.device == attempt.device }?.recovery?.delay ?? 0
+                logger.warning("CUDA device recovery failed", metadata: ["device": "\(attempt.device)", "reason": "\(error)",
+                                                                         "next_attempt_in_seconds": "\(formatSecondsShort(delay))"])
+            } else {
+                logger.info("CUDA device recovered", metadata: ["device": "\(attempt.device)"])
+            }
+        }
+        var results: [ProbeResult] = []
+        func add(_ result: ProbeResult) {
+            record(result)
+            results.append(result)
+        }
+        for index in platform.devices.indices {
+            if isStopping() { break }
+            let device = platform.devices[index]
+            let name = device.info.device
+            let specs: [ProbeSpec]
+            do { specs = try suite(name) } catch {
+                logger.error("CUDA probe suite invalid", metadata: ["device": "\(name)", "reason": "\(error.description)"])
+                continue
+            }
+            guard !specs.isEmpty else { continue }
+            guard device.up, let context = device.context else {
+                backends[name] = nil
+                for spec in specs { add(.notRun(spec, reason: "device down: \(device.reason)")) }
+                continue
+            }
+            let backend: CUDABackend
+            if let existing = backends[name] {
+                backend = existing
+            } else {
+                do { backend = try CUDABackend(info: device.info, context: context, tracker: memory) } catch {
+                    if error.kind == .sticky { takeDown(index, reason: error.description) }
+                    for spec in specs { add(.notRun(spec, outcome: .failed, reason: error.description)) }
+                    continue
+                }
+                backends[name] = backend
+            }
+            active.withLock { $0 = backend }
+            defer { active.withLock { $0 = nil } }
+            let benchmarker = Benchmarker(config: config, backend: backend)
+            for (position, spec) in specs.enumerated() {
+                if isStopping() { break }
+                memory.beginProbe(spec.description)
+                let result = benchmarker.run(spec, profile: span)
+                for leak in memory.endProbe() {
+                    logger.warning("probe ended holding memory", metadata: ["probe": "\(leak.probe)", "bytes": "\(leak.bytes)", "allocations": "\(leak.allocations)"])
+                }
+                if result.outcome != .ok {
+                    logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
+                }
+                add(result)
+                if let sticky = backend.stickyError {
+                    takeDown(index, reason: sticky.description)
+                    for rest in specs[(position + 1)...] { add(.notRun(rest, reason: "device down: \(sticky.description)")) }
+                    break
+                }
+            }
+        }
+        return results
+    }
+
+    /// A sticky error: drop the backend, reset and release the context, schedule recovery.
+    private func takeDown(_ index: Int, reason: String) {
+        guard let platform else { return }
+        let name = platform.devices[index].info.device
+        backends[name] = nil
+        platform.markDown(index, reason: reason)
+        logger.error("CUDA device down", metadata: ["device": "\(name)", "reason": "\(reason)",
+                                                    "next_attempt_in_seconds": "\(formatSecondsShort(CUDARecoveryBackoff.firstDelay))"])
+    }
+
+    /// Reads every up GPU's memory; one that hit a sticky error is taken down.
+    func refreshMemory() {
+        guard let platform else { return }
+        for device in platform.refreshMemory() {
+            backends[device.info.device] = nil
+            logger.error("CUDA device down", metadata: ["device": "\(device.info.device)", "reason": "\(device.reason)"])
+        }
+    }
+
+    /// Memory pressure of every GPU that has a free-memory reading (docs/memory.md).
+    var pressure: [String: MemoryPressureLevel] {
+        var levels: [String: MemoryPressureLevel] = [:]
+        for device in platform?.devices ?? [] where device.up && device.memoryFreeBytes != nil {
+            levels[device.info.device] = .assessDevice(freeBytes: device.memoryFreeBytes, totalBytes: device.memoryTotalBytes)
+        }
+        return levels
+    }
+}
