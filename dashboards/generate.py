@@ -404,8 +404,10 @@ def overview():
              targets((f'time() - process_start_time_seconds{{{AGENT}}}', "{{instance}}")), unit="s", w=8, h=6),
         timeseries("Probe cycle duration", "Wall time of the latest probe cycle.",
                    targets((f'bitprobe_cycle_duration_seconds{{{AGENT}}}', "{{instance}}")), unit="s", w=8),
-        timeseries("Probe cycles per minute", "Completed probe cycles per minute.",
-                   targets((f'60 * rate(bitprobe_cycles_total{{{AGENT}}}[$__rate_interval])', "{{instance}}")),
+        timeseries("Probe cycles per minute", "Completed probe cycles per minute, and those the regression rules skipped "
+                   "because other work contended for the CPUs (Linux CPU pressure above a rule's max_cpu_pressure).",
+                   targets((f'60 * rate(bitprobe_cycles_total{{{AGENT}}}[$__rate_interval])', "{{instance}}"),
+                           (f'60 * rate(bitprobe_cycles_contended_total{{{AGENT}}}[$__rate_interval])', "contended {{instance}}")),
                    unit="short", w=8, min_interval="2m"),
         timeseries("Duty cycle and budget", "Share of wall time spent probing since the agent started, against the "
                    "configured duty_cycle_budget (dashed).",

@@ -114,6 +114,31 @@ import Testing
         #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
     }
 
+    @Test func contendedCyclesNeitherTeachNorJudgeTheRollingWindowAndKeepTheVerdict() {
+        let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
+        var engine = RuleEngine(rules: [rule], startedAt: 0)
+        var random = SeededRandom(seed: 5)
+        var now = 0.0
+        func cycle(_ scale: Double, cpuPressure: Double) {
+            now += 1
+            let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
+            engine.evaluate(results: [result(.ok, samples: samples)], pressure: .low, now: now, cpuPressureShare: cpuPressure)
+        }
+        for _ in 0..<24 { cycle(1, cpuPressure: 0.01) }
+        // Other work slows every probe 1.5x in eight contended cycles: no alert, and the reference stays 1.
+        for _ in 0..<8 { cycle(1.5, cpuPressure: 0.4) }
+        #expect(engine.activeAlerts.isEmpty)
+        for _ in 0..<4 { cycle(1.3, cpuPressure: 0.02) }
+        #expect(engine.activeAlerts.count == 1, "the quiet cycles at 1.3 are judged against a window of 1, not 1.5")
+        // A contended cycle keeps the alert as it was rather than resolving it.
+        cycle(1, cpuPressure: 0.5)
+        #expect(engine.activeAlerts.count == 1)
+        for _ in 0..<4 { cycle(1, cpuPressure: 0) }
+        #expect(engine.activeAlerts.isEmpty)
+        #expect(!RuleEngine.isContended(nil, limit: 0.1) && !RuleEngine.isContended(0.1, limit: 0.1) && RuleEngine.isContended(0.11, limit: 0.1))
+        #expect(!RuleEngine.isContended(1, limit: 1), "1 turns the check off")
+    }
+
     @Test func staleProbeFiresAfterMaxAge() {
         var engine = RuleEngine(rules: [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning")], startedAt: 0)
         engine.evaluate(results: [result(.ok, samples: [1], at: 10)], pressure: .low, now: 20)
@@ -132,6 +157,7 @@ import Testing
             kind: regression
             baseline: nightly
             threshold: 15
+            max_cpu_pressure: 0.25
             for: 2m
             keep_firing_for: 5m
             severity: critical
@@ -146,11 +172,10 @@ import Testing
           name: nightly
           directory: /tmp/baselines
         """, file: "r.yml")
-        #expect(config.rules == [
-            AlertRule(name: "Slow", kind: .regression(reference: .baseline(name: "nightly"), thresholdPercent: 15, alpha: 0.001), severity: "critical",
-                      forSeconds: 120, keepFiringForSeconds: 300, match: ["op": "matmul", "dtype": "f16"]),
-            AlertRule(name: "Pressure", kind: .memoryPressure(minimum: .critical), severity: "warning"),
-        ])
+        var slow = AlertRule(name: "Slow", kind: .regression(reference: .baseline(name: "nightly"), thresholdPercent: 15, alpha: 0.001), severity: "critical",
+                             forSeconds: 120, keepFiringForSeconds: 300, match: ["op": "matmul", "dtype": "f16"])
+        slow.maxCPUPressure = 0.25
+        #expect(config.rules == [slow, AlertRule(name: "Pressure", kind: .memoryPressure(minimum: .critical), severity: "warning")])
         #expect(config.alertmanager.url == "http://127.0.0.1:9093" && config.alertmanager.resendInterval == 30)
         #expect(config.baseline.name == "nightly" && config.baseline.directory == "/tmp/baselines")
     }
@@ -164,6 +189,8 @@ import Testing
         ("rules:\n  - alert: A\n    kind: regression\n    window: 5\n    baseline: b\n", "r.yml:2:5: rules[0]: give either window or baseline, not both"),
         ("rules:\n  - alert: A\n    kind: memory_pressure\n    level: extreme\n", "r.yml:4:12: rules[0].level: expected one of: low, medium, high, critical, got 'extreme'"),
         ("rules:\n  - alert: A\n    kind: probe_stale\n    for: soon\n", "r.yml:4:10: rules[0].for: expected a duration such as 30s, 5m or 1h30m, got 'soon'"),
+        ("rules:\n  - alert: A\n    kind: regression\n    max_cpu_pressure: 1.5\n", "r.yml:4:23: rules[0].max_cpu_pressure: must be between 0.0 and 1.0, got 1.5"),
+        ("rules:\n  - alert: A\n    kind: probe_failing\n    max_cpu_pressure: 0.2\n", "r.yml:4:5: rules[0].max_cpu_pressure: unknown key"),
         ("rules:\n  - alert: A\n    kind: probe_failing\n    match: {opp: add}\n", "r.yml:4:13: rules[0].match.opp: unknown key"),
         ("alertmanager:\n  url: 127.0.0.1:9093\n", "r.yml:2:8: alertmanager.url: expected an http:// or https:// URL, got '127.0.0.1:9093'"),
     ])

@@ -22,6 +22,7 @@ enum RuleConfigLoader {
                 throw ConfigError(location: node.location, keyPath: entry.keyPath("kind"), message: "required: one of \(kinds.joined(separator: ", "))")
             }
             let kind: AlertRule.Kind
+            var maxCPUPressure = AlertRule.defaultMaxCPUPressure
             switch kindText {
             case "probe_failing": kind = .probeFailing
             case "probe_mismatch": kind = .probeMismatch
@@ -46,6 +47,7 @@ enum RuleConfigLoader {
                 let reference: AlertRule.RegressionReference = baseline.map { .baseline(name: $0) } ?? .window(cycles: window ?? 30)
                 kind = .regression(reference: reference, thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 10,
                                    alpha: try entry.double("alpha", range: 1e-12...0.5) ?? 0.001)
+                maxCPUPressure = try entry.double("max_cpu_pressure", range: 0...1) ?? maxCPUPressure
             default:
                 throw entry.error("kind", at: kindNode, "expected one of: \(kinds.joined(separator: ", ")), got '\(kindText)'")
             }
@@ -53,6 +55,7 @@ enum RuleConfigLoader {
             rule.forSeconds = try entry.duration("for") ?? 0
             rule.keepFiringForSeconds = try entry.duration("keep_firing_for") ?? 0
             rule.summary = try entry.string("summary")
+            rule.maxCPUPressure = maxCPUPressure
             if var match = try entry.mapping("match") {
                 for key in ["backend", "device", "op", "dtype", "shape"] {
                     if let value = try match.string(key) { rule.match[key] = value }

@@ -49,6 +49,10 @@ enum AgentFamilies {
         var lastCycleSeconds: Double
         var dutyCycleRatio: Double
         var dutyCycleBudget: Double
+        /// Share of the latest cycle's probe time in which some task waited for a CPU; nil without PSI.
+        var cpuPressureShare: Double? = nil
+        /// Cycles kept out of the regression rules because the CPUs were contended.
+        var contendedCycles: Double = 0
     }
 
     static func cycles(_ status: CycleStatus) -> [MetricFamily] {
@@ -62,6 +66,10 @@ enum AgentFamilies {
                          metrics: [Metric(labels: none, value: .gauge(status.dutyCycleRatio))]),
             MetricFamily(name: "bitprobe_duty_cycle_budget_ratio", help: "Configured ceiling of the duty cycle.", type: .gauge, unit: "ratio",
                          metrics: [Metric(labels: none, value: .gauge(status.dutyCycleBudget))]),
+            MetricFamily(name: "bitprobe_cycle_cpu_pressure_ratio", help: "Share of the latest cycle's probe time in which some task waited for a CPU (Linux PSI); absent without PSI.",
+                         type: .gauge, unit: "ratio", metrics: status.cpuPressureShare.map { [Metric(labels: none, value: .gauge($0))] } ?? []),
+            MetricFamily(name: "bitprobe_cycles_contended", help: "Probe cycles kept out of the regression rules because other work contended for the CPUs.",
+                         type: .counter, unit: nil, metrics: [Metric(labels: none, value: .counter(status.contendedCycles, created: nil))]),
         ]
     }
 

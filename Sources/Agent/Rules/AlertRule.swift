@@ -29,6 +29,11 @@ public struct AlertRule: Equatable, Sendable {
     /// Only probes whose labels match all of these (op, dtype, shape, backend, device).
     public var match: [String: String]
     public var summary: String?
+    /// Regression rules: a cycle in which other tasks waited for a CPU more than this share of the
+    /// time (Linux CPU pressure) is neither learned from nor judged; the verdict of the latest quiet
+    /// cycle stands (docs/alerting.md). 1 turns the check off.
+    public var maxCPUPressure = AlertRule.defaultMaxCPUPressure
+    public static let defaultMaxCPUPressure = 0.10
 
     public init(name: String, kind: Kind, severity: String, forSeconds: Double = 0, keepFiringForSeconds: Double = 0,
                 match: [String: String] = [:], summary: String? = nil) {

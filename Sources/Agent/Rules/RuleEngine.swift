@@ -28,6 +28,11 @@ struct RuleEngine {
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one.
     static let recentCycles = 4
+    /// The verdicts of each regression rule from its latest uncontended cycle: a cycle in which
+    /// other tasks waited for a CPU more than the rule's `maxCPUPressure` (Linux CPU pressure,
+    /// measured by the scheduler) ran on a contended machine, and its timings say more about the
+    /// other work than about the probes. The rule neither learns from it nor judges it.
+    private var lastRegressionHolding: [String: [([String: String], Double, String)]] = [:]
     private var lastSuccess: [ProbeSpec: Double] = [:]
     private let startedAt: Double
     init(rules: [AlertRule], startedAt: Double) {
@@ -48,18 +53,52 @@ struct RuleEngine {
                 kept[rule.name] = AlertStateMachine(forSeconds: rule.forSeconds, keepFiringForSeconds: rule.keepFiringForSeconds)
             }
         }
+        // A verdict carried over a contended cycle must come from the same rule.
+        let unchanged = Set(newRules.filter { rule in rules.contains(rule) }.map(\.name))
+        lastRegressionHolding = lastRegressionHolding.filter { unchanged.contains($0.key) }
         rules = newRules
         machines = kept
     }
 
+    /// Whether a cycle with this CPU pressure share is kept out of a regression rule.
+    static func isContended(_ cpuPressureShare: Double?, limit: Double) -> Bool {
+        (cpuPressureShare ?? 0) > limit
+    }
+
+    /// Whether any regression rule keeps this cycle out (counted in bitprobe_cycles_contended).
+    func isContendedForAnyRegressionRule(_ cpuPressureShare: Double?) -> Bool {
+        rules.contains { rule in
+            if case .regression = rule.kind { return Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) }
+            return false
+        }
+    }
+
     /// `baseline` is the agent's loaded baseline, the reference of `regression` rules that name it.
-    mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, baseline: Baseline? = nil, device: String = "cpu0", now: Double) {
-        // History first: the rolling comparison judges the latest cycles, this one included.
-        recordHistory(results)
+    /// `cpuPressureShare` is the share of the cycle's wall time in which some task waited for a CPU
+    /// (nil where the kernel has no PSI).
+    mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, baseline: Baseline? = nil, device: String = "cpu0", now: Double,
+                           cpuPressureShare: Double? = nil) {
+        // History first: the rolling comparison judges the latest cycles, this one included. One
+        // history serves every window rule, so it takes the cycles the most tolerant one accepts.
+        let historyLimit = rules.compactMap { rule -> Double? in
+            if case .regression(.window, _, _) = rule.kind { return rule.maxCPUPressure }
+            return nil
+        }.max() ?? 1
+        if !Self.isContended(cpuPressureShare, limit: historyLimit) { recordHistory(results) }
         var nowRegressed: Set<ProbeSpec> = []
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
-            let holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
+            var holding: [([String: String], Double, String)]
+            if case .regression = rule.kind {
+                if Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
+                    holding = lastRegressionHolding[rule.name] ?? []
+                } else {
+                    holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
+                    lastRegressionHolding[rule.name] = holding
+                }
+            } else {
+                holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
+            }
             if case .regression(.window, _, _) = rule.kind {
                 for result in results where holding.contains(where: { $0.0 == Self.labels(result.spec) }) { nowRegressed.insert(result.spec) }
             }

@@ -44,6 +44,7 @@ final class ProbeScheduler: @unchecked Sendable {
     private let cuda: CUDAProbeRunner
     private var cycles = 0
     private var busySeconds = 0.0
+    private var contendedCycles = 0
     private let startedAt = MonotonicClock.seconds()
 
     init(config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
@@ -117,6 +118,7 @@ final class ProbeScheduler: @unchecked Sendable {
             }
 
             let cycleStart = MonotonicClock.seconds()
+            let stallBefore = CPUPressure.someTotalMicroseconds()
             let cycleSpan = ProfileSpan.root("cycle", attributes: [("bitprobe.cycle", .int(Int64(cycles + 1)))])
             var results: [ProbeResult] = []
             if let backend {
@@ -141,9 +143,17 @@ final class ProbeScheduler: @unchecked Sendable {
                                          config: probes.benchmarkConfig, span: cycleSpan, isStopping: { isStopping },
                                          record: { recorder.record($0, exemplar: exemplar(for: $0)) })
             }
+            // Other work waiting for the CPUs while the probes ran (PSI): such a cycle's timings are
+            // kept out of the regression rules (AlertRule.maxCPUPressure).
+            let probeSeconds = max(MonotonicClock.seconds() - cycleStart, 1e-6)
+            let cpuPressureShare = stallBefore.flatMap { before in
+                CPUPressure.someTotalMicroseconds().map { min(1, Double($0 &- before) / 1e6 / probeSeconds) }
+            }
+            if rules.isContendedForAnyRegressionRule(cpuPressureShare) { contendedCycles += 1 }
             backend?.releaseIdleMemory()
             cuda.refreshMemory()
             cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
+            if let cpuPressureShare { cycleSpan.setAttribute("bitprobe.cpu_pressure", .double(cpuPressureShare)) }
             cycleSpan.end()
             if isStopping { break }
             state.recordProfile(cycleSpan)
@@ -152,7 +162,7 @@ final class ProbeScheduler: @unchecked Sendable {
             let hostMemory = HostMemoryStatus.read()
             let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,
                                                       pressureSome: hostMemory.pressureSomeAvg10, pressureFull: hostMemory.pressureFullAvg10)
-            rules.evaluate(results: results, pressure: pressure, baseline: baseline, now: now)
+            rules.evaluate(results: results, pressure: pressure, baseline: baseline, now: now, cpuPressureShare: cpuPressureShare)
             notify(rules.notifiableAlerts)
             // The cycle's cost is everything the agent did for it: probes, trace conversion, rules.
             let cycleSeconds = MonotonicClock.seconds() - cycleStart
@@ -164,7 +174,7 @@ final class ProbeScheduler: @unchecked Sendable {
                 + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
             let publishStart = MonotonicClock.seconds()
             publish(results: results, specs: specs, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds,
-                    plannedRest: rest, hostMemory: hostMemory)
+                    plannedRest: rest, hostMemory: hostMemory, cpuPressureShare: cpuPressureShare)
             // Rendering the cycle's families is agent work too; it shows in the next cycle's ratio.
             busySeconds += MonotonicClock.seconds() - publishStart
             logger.info("probe cycle finished", metadata: [
@@ -179,7 +189,7 @@ final class ProbeScheduler: @unchecked Sendable {
     /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
     /// commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
     private func publish(results: [ProbeResult], specs: [ProbeSpec], backend: CPUBackend?, backendError: String, cycleSeconds: Double,
-                         plannedRest: Double, hostMemory: HostMemoryStatus) {
+                         plannedRest: Double, hostMemory: HostMemoryStatus, cpuPressureShare: Double?) {
         let host = HostInfo.read()
         let cpu = AgentFamilies.DeviceStatus(
             backend: .cpu, device: "cpu0", name: host.cpuModel, up: backend != nil, reason: backendError,
@@ -190,7 +200,8 @@ final class ProbeScheduler: @unchecked Sendable {
         families += AgentFamilies.devices([cpu] + AgentFamilies.cudaStatuses(cuda.platform))
         families += AgentFamilies.cycles(.init(cycles: Double(cycles), lastCycleSeconds: cycleSeconds,
                                                dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
-                                               dutyCycleBudget: config.dutyCycleBudget))
+                                               dutyCycleBudget: config.dutyCycleBudget, cpuPressureShare: cpuPressureShare,
+                                               contendedCycles: Double(contendedCycles)))
         families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
         families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks, devicePressure: cuda.pressure)
         families.append(RuleEngine.family(rules.activeAlerts))
