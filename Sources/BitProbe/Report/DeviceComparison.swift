@@ -1,0 +1,159 @@
+/// `bitprobe compare`: the same probes on the CPU and every GPU across a sweep of sizes — the
+/// median time on each device, the speedup of each GPU over the CPU (CPU median / GPU median), the
+/// crossover size from which a GPU wins at every larger size tried, and one selection-guide line
+/// per op and dtype (docs/cli.md#bitprobe-compare).
+public struct DeviceComparison: Codable, Sendable {
+    /// One op and dtype over a list of sizes.
+    public struct Sweep: Equatable, Sendable {
+        public var op: ProbeOp
+        public var dtype: DType
+        public var sizes: [Int]
+
+        public init(op: ProbeOp, dtype: DType, sizes: [Int]) {
+            self.op = op
+            self.dtype = dtype
+            self.sizes = sizes
+        }
+
+        /// The probe shape for size N: N³ for matmul, 1×N×N (a GEMV) for ternary_matmul, N×N for
+        /// the quantizations, N elements or bytes for the rest.
+        public static func shape(op: ProbeOp, size: Int) -> ProbeShape {
+            switch op {
+            case .matmul: ProbeShape([size, size, size])
+            case .ternaryMatmul: ProbeShape([1, size, size])
+            case .quantizeWeights, .quantizeActivations: ProbeShape([size, size])
+            case .add, .multiply, .copy, .h2d, .d2h: ProbeShape([size])
+            }
+        }
+
+        /// The default dtypes and sizes of an op (powers of two, so every size is a fast path).
+        public static func defaults(for op: ProbeOp) -> [Sweep] {
+            func powers(_ from: Int, _ to: Int, step: Int) -> [Int] { stride(from: from, through: to, by: step).map { 1 << $0 } }
+            switch op {
+            case .matmul: return [DType.f32, .f16].map { Sweep(op: op, dtype: $0, sizes: powers(6, 12, step: 1)) }
+            case .ternaryMatmul: return [Sweep(op: op, dtype: .i8Ternary, sizes: powers(10, 13, step: 1))]
+            case .add, .multiply: return [Sweep(op: op, dtype: .f32, sizes: powers(12, 26, step: 2))]
+            case .quantizeWeights, .quantizeActivations: return [Sweep(op: op, dtype: .f32, sizes: powers(8, 12, step: 1))]
+            case .copy: return [Sweep(op: op, dtype: .bytes, sizes: powers(16, 28, step: 2))]
+            case .h2d, .d2h: return []
+            }
+        }
+
+        /// What `compare` runs without --op: matmul f32 and f16 at 64..4096, add f32 at 2^12..2^26,
+        /// ternary GEMV at 1024..8192.
+        public static let standard: [Sweep] = defaults(for: .matmul) + defaults(for: .add) + defaults(for: .ternaryMatmul)
+    }
+
+    /// One device's run of one probe.
+    public struct Cell: Codable, Sendable, Equatable {
+        public var device: String
+        public var outcome: ProbeOutcome
+        public var medianSeconds: Double?
+        public var detail: String?
+    }
+
+    public struct Row: Codable, Sendable {
+        public var op: ProbeOp
+        public var dtype: DType
+        public var size: Int
+        public var shape: ProbeShape
+        public var cells: [Cell]
+        /// CPU median / GPU median per GPU, where both verified.
+        public var speedup: [String: Double]
+        /// The device with the lowest verified median.
+        public var fastest: String?
+    }
+
+    public struct Guide: Codable, Sendable, Equatable {
+        public var op: ProbeOp
+        public var dtype: DType
+        /// The GPU recommended from `crossoverSize` on; nil when the CPU won at some largest size.
+        public var device: String?
+        public var crossoverSize: Int?
+        /// `matmul f16 >= 256: cuda0`, `cuda0 at every size tried`, or `cpu0 at every size tried`.
+        public var line: String
+    }
+
+    public var cpu: String
+    public var gpus: [String]
+    public var rows: [Row]
+    public var guide: [Guide]
+    /// Why there is no GPU column, when there is none.
+    public var note: String?
+
+    /// Builds the comparison from every result (`results[device]` in the sweeps' order).
+    public init(sweeps: [Sweep], cpu: String, gpus: [String], results: [String: [ProbeResult]], note: String? = nil) {
+        self.cpu = cpu
+        self.gpus = gpus
+        self.note = note
+        var rows: [Row] = []
+        var guide: [Guide] = []
+        var index = 0
+        for sweep in sweeps {
+            var sweepRows: [Row] = []
+            for size in sweep.sizes {
+                let cells = ([cpu] + gpus).map { device -> Cell in
+                    let result = results[device].flatMap { index < $0.count ? $0[index] : nil }
+                    return Cell(device: device, outcome: result?.outcome ?? .skipped,
+                                medianSeconds: result?.outcome == .ok ? result?.statistics?.median : nil, detail: result?.detail)
+                }
+                index += 1
+                var speedup: [String: Double] = [:]
+                if let base = cells[0].medianSeconds {
+                    for cell in cells.dropFirst() { if let median = cell.medianSeconds, median > 0 { speedup[cell.device] = base / median } }
+                }
+                let fastest = cells.filter { $0.medianSeconds != nil }.min { $0.medianSeconds! < $1.medianSeconds! }?.device
+                sweepRows.append(Row(op: sweep.op, dtype: sweep.dtype, size: size, shape: Sweep.shape(op: sweep.op, size: size),
+                                     cells: cells, speedup: speedup, fastest: fastest))
+            }
+            rows += sweepRows
+            guide.append(Self.guide(sweep: sweep, rows: sweepRows, cpu: cpu, gpus: gpus))
+        }
+        self.rows = rows
+        self.guide = guide
+    }
+
+    /// Per GPU, the smallest size from which it beats the CPU at every larger size tried; the GPU
+    /// with the smallest such size is recommended (the lower ordinal on a tie).
+    static func guide(sweep: Sweep, rows: [Row], cpu: String, gpus: [String]) -> Guide {
+        let name = "\(sweep.op.rawValue) \(sweep.dtype.rawValue)"
+        var best: (device: String, position: Int)?
+        for gpu in gpus {
+            var position = rows.count
+            while position > 0, let speedup = rows[position - 1].speedup[gpu], speedup > 1 { position -= 1 }
+            if position < rows.count, best == nil || position < best!.position { best = (gpu, position) }
+        }
+        guard let best else {
+            return Guide(op: sweep.op, dtype: sweep.dtype, device: nil, crossoverSize: nil, line: "\(name): \(cpu) at every size tried")
+        }
+        if best.position == 0 {
+            return Guide(op: sweep.op, dtype: sweep.dtype, device: best.device, crossoverSize: rows[0].size,
+                         line: "\(name): \(best.device) at every size tried")
+        }
+        let size = rows[best.position].size
+        return Guide(op: sweep.op, dtype: sweep.dtype, device: best.device, crossoverSize: size, line: "\(name) >= \(size): \(best.device)")
+    }
+
+    /// One row per probe: the median on each device, each GPU's speedup, the fastest device; then
+    /// the selection guide and the note.
+    public func table() -> String {
+        var header = ["OP", "DTYPE", "SHAPE", cpu.uppercased()]
+        header += gpus.map { $0.uppercased() }
+        header += gpus.map { "SPEEDUP \($0.uppercased())" }
+        header += ["FASTEST"]
+        var lines: [[String]] = [header]
+        for row in rows {
+            var line = [row.op.rawValue, row.dtype.rawValue, row.shape.description]
+            line += row.cells.map { cell in cell.medianSeconds.map(formatDuration) ?? cell.outcome.rawValue }
+            line += gpus.map { gpu in row.speedup[gpu].map { formatFixed($0, decimals: 2) + "x" } ?? "-" }
+            line.append(row.fastest ?? "-")
+            lines.append(line)
+        }
+        var text = alignedColumns(lines).joined(separator: "\n") + "\n\nselection guide:\n"
+        text += guide.map { "  \($0.line)\n" }.joined()
+        if let note { text += "\nnote: \(note)\n" }
+        return text
+    }
+
+    public func json() throws -> [UInt8] { try ProjectJSON.file(self) }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import BitProbe
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run the same probes on the CPU and every GPU across sizes: speedups, crossover sizes, a selection guide.",
+        discussion: """
+        Without --op: matmul f32 and f16 at 64³..4096³, add f32 at 2^12..2^26 elements and the
+        ternary GEMV 1xNxN at N = 1024..8192. --sizes replaces the sizes of every op selected
+        (N means N³ for matmul, 1xNxN for ternary_matmul, NxN for quantize_*, N elements or bytes
+        otherwise). Without a GPU the CPU column is printed with a note saying why (exit 0).
+        Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
+        3 could not run; 64 bad flag value.
+        """
+    )
+
+    @Option(help: "Ops to compare: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
+    var op: [String] = []
+
+    @Option(help: "Element types (default: each op's compare defaults).")
+    var dtype: [String] = []
+
+    @Option(help: "Sizes to sweep, e.g. 256,1024,4096 (default: each op's sweep).")
+    var sizes: [String] = []
+
+    @Option(help: "Compare only this GPU (default: every GPU that is up).")
+    var device: String?
+
+    @Option(help: "Untimed warmup iterations per probe.")
+    var warmup: Int = 1
+
+    @Option(help: "Minimum timed iterations per probe.")
+    var iterations: Int = 3
+
+    @Option(name: .customLong("min-time"), help: "Keep timing until the iterations add up to this many seconds.")
+    var minTime: Double = 0.05
+
+    @Option(help: "Seconds after which a probe ends as 'timeout'.")
+    var timeout: Double = BenchmarkConfig().timeoutSeconds
+
+    @Option(help: "CPU kernel threads (default: every CPU this process may use).")
+    var threads: Int?
+
+    @Option(help: "Seed of the probe inputs.")
+    var seed: UInt64 = BenchmarkConfig().seed
+
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json.")
+    var format: String = "table"
+
+    func run() throws {
+        guard format == "table" || format == "json" else {
+            throw fail("compare", "unknown format '\(format)'; expected one of: table, json", status: ExitStatus.usage)
+        }
+        var config = BenchmarkConfig()
+        config.warmupIterations = warmup
+        config.measurementIterations = iterations
+        config.minMeasurementSeconds = minTime
+        config.timeoutSeconds = timeout
+        config.seed = seed
+        if let problem = config.validationErrors().first { throw fail("compare", problem, status: ExitStatus.usage) }
+        if let threads, threads < 1 { throw fail("compare", "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
+        let sweeps = try self.sweeps()
+
+        let cpu: CPUBackend
+        do { cpu = try CPUBackend(threads: threads) } catch { throw fail("compare", error.description, status: ExitStatus.couldNotRun) }
+        var backends: [any ProbeBackend] = [cpu]
+        var note: String?
+        var platform: CUDAPlatform?
+        defer { platform?.close() }
+        switch CUDADeviceChoice.open(device: device) {
+        case .success(let choice):
+            platform = choice.platform
+            for gpu in choice.devices {
+                switch CUDADeviceChoice.backend(on: gpu) {
+                case .success(let backend): backends.append(backend)
+                case .failure(let error): throw fail("compare", ProbeInputError.backendUnavailable(.cuda, reason: error.reason).description, status: ExitStatus.couldNotRun)
+                }
+            }
+        case .failure(let error):
+            // A named GPU that is not there is a mistake; no GPU at all is what this node is.
+            if device != nil { throw fail("compare", ProbeInputError.backendUnavailable(.cuda, reason: error.reason).description, status: ExitStatus.couldNotRun) }
+            note = "no CUDA device: \(error.reason)"
+        }
+
+        let host = HostInfo.read()
+        var results: [String: [ProbeResult]] = [:]
+        let showProgress = isatty(2) == 1
+        let total = sweeps.reduce(0) { $0 + $1.sizes.count } * backends.count
+        var done = 0
+        for sweep in sweeps {
+            for size in sweep.sizes {
+                for backend in backends {
+                    let spec: ProbeSpec
+                    do {
+                        spec = try ProbeSpec(backend: backend.kind, device: backend.device, op: sweep.op, dtype: sweep.dtype,
+                                             shape: DeviceComparison.Sweep.shape(op: sweep.op, size: size))
+                    } catch { throw fail("compare", error.description, status: ExitStatus.usage) }
+                    try requireMemory(for: [spec], host: host, command: "compare")
+                    done += 1
+                    if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
+                    results[backend.device, default: []].append(Benchmarker(config: config, backend: backend).run(spec))
+                }
+            }
+        }
+        let comparison = DeviceComparison(sweeps: sweeps, cpu: cpu.device, gpus: backends.dropFirst().map(\.device), results: results, note: note)
+        if format == "json" {
+            writeStandardOutput(String(decoding: try comparison.json(), as: UTF8.self))
+        } else {
+            writeStandardOutput(comparison.table())
+        }
+        if results.values.joined().contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
+    }
+
+    /// The sweeps the flags select; every one must run on the CPU (the column compared against).
+    func sweeps() throws -> [DeviceComparison.Sweep] {
+        var ops: [ProbeOp] = []
+        for text in splitList(op) {
+            guard let parsed = ProbeOp(rawValue: text) else { throw fail("compare", ProbeInputError.unknownOp(text).description, status: ExitStatus.usage) }
+            guard !parsed.dtypes(on: .cpu).isEmpty else {
+                throw fail("compare", ProbeInputError.opUnavailable(op: parsed, backend: .cpu).description + " (compare needs the cpu0 column)", status: ExitStatus.usage)
+            }
+            if !ops.contains(parsed) { ops.append(parsed) }
+        }
+        var dtypes: [DType] = []
+        for text in splitList(dtype) {
+            guard let parsed = DType(rawValue: text) else { throw fail("compare", ProbeInputError.unknownDType(text).description, status: ExitStatus.usage) }
+            dtypes.append(parsed)
+        }
+        var sizeList: [Int] = []
+        for text in splitList(sizes) {
+            guard let value = Int(text), value > 0 else { throw fail("compare", "--sizes: '\(text)' is not a positive integer", status: ExitStatus.usage) }
+            sizeList.append(value)
+        }
+        var sweeps = ops.isEmpty ? DeviceComparison.Sweep.standard : ops.flatMap { DeviceComparison.Sweep.defaults(for: $0) }
+        if !dtypes.isEmpty {
+            var selected: [DeviceComparison.Sweep] = []
+            let bases = ops.isEmpty ? Array(Set(sweeps.map(\.op))).sorted() : ops
+            for op in bases {
+                for dtype in dtypes where op.dtypes(on: .cpu).contains(dtype) {
+                    let sizes = sweeps.first { $0.op == op }?.sizes ?? []
+                    selected.append(.init(op: op, dtype: dtype, sizes: sizes))
+                }
+            }
+            guard !selected.isEmpty else {
+                throw fail("compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs on cpu0 for the selected ops", status: ExitStatus.usage)
+            }
+            sweeps = selected
+        }
+        if !sizeList.isEmpty { sweeps = sweeps.map { .init(op: $0.op, dtype: $0.dtype, sizes: sizeList) } }
+        return sweeps
+    }
+}
