@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import BitProbe
 
@@ -41,6 +44,22 @@ import Testing
         wait.readStallMicroseconds = { nil }
         wait.sleepSeconds = { _ in Issue.record("slept without PSI") }
         #expect(wait.wait() == .unknown)
+    }
+
+    @Test func theAgentReadsItsOwnCgroupsPressureWhereThereIsOne() throws {
+        let root = "/tmp/bitprobe-cpu-pressure-\(UInt32.random(in: 0...UInt32.max))"
+        let proc = root + "/proc", cgroup = root + "/cgroup"
+        for directory in [root, proc, proc + "/self", proc + "/pressure", cgroup, cgroup + "/system.slice", cgroup + "/system.slice/bitprobe.service"] {
+            mkdir(directory, 0o755)
+        }
+        let line = "some avg10=0.00 avg60=0.00 avg300=0.00 total=42\n"
+        try AtomicFile.write(Array(line.utf8), to: proc + "/pressure/cpu")
+        try AtomicFile.write(Array("0::/system.slice/bitprobe.service\n".utf8), to: proc + "/self/cgroup")
+        #expect(CPUPressure.ownPath(procRoot: proc, cgroupRoot: cgroup) == proc + "/pressure/cpu", "no cpu.pressure in the cgroup")
+        try AtomicFile.write(Array(line.utf8), to: cgroup + "/system.slice/bitprobe.service/cpu.pressure")
+        #expect(CPUPressure.ownPath(procRoot: proc, cgroupRoot: cgroup) == cgroup + "/system.slice/bitprobe.service/cpu.pressure")
+        try AtomicFile.write(Array("0::/\n".utf8), to: proc + "/self/cgroup")
+        #expect(CPUPressure.ownPath(procRoot: proc, cgroupRoot: cgroup) == proc + "/pressure/cpu", "the root cgroup is the machine")
     }
 
     @Test func theSomeTotalIsParsed() {

@@ -45,6 +45,8 @@ final class ProbeScheduler: @unchecked Sendable {
     private var cycles = 0
     private var busySeconds = 0.0
     private var contendedCycles = 0
+    /// The agent's own cgroup's CPU pressure where cgroup v2 gives one, else the machine's.
+    private let cpuPressurePath = CPUPressure.ownPath()
     private let startedAt = MonotonicClock.seconds()
 
     init(config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
@@ -118,7 +120,7 @@ final class ProbeScheduler: @unchecked Sendable {
             }
 
             let cycleStart = MonotonicClock.seconds()
-            let stallBefore = CPUPressure.someTotalMicroseconds()
+            let stallBefore = CPUPressure.someTotalMicroseconds(path: cpuPressurePath)
             let cycleSpan = ProfileSpan.root("cycle", attributes: [("bitprobe.cycle", .int(Int64(cycles + 1)))])
             var results: [ProbeResult] = []
             if let backend {
@@ -147,7 +149,7 @@ final class ProbeScheduler: @unchecked Sendable {
             // kept out of the regression rules (AlertRule.maxCPUPressure).
             let probeSeconds = max(MonotonicClock.seconds() - cycleStart, 1e-6)
             let cpuPressureShare = stallBefore.flatMap { before in
-                CPUPressure.someTotalMicroseconds().map { min(1, Double($0 &- before) / 1e6 / probeSeconds) }
+                CPUPressure.someTotalMicroseconds(path: cpuPressurePath).map { min(1, Double($0 &- before) / 1e6 / probeSeconds) }
             }
             if rules.isContendedForAnyRegressionRule(cpuPressureShare) { contendedCycles += 1 }
             backend?.releaseIdleMemory()

@@ -53,8 +53,20 @@ public struct QuietCPUWait {
     }
 }
 
-/// /proc/pressure/cpu (Linux 4.20+ with PSI enabled).
+/// /proc/pressure/cpu (Linux 4.20+ with PSI enabled), or a cgroup's cpu.pressure.
 public enum CPUPressure {
+    /// The pressure file that speaks for this process's own tasks: its cgroup v2 `cpu.pressure`
+    /// (under systemd, the service's cgroup: time in which one of its tasks waited for a CPU),
+    /// else the whole machine's. The agent asks whether its probes were kept waiting; `regress`,
+    /// which asks whether others are busy while it sleeps, reads the machine's file.
+    public static func ownPath(procRoot: String = "/proc", cgroupRoot: String = "/sys/fs/cgroup") -> String {
+        if let group = SystemFile.readText(procRoot + "/self/cgroup").flatMap(HostMemoryStatus.parseCgroupV2Path), group != "/" {
+            let path = cgroupRoot + group + "/cpu.pressure"
+            if SystemFile.readText(path).flatMap(parseSomeTotal) != nil { return path }
+        }
+        return procRoot + "/pressure/cpu"
+    }
+
     /// The "some" line's cumulative stall time in microseconds.
     public static func someTotalMicroseconds(path: String = "/proc/pressure/cpu") -> UInt64? {
         SystemFile.readText(path).flatMap(parseSomeTotal)
