@@ -47,6 +47,31 @@ import Testing
         #expect(config.backends.cuda == .disabled)
     }
 
+    @Test func suiteEntriesChooseTheirBackendAndDevice() throws {
+        let config = try AgentConfigLoader.parse("""
+        probes:
+          suite:
+            - op: add
+              dtype: f32
+              shape: ["100"]
+            - backend: cuda
+              op: [h2d]
+              shape: ["4096"]
+            - backend: cuda
+              device: cuda1
+              op: matmul
+              dtype: bf16
+              shape: [64x64x64]
+        """, file: "a.yml")
+        #expect(try config.probes.resolvedSuite().map(\.description) == ["cpu0 add f32 100"])
+        #expect(try config.probes.cudaSuite(device: "cuda0").map(\.description) == ["cuda0 h2d bytes 4096"])
+        #expect(try config.probes.cudaSuite(device: "cuda1").map(\.description) == ["cuda1 h2d bytes 4096", "cuda1 matmul bf16 64x64x64"])
+        // No suite: the CPU default on cpu0 and the CUDA default on every GPU.
+        let defaults = AgentConfig().probes
+        #expect(try defaults.cudaSuite(device: "cuda2") == ProbeSelection(backend: .cuda, device: "cuda2").resolve())
+        #expect(try defaults.resolvedSuite() == ProbeSelection().resolve())
+    }
+
     @Test(arguments: [
         ("intervall: 60s\n", "a.yml:1:1: intervall: unknown key"),
         ("interval: 60\n", "a.yml:1:11: interval: expected a duration such as 30s, 5m or 1h30m, got '60'"),
@@ -59,6 +84,10 @@ import Testing
         ("probes:\n  suite:\n    - op: matmul\n      shape: 0x1x1\n", "a.yml:3:7: probes.suite[0]: shape '0x1x1' has a dimension that is not positive"),
         ("probes:\n  suite:\n    - ops: matmul\n", "a.yml:3:7: probes.suite[0].ops: unknown key"),
         ("probes:\n  suite: matmul\n", "a.yml:2:10: probes.suite: expected a list, got 'matmul'"),
+        ("probes:\n  suite:\n    - backend: rocm\n", "a.yml:3:16: probes.suite[0].backend: expected one of: cpu, cuda"),
+        ("probes:\n  suite:\n    - backend: cuda\n      device: gpu0\n", "a.yml:4:15: probes.suite[0].device: expected a GPU as cudaN (cuda0, cuda1, ...)"),
+        ("probes:\n  suite:\n    - device: cpu1\n", "a.yml:3:15: probes.suite[0].device: the cpu backend has one device, cpu0"),
+        ("probes:\n  suite:\n    - op: h2d\n", "a.yml:3:7: probes.suite[0]: op 'h2d' does not run on backend cpu; it runs on: cuda"),
         ("web:\n  telemetry_path: metrics\n", "a.yml:2:19: web.telemetry_path: must be a path starting with '/' (not '/' itself)"),
         ("web:\n  max_requests: 0\n", "a.yml:2:17: web.max_requests: must be between 1 and 100000, got 0"),
         ("web: [1]\n", "a.yml:1:6: web: expected a mapping, got a list"),

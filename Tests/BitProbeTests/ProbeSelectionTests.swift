@@ -23,9 +23,31 @@ import Testing
 
     @Test func defaultSuiteCoversEveryOpAndCPUType() throws {
         let specs = try ProbeSelection().resolve()
-        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases))
+        // Every op the CPU offers (h2d and d2h need a device).
+        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases).subtracting([.h2d, .d2h]))
         #expect(specs.contains { $0.op == .matmul && $0.dtype == .f16 })
         #expect(specs.contains { $0.op == .ternaryMatmul && $0.shape == ProbeShape([1, 4096, 4096]) })
+    }
+
+    @Test func theCUDADefaultSuiteHasEveryGPUOpAtGPUSizes() throws {
+        let specs = try ProbeSelection(backend: .cuda, device: "cuda1").resolve()
+        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases))
+        #expect(specs.allSatisfy { $0.device == "cuda1" && $0.backend == .cuda })
+        #expect(specs.contains { $0.description == "cuda1 matmul bf16 4096x4096x4096" })
+        #expect(specs.contains { $0.description == "cuda1 ternary_matmul i8_ternary 1x8192x8192" })
+        #expect(specs.contains { $0.description == "cuda1 h2d bytes 67108864" })
+        #expect(ProbeOp.matmul.dtypes(on: .cuda) == [.f32, .f16, .bf16])
+    }
+
+    @Test func transfersAreRefusedOnTheCPUNamingWhereTheyRun() {
+        for (ops, dtypes) in [(["h2d"], [String]()), (["d2h"], ["bytes"])] {
+            let error = #expect(throws: ProbeInputError.self) { try ProbeSelection(ops: ops, dtypes: dtypes).resolve() }
+            #expect(error?.description == "op '\(ops[0])' does not run on backend cpu; it runs on: cuda")
+        }
+        let bf16 = #expect(throws: ProbeInputError.self) { try ProbeSelection(ops: ["matmul"], dtypes: ["bf16"]).resolve() }
+        #expect(bf16?.description == "op 'matmul' does not support dtype 'bf16' on backend cpu; supported: f32, f16")
+        let unknown = #expect(throws: ProbeInputError.self) { try ProbeSelection(backend: .cuda, device: "cuda0", ops: ["conv"]).resolve() }
+        #expect(unknown?.description == "unknown op 'conv'; expected one of: add, copy, d2h, h2d, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul")
     }
 
     @Test func shapesGoToTheOpsOfTheirRank() throws {
