@@ -49,6 +49,7 @@ static const struct entry_point entry_points[] = {
     SLOT(cuModuleUnload, "cuModuleUnload"),
     SLOT(cuModuleGetFunction, "cuModuleGetFunction"),
     SLOT(cuLaunchKernel, "cuLaunchKernel"),
+    SLOT(cuFuncSetAttribute, "cuFuncSetAttribute"),
     SLOT(cuEventCreate, "cuEventCreate"),
     SLOT(cuEventRecord, "cuEventRecord"),
     SLOT(cuEventSynchronize, "cuEventSynchronize"),

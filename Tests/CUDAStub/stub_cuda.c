@@ -501,6 +501,15 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
     return SUCCESS;
 }
 
+// Only the dynamic shared memory limit (attribute 8) can be set, up to 227 KiB as on sm_90.
+CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (!function || attribute != 8 || value < 0 || value > 232448) return INVALID_VALUE;
+    return SUCCESS;
+}
+
 #ifndef BP_STUB_OMIT_LAUNCH
 CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
                         unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes,

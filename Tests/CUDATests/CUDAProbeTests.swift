@@ -97,6 +97,16 @@ import Testing
         #expect(backend.stickyError == nil)
     }
 
+    @Test func theWideMatmulKernelsGetTheirSharedMemoryOptIn() throws {
+        let (platform, backend) = try backend("devices=1")
+        defer { platform.close() }
+        #expect(backend.matmulVariant == .s3)
+        for variant in CUDAMatmulVariant.allCases {
+            #expect(try backend.function(variant.kernel(bf16: true)).name == variant.kernel(bf16: true))
+        }
+        #expect(CUDAMatmulVariant.wide.sharedBytes == 98_304 && CUDAMatmulVariant.wide.tileN == 256)
+    }
+
     @Test func anImageThatIsNotAFatbinIsRefused() throws {
         let platform = try StubDriver.open("devices=1")
         defer { platform.close() }

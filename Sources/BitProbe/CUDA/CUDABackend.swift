@@ -22,6 +22,8 @@ public final class CUDABackend: ProbeBackend, @unchecked Sendable {
     /// The GPU's multiprocessor count (reported where the CPU reports kernel threads).
     public var threads: Int { info.multiprocessors }
     let tracker: MemoryTracker?
+    /// Which tensor-core matmul kernel f16/bf16 probes use (`CUDAMatmulVariant`).
+    public let matmulVariant: CUDAMatmulVariant
     let module: CUDAModule
     let stream: CUDAStream
     private let functions = Mutex<[String: CUDAFunction]>([:])
@@ -41,6 +43,7 @@ public final class CUDABackend: ProbeBackend, @unchecked Sendable {
         self.device = info.device
         self.context = context
         self.tracker = tracker
+        matmulVariant = .configured
         kernelPath = "sm_" + String(info.computeCapability.filter { $0 != "." })
         module = try CUDAModule(context: context, image: Self.fatbin)
         stream = try CUDAStream(context: context)
@@ -76,10 +79,16 @@ public final class CUDABackend: ProbeBackend, @unchecked Sendable {
         return .deviceFailed(error)
     }
 
-    /// The kernel `name` of the fatbin, looked up once per backend.
+    /// The kernel `name` of the fatbin, looked up once per backend; the kernels that use more than
+    /// 48 KiB of dynamic shared memory get their opt-in (cuFuncSetAttribute) then.
     func function(_ name: String) throws(ProbeRunError) -> CUDAFunction {
         if let known = functions.withLock({ $0[name] }) { return known }
-        let function = try run { () throws(CUDAError) in try module.function(name) }
+        let function = try run { () throws(CUDAError) in
+            let function = try module.function(name)
+            if name.hasSuffix("_s4") { try function.allowDynamicSharedMemory(bytes: Int(BP_CUDA_MATMUL_TC_SMEM_S4)) }
+            if name.hasSuffix("_wide") { try function.allowDynamicSharedMemory(bytes: Int(BP_CUDA_MATMUL_TC_SMEM_WIDE)) }
+            return function
+        }
         functions.withLock { $0[name] = function }
         return function
     }

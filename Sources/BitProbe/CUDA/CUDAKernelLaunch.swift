@@ -38,6 +38,15 @@ public struct CUDAFunction: @unchecked Sendable {
     public let module: CUDAModule
     let handle: bp_cu_function
     public let name: String
+
+    /// cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES): lets the kernel launch
+    /// with more than the default 48 KiB of dynamic shared memory.
+    public func allowDynamicSharedMemory(bytes: Int) throws(CUDAError) {
+        let context = module.context
+        try context.withCurrent { () throws(CUDAError) in
+            try context.driver.check(context.driver.table.cuFuncSetAttribute(handle, 8, CInt(bytes)), "cuFuncSetAttribute")
+        }
+    }
 }
 
 /// One kernel argument, passed by value as the kernel declares it.

@@ -2,7 +2,7 @@ import CCUDAKernels
 
 /// `matmul` on a GPU: f32 on CUDA cores (`bp_matmul_f32`), f16 and bf16 on tensor cores with f32
 /// accumulation (`bp_matmul_f16` / `bp_matmul_bf16`, the 3-stage kernels that need no shared
-/// memory opt-in). Checked with the CPU's `MatmulVerifier` on sampled rows and columns; bf16's
+/// memory opt-in, unless BITPROBE_CUDA_MATMUL_KERNEL chooses another: `CUDAMatmulVariant`). Checked with the CPU's `MatmulVerifier` on sampled rows and columns; bf16's
 /// output term is its unit roundoff 2^-8 (docs/probes.md).
 final class CUDAMatmulProbe: PreparedProbe {
     private let backend: CUDABackend
@@ -30,10 +30,11 @@ final class CUDAMatmulProbe: PreparedProbe {
             shape = CUDALaunchShape(grid: (UInt32(CUDAGrid.blocks(n, per: Int(BP_CUDA_MATMUL_F32_TILE_N))), UInt32(CUDAGrid.blocks(m, per: tile)), 1),
                                     block: (UInt32(BP_CUDA_MATMUL_F32_BLOCK), 1, 1))
         } else {
-            let tiles = CUDAGrid.blocks(m, per: Int(BP_CUDA_MATMUL_TC_TILE_M)) * CUDAGrid.blocks(n, per: Int(BP_CUDA_MATMUL_TC_TILE_N))
+            let variant = backend.matmulVariant
+            let tiles = CUDAGrid.blocks(m, per: Int(BP_CUDA_MATMUL_TC_TILE_M)) * CUDAGrid.blocks(n, per: variant.tileN)
             guard tiles <= Int(UInt32.max) else { throw .kernelFailed("shape \(spec.shape) needs more tiles than one grid holds") }
-            kernel = dtype == .f16 ? BP_CUDA_KERNEL_MATMUL_F16 : BP_CUDA_KERNEL_MATMUL_BF16
-            shape = CUDAGrid.linear(tiles, block: Int(BP_CUDA_MATMUL_TC_BLOCK), sharedBytes: Int(BP_CUDA_MATMUL_TC_SMEM))
+            kernel = variant.kernel(bf16: dtype == .bf16)
+            shape = CUDAGrid.linear(tiles, block: Int(BP_CUDA_MATMUL_TC_BLOCK), sharedBytes: variant.sharedBytes)
         }
         let element = dtype.floatElementBytes
         do {

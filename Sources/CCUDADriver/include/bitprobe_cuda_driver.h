@@ -112,6 +112,8 @@ typedef struct bp_cuda_driver {
                                    unsigned int grid_x, unsigned int grid_y, unsigned int grid_z,
                                    unsigned int block_x, unsigned int block_y, unsigned int block_z,
                                    unsigned int shared_bytes, bp_cu_stream stream, void **parameters, void **extra);
+    // Raises a kernel's dynamic shared memory limit (attribute 8) for the kernels that use more than 48 KiB.
+    bp_cu_result (*cuFuncSetAttribute)(bp_cu_function function, int attribute, int value);
 
     bp_cu_result (*cuEventCreate)(bp_cu_event *event, unsigned int flags);
     bp_cu_result (*cuEventRecord)(bp_cu_event event, bp_cu_stream stream);
