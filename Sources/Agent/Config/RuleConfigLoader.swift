@@ -44,7 +44,7 @@ enum RuleConfigLoader {
                         throw entry.error("baseline", at: entry.node("baseline")!, error.description)
                     }
                 }
-                let reference: AlertRule.RegressionReference = baseline.map { .baseline(name: $0) } ?? .window(cycles: window ?? 30)
+                let reference: AlertRule.RegressionReference = baseline.map { .baseline(name: $0) } ?? .window(cycles: window ?? AlertRule.defaultWindowCycles)
                 kind = .regression(reference: reference, thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 10,
                                    alpha: try entry.double("alpha", range: 1e-12...0.5) ?? 0.001)
                 maxCPUPressure = try entry.double("max_cpu_pressure", range: 0...1) ?? maxCPUPressure
