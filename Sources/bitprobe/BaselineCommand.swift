@@ -278,6 +278,7 @@ struct BaselineCreateCommand: ParsableCommand {
 
     @OptionGroup var directory: BaselineDirectoryOptions
     @OptionGroup var probes: ProbeOptions
+    @OptionGroup var quietWait: QuietWaitOptions
 
     func run() throws {
         let command = "baseline create"
@@ -286,6 +287,7 @@ struct BaselineCreateCommand: ParsableCommand {
         guard duration >= 0, duration <= 86400 else {
             throw fail(command, "--duration must be between 0 and 86400 seconds (got \(duration))", status: ExitStatus.usage)
         }
+        try quietWait.validate(command: command)
         let kind = try probes.backendKind(default: .cpu, command: command)
         let simdPath = try probes.simdPath(command: command)
         let specs = try probes.specs(backend: kind, command: command)
@@ -298,6 +300,8 @@ struct BaselineCreateCommand: ParsableCommand {
         let rounds = probes.rounds ?? Baseline.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
+        // A baseline recorded while other work slows the machine hides later slowdowns.
+        quietWait.waitForQuietCPU(command: command)
         let results = try runner.measure(specs, duration: duration)
         let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
                                 config: config, rounds: rounds, durationSeconds: duration, faultInjection: FaultInjection.active,

@@ -30,24 +30,6 @@ struct RegressCommand: ParsableCommand {
     /// pays nothing.
     static let confirmationPauseSeconds: UInt32 = 10
 
-    /// Waits (up to --max-quiet-wait) while other work keeps the CPUs busy, and says so on stderr.
-    static func waitForQuietCPU(maxSeconds: Double) {
-        guard maxSeconds > 0 else { return }
-        var wait = QuietCPUWait()
-        wait.maxWaitSeconds = maxSeconds
-        let outcome = wait.wait { share in
-            writeStandardError("bitprobe regress: other work keeps the CPUs busy (a task waited for a CPU \(Int((share * 100).rounded()))% of the time); waiting up to \(Int(maxSeconds)) s before measuring\n")
-        }
-        switch outcome {
-        case .quiet(let waited) where waited > 0:
-            writeStandardError("bitprobe regress: quiet after \(Int(waited)) s; measuring\n")
-        case .busy(let share):
-            writeStandardError("bitprobe regress: warning: still busy after \(Int(maxSeconds)) s (\(Int((share * 100).rounded()))%); measuring anyway\n")
-        default:
-            break
-        }
-    }
-
     /// Rounds per probe, back to back: enough to step over sub-second noise. Longer spells are what
     /// the confirmations are for, and they cost time only when something looks regressed.
     static let defaultRounds = 5
@@ -67,9 +49,6 @@ struct RegressCommand: ParsableCommand {
     @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
     var confirm: Int = RegressionCriteria().confirmations
 
-    @Option(name: .customLong("max-quiet-wait"), help: "Before each measurement, wait up to this many seconds while other work keeps the CPUs busy (Linux CPU pressure); 0 does not wait.")
-    var maxQuietWait: Double = QuietCPUWait().maxWaitSeconds
-
     @Option(name: .customLong("output-format"), help: "Output format: table, json, junit.")
     var outputFormat: String = "table"
 
@@ -78,6 +57,7 @@ struct RegressCommand: ParsableCommand {
 
     @OptionGroup var directory: BaselineDirectoryOptions
     @OptionGroup var probes: ProbeOptions
+    @OptionGroup var quietWait: QuietWaitOptions
 
     func run() throws {
         let command = "regress"
@@ -90,9 +70,7 @@ struct RegressCommand: ParsableCommand {
         criteria.alpha = alpha
         criteria.confirmations = confirm
         if let problem = criteria.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
-        guard maxQuietWait.isFinite, maxQuietWait >= 0 else {
-            throw fail(command, "--max-quiet-wait must be a number of seconds >= 0 (got \(maxQuietWait))", status: ExitStatus.usage)
-        }
+        try quietWait.validate(command: command)
         try validateBaselineName(baseline, command: command)
         let simdFlag = try probes.simdPath(command: command)
         try checkFaultInjectionEnvironment(command: command)
@@ -116,14 +94,14 @@ struct RegressCommand: ParsableCommand {
         let rounds = probes.rounds ?? Self.defaultRounds
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
-        Self.waitForQuietCPU(maxSeconds: maxQuietWait)
+        quietWait.waitForQuietCPU(command: command)
         let first = RegressionAnalysis.compare(baseline: stored.results, current: try runner.measure(specs), criteria: criteria)
         var confirmation: UInt32 = 0
         let comparisons = try RegressionAnalysis.confirm(first, baseline: stored.results, criteria: criteria) { specs in
             // Give a spell of load from elsewhere time to pass before measuring again, longer each time.
             confirmation += 1
             sleep(Self.confirmationPauseSeconds * confirmation)
-            Self.waitForQuietCPU(maxSeconds: maxQuietWait)
+            quietWait.waitForQuietCPU(command: command)
             return try runner.measure(specs)
         }
         let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,

@@ -27,7 +27,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
 
-        let created = try BinaryRun.run(["baseline", "create", "tiny", "--description", "CI run 42", "--duration", "0"] + dir + tinySuite)
+        let created = try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "tiny", "--description", "CI run 42", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.stdout.hasSuffix("\nsaved baseline 'tiny' (2 probes) to \(directory.path)/tiny.json\n"))
 
@@ -79,7 +79,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func junitOutputIsWellFormed() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        let created = try BinaryRun.run(["baseline", "create", "j", "--duration", "0"] + dir + tinySuite)
+        let created = try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "j", "--duration", "0"] + dir + tinySuite)
         #expect(created.status == 0, "\(created.stderr)")
         let file = directory.path + "/report.xml"
         let run = try BinaryRun.run(["regress", "--baseline", "j", "--confirm", "0", "--max-quiet-wait", "0", "--output-format", "junit", "--output-file", file] + dir,
@@ -113,12 +113,12 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
         let quick = ["--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"]
-        #expect(try BinaryRun.run(["baseline", "create", "b"] + dir + quick).status == 0)
-        let again = try BinaryRun.run(["baseline", "create", "b"] + dir + quick)
+        #expect(try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "b"] + dir + quick).status == 0)
+        let again = try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "b"] + dir + quick)
         #expect(again.status == 3)
         #expect(again.stderr == "bitprobe baseline create: error: baseline 'b' already exists (\(directory.path)/b.json); pass --force to overwrite it\n")
         #expect(again.stdout.isEmpty)
-        let forced = try BinaryRun.run(["baseline", "create", "b", "--force", "--description", "second"] + dir + quick)
+        let forced = try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "b", "--force", "--description", "second"] + dir + quick)
         #expect(forced.status == 0)
         #expect(try BinaryRun.run(["baseline", "show", "b"] + dir).stdout.contains("description: second\n"))
     }
@@ -126,7 +126,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func listShowsBrokenFilesNextToGoodOnes() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        #expect(try BinaryRun.run(["baseline", "create", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        #expect(try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "good", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
         directory.write("broken.json", "{")
         directory.write("package.json", "{\"name\": \"x\"}")
         let list = try BinaryRun.run(["baseline", "list"] + dir)
@@ -150,6 +150,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
             (["regress", "--baseline", "foreign"], [:], "bitprobe regress: error: file '\(dir)/foreign.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")", 3),
             (["regress", "--baseline", "future"], [:], "bitprobe regress: error: baseline file '\(dir)/future.json' has schema_version 2, newer than the 1 this bitprobe reads; use a newer bitprobe", 3),
             (["regress", "--baseline", ".x"], [:], "bitprobe regress: error: invalid baseline name '.x': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'", 64),
+            (["baseline", "create", "new", "--max-quiet-wait=-1"], [:], "bitprobe baseline create: error: --max-quiet-wait must be a number of seconds >= 0 (got -1.0)", 64),
             (["regress", "--baseline", "nope", "--max-quiet-wait=-1"], [:], "bitprobe regress: error: --max-quiet-wait must be a number of seconds >= 0 (got -1.0)", 64),
             (["regress", "--baseline", "nope", "--threshold", "0"], [:], "bitprobe regress: error: --threshold must be a finite percentage > 0 (got 0.0)", 64),
             (["regress", "--baseline", "nope", "--critical-threshold", "5"], [:], "bitprobe regress: error: --critical-threshold must be a finite percentage above --threshold (got 5.0, threshold 10.0)", 64),
@@ -188,7 +189,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
     @Test func noProbeInCommonCannotRun() throws {
         let directory = BaselineDirectory()
         let dir = ["--baseline-dir", directory.path]
-        #expect(try BinaryRun.run(["baseline", "create", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
+        #expect(try BinaryRun.run(["baseline", "create", "--max-quiet-wait", "0", "adds", "--op", "add", "--dtype", "f32", "--shape", "64", "--rounds", "1", "--duration", "0", "--iterations", "3", "--min-time", "0"] + dir).status == 0)
         let run = try BinaryRun.run(["regress", "--baseline", "adds", "--op", "copy", "--shape", "64"] + dir)
         #expect(run.status == 3)
         #expect(run.stderr == "bitprobe regress: error: none of the 1 selected probes is in baseline 'adds' (it has 1: run 'bitprobe baseline show adds')\n")

@@ -346,7 +346,7 @@ def live(tmp_path_factory):
     once probe data, a few scrapes and the first rule evaluations are in."""
     tmp_path = tmp_path_factory.mktemp("alerts_dashboards")
     baseline_dir = tmp_path / "baselines"
-    created = subprocess.run([BINARY, "baseline", "create", "live", "--baseline-dir", str(baseline_dir),
+    created = subprocess.run([BINARY, "baseline", "create", "live", "--max-quiet-wait", "0", "--baseline-dir", str(baseline_dir),
                               "--op", "matmul,ternary_matmul", "--shape", "64x64x64", "--rounds", "1", "--duration", "0",
                               "--iterations", "3", "--min-time", "0"], capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stdout + created.stderr
