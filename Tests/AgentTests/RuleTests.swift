@@ -147,6 +147,15 @@ import Testing
         engine.evaluate(results: [result(.failed, samples: [], at: 80)], pressure: .low, now: 72)
         #expect(engine.activeAlerts.count == 1, "last verified at 11, 61 s ago")
     }
+
+    @Test func aContendedCycleStillCountsAsAVerifiedRun() {
+        let rules = [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning"),
+                     AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")]
+        var engine = RuleEngine(rules: rules, startedAt: 0)
+        engine.evaluate(results: [result(.ok, samples: [1], at: 50)], pressure: .low, now: 55, cpuPressureShare: 0.9)
+        engine.evaluate(results: [result(.failed, samples: [], at: 95)], pressure: .low, now: 100)
+        #expect(engine.activeAlerts.isEmpty, "verified at 51 in a contended cycle: 49 s ago, not stale")
+    }
 }
 
 @Suite struct RuleConfigTests {

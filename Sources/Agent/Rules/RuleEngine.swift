@@ -84,11 +84,12 @@ struct RuleEngine {
             if case .regression(.window, _, _) = rule.kind { return rule.maxCPUPressure }
             return nil
         }.max() ?? 1
+        for result in results where result.outcome == .ok { lastSuccess[result.spec] = result.startedAt + result.wallSeconds }
         if !Self.isContended(cpuPressureShare, limit: historyLimit) { recordHistory(results) }
         var nowRegressed: Set<ProbeSpec> = []
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
-            var holding: [([String: String], Double, String)]
+            let holding: [([String: String], Double, String)]
             if case .regression = rule.kind {
                 if Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
                     holding = lastRegressionHolding[rule.name] ?? []
@@ -119,7 +120,6 @@ struct RuleEngine {
             return nil
         }.max() ?? 0
         for result in results where result.outcome == .ok {
-            lastSuccess[result.spec] = result.startedAt + result.wallSeconds
             guard window > 0, let median = result.statistics?.median else { continue }
             recent[result.spec, default: []].append(median)
             guard recent[result.spec]!.count > Self.recentCycles else { continue }
