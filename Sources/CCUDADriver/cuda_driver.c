@@ -52,7 +52,7 @@ static const struct entry_point entry_points[] = {
     SLOT(cuFuncSetAttribute, "cuFuncSetAttribute"),
     SLOT(cuEventCreate, "cuEventCreate"),
     SLOT(cuEventRecord, "cuEventRecord"),
-    SLOT(cuEventSynchronize, "cuEventSynchronize"),
+    SLOT(cuEventQuery, "cuEventQuery"),
     SLOT_FALLBACK(cuEventElapsedTime, "cuEventElapsedTime_v2", "cuEventElapsedTime", event_elapsed_time_symbol),
     SLOT(cuEventDestroy, "cuEventDestroy_v2"),
     SLOT(cuStreamCreate, "cuStreamCreate"),

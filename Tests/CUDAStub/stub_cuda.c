@@ -14,32 +14,60 @@
 //                 fails with CUDA_ERROR_ILLEGAL_ADDRESS (sticky)
 //   memory=BYTES  total memory of every device (default: 4 GiB for cuda0, 2 GiB for the others)
 //   control=PATH  a file re-read whenever its contents change (checked at every call that uses a
-//                 context): it holds alloc=, launch= and lost= settings in the same syntax, which
-//                 replace the current ones (an empty file clears them all). Tests use it to break
-//                 and heal a device while the agent runs; a reset (cuDevicePrimaryCtxReset_v2)
-//                 is still needed to clear a context broken by a failed launch.
+//                 context): it holds alloc=, launch=, lost=, module=, errors= and hang= settings in
+//                 the same syntax, which replace the current ones (an empty file clears them all).
+//                 Tests use it to break and heal a device while the agent runs; a reset
+//                 (cuDevicePrimaryCtxReset_v2) is still needed to clear a context broken by a
+//                 failed launch or a hung kernel.
+//   module=fail   cuModuleLoadData fails with CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222), as a
+//                 driver older than the fatbin's CUDA 13.0 does; module=N fails with CUresult N
+//   errors=unknown  every launch, copy and memset fails with CUDA_ERROR_UNKNOWN (999);
+//                 errors=unavailable with CUDA_ERROR_DEVICE_UNAVAILABLE (46). Not sticky: memory
+//                 queries, module loads and context resets still work
+//   hang=NAME     a launch of kernel NAME never completes: it and every event recorded after it
+//                 stay pending (cuEventQuery answers CUDA_ERROR_NOT_READY) until the context is
+//                 reset. cuEventSynchronize, cuStreamSynchronize, cuCtxSynchronize, cuMemFree_v2
+//                 and cuMemFreeHost wait as on a GPU, but give up after 5 s with
+//                 CUDA_ERROR_LAUNCH_TIMEOUT so a test that wrongly waits fails instead of hanging
+//   launch_log=PATH  every launch is appended to PATH as one line, before it is checked:
+//                 `NAME grid=X,Y,Z block=X,Y,Z smem=BYTES args=S1,S2,...`, the argument sizes read
+//                 from the trailer bitprobe's marshaller puts after the parameter pointers (a NULL,
+//                 then each size; bitprobe_cuda_driver.h)
+//   kernels=noop  a kernel the stub has no host version of launches successfully and does nothing
+//                 (its outputs stay poisoned, so the probe fails verification) instead of failing
+//                 with CUDA_ERROR_NOT_SUPPORTED: launch sequences run to the end for the log
+//   kernel_us=N   a virtual clock for events: each launch takes exactly N microseconds and nothing
+//                 else takes time, so event timings are known exactly (default: CLOCK_MONOTONIC)
 //
 // Device memory is host memory (malloc); copies are memcpy; events are CLOCK_MONOTONIC stamps;
 // streams are tokens. cuModuleLoadData accepts a fatbin (magic 0xBA55ED50) or an ELF cubin and
 // refuses anything else with CUDA_ERROR_INVALID_IMAGE. cuLaunchKernel runs a host C version of
 // the kernel found by the name given to cuModuleGetFunction, synchronously, for the kernels listed
 // in `kernels[]` below (elementwise add/multiply f32 and f16, matmul f32); any other name loads
-// but fails to launch with CUDA_ERROR_NOT_SUPPORTED, which the tests expect.
+// but fails to launch with CUDA_ERROR_NOT_SUPPORTED, which the tests expect. As the driver, it
+// refuses (CUDA_ERROR_INVALID_VALUE) a launch with more than 48 KiB of dynamic shared memory
+// unless cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) raised the kernel's limit.
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
 
 enum {
     SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, NO_DEVICE = 100,
-    INVALID_DEVICE = 101, INVALID_IMAGE = 200, INVALID_CONTEXT = 201, NOT_FOUND = 500, ILLEGAL_ADDRESS = 700,
-    LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_FAILED = 719, NOT_SUPPORTED = 801, UNKNOWN = 999,
+    INVALID_DEVICE = 101, INVALID_IMAGE = 200, INVALID_CONTEXT = 201, NO_BINARY_FOR_GPU = 209,
+    UNSUPPORTED_PTX_VERSION = 222, NOT_FOUND = 500, NOT_READY = 600, ILLEGAL_ADDRESS = 700,
+    LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_TIMEOUT = 702, LAUNCH_FAILED = 719, NOT_SUPPORTED = 801,
+    DEVICE_UNAVAILABLE = 46, UNKNOWN = 999,
 };
+
+// The driver's default limit of dynamic shared memory per launch, without the opt-in.
+#define DEFAULT_DYNAMIC_SMEM 49152
 
 #define MAX_DEVICES 8
 
@@ -48,6 +76,7 @@ struct stub_device {
     int retained;          // primary context reference count
     int lost;              // every call in the context fails with ILLEGAL_ADDRESS
     CUresult sticky;       // set by a failed launch: every later call returns it
+    int hung;              // a hang= kernel was launched: later events never complete until a reset
     size_t total_bytes;
     size_t allocated_bytes;
 };
@@ -62,6 +91,13 @@ static struct {
     size_t memory_override;
     int lost[MAX_DEVICES];
     struct stub_device devices[MAX_DEVICES];
+    CUresult module_result;  // what cuModuleLoadData returns (module=)
+    CUresult work_result;    // what launches, copies and memsets return (errors=)
+    char hang_kernel[128];   // hang=
+    int noop_kernels;        // kernels=noop
+    long long kernel_ns;     // kernel_us= (virtual clock), 0 = real clock
+    long long virtual_ns;
+    char launch_log[256];
     char control_path[256];
     char control_text[512];
 } stub;
@@ -83,6 +119,12 @@ static int apply_dynamic(const char *item, const char *value) {
     } else if (strcmp(item, "lost") == 0 && strncmp(value, "cuda", 4) == 0) {
         int n = atoi(value + 4);
         if (n >= 0 && n < MAX_DEVICES) stub.lost[n] = 1;
+    } else if (strcmp(item, "module") == 0) {
+        stub.module_result = strcmp(value, "fail") == 0 ? UNSUPPORTED_PTX_VERSION : atoi(value);
+    } else if (strcmp(item, "errors") == 0) {
+        stub.work_result = strcmp(value, "unknown") == 0 ? UNKNOWN : strcmp(value, "unavailable") == 0 ? DEVICE_UNAVAILABLE : SUCCESS;
+    } else if (strcmp(item, "hang") == 0) {
+        snprintf(stub.hang_kernel, sizeof stub.hang_kernel, "%s", value);
     } else {
         return 0;
     }
@@ -103,6 +145,9 @@ static void poll_control(void) {
     snprintf(stub.control_text, sizeof stub.control_text, "%s", text);
     stub.alloc_fails = 0;
     stub.launch_mode = 0;
+    stub.module_result = SUCCESS;
+    stub.work_result = SUCCESS;
+    stub.hang_kernel[0] = '\0';
     memset(stub.lost, 0, sizeof stub.lost);
     char copy[512];
     snprintf(copy, sizeof copy, "%s", text);
@@ -136,6 +181,12 @@ static void configure(void) {
             stub.init_result = strcmp(value, "fail") == 0 ? UNKNOWN : atoi(value);
         } else if (strcmp(item, "memory") == 0) {
             stub.memory_override = (size_t)strtoull(value, NULL, 10);
+        } else if (strcmp(item, "launch_log") == 0) {
+            snprintf(stub.launch_log, sizeof stub.launch_log, "%s", value);
+        } else if (strcmp(item, "kernels") == 0) {
+            stub.noop_kernels = strcmp(value, "noop") == 0;
+        } else if (strcmp(item, "kernel_us") == 0) {
+            stub.kernel_ns = strtoll(value, NULL, 10) * 1000;
         }
     }
     if (stub.device_count == 0 && stub.init_result == SUCCESS) stub.init_result = NO_DEVICE;
@@ -143,7 +194,8 @@ static void configure(void) {
         stub.devices[i].ordinal = i;
         stub.devices[i].lost = stub.lost[i];
         stub.devices[i].total_bytes = stub.memory_override ? stub.memory_override : (i == 0 ? (size_t)4 << 30 : (size_t)2 << 30);
-    }    poll_control();
+    }
+    poll_control();
 }
 
 CUresult cuInit(unsigned int flags) {
@@ -188,7 +240,12 @@ static const struct { CUresult code; const char *name; const char *text; } error
     {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
     {INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
     {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
+    {NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU", "no kernel image is available for execution on the device"},
+    {UNSUPPORTED_PTX_VERSION, "CUDA_ERROR_UNSUPPORTED_PTX_VERSION", "the provided PTX was compiled with an unsupported toolchain."},
     {NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
+    {DEVICE_UNAVAILABLE, "CUDA_ERROR_DEVICE_UNAVAILABLE", "CUDA-capable device(s) is/are busy or unavailable"},
+    {LAUNCH_TIMEOUT, "CUDA_ERROR_LAUNCH_TIMEOUT", "the launch timed out and was terminated"},
     {ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
     {LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
     {LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
@@ -289,12 +346,13 @@ CUresult cuDevicePrimaryCtxRelease_v2(int device) {
     return SUCCESS;
 }
 
-// A reset clears a sticky launch failure (a lost device stays lost).
+// A reset clears a sticky launch failure and a hung kernel (a lost device stays lost).
 CUresult cuDevicePrimaryCtxReset_v2(int device) {
     REQUIRE_INIT();
     struct stub_device *d = device_at(device);
     if (!d) return INVALID_DEVICE;
     d->sticky = SUCCESS;
+    d->hung = 0;
     d->allocated_bytes = 0;
     return SUCCESS;
 }
@@ -314,9 +372,17 @@ CUresult cuCtxPopCurrent_v2(void **context) {
     return SUCCESS;
 }
 
+// What waiting for all of a context's work does when a kernel hangs: wait (another thread may
+// reset the context), then give up with LAUNCH_TIMEOUT after 5 s instead of blocking a test forever.
+static CUresult wait_if_hung(struct stub_device *d) {
+    for (int i = 0; i < 5000 && d->hung; i++) usleep(1000);
+    return d->hung ? LAUNCH_TIMEOUT : SUCCESS;
+}
+
 CUresult cuCtxSynchronize(void) {
     struct stub_device *d;
-    return current(&d);
+    CUresult status = current(&d);
+    return status ? status : wait_if_hung(d);
 }
 
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
@@ -348,6 +414,8 @@ CUresult cuMemFree_v2(CUdeviceptr pointer) {
     CUresult status = current(&d);
     if (status) return status;
     if (pointer == 0) return SUCCESS;
+    // cuMemFree waits for the device's work, like the runtime's cudaFree.
+    if ((status = wait_if_hung(d))) return status;
     struct allocation *block = (struct allocation *)(uintptr_t)pointer - 1;
     block->device->allocated_bytes -= block->bytes;
     free(block);
@@ -367,6 +435,7 @@ CUresult cuMemFreeHost(void *pointer) {
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
+    if ((status = wait_if_hung(d))) return status;
     free(pointer);
     return SUCCESS;
 }
@@ -375,6 +444,7 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source, size_t byt
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
+    if (stub.work_result) return stub.work_result;
     memcpy((void *)(uintptr_t)destination, source, bytes);
     return SUCCESS;
 }
@@ -383,6 +453,7 @@ CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
+    if (stub.work_result) return stub.work_result;
     memcpy(destination, (const void *)(uintptr_t)source, bytes);
     return SUCCESS;
 }
@@ -391,6 +462,7 @@ CUresult cuMemcpyDtoD_v2(CUdeviceptr destination, CUdeviceptr source, size_t byt
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
+    if (stub.work_result) return stub.work_result;
     memmove((void *)(uintptr_t)destination, (const void *)(uintptr_t)source, bytes);
     return SUCCESS;
 }
@@ -399,6 +471,7 @@ CUresult cuMemsetD8_v2(CUdeviceptr destination, unsigned char value, size_t coun
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
+    if (stub.work_result) return stub.work_result;
     memset((void *)(uintptr_t)destination, value, count);
     return SUCCESS;
 }
@@ -459,14 +532,16 @@ static const struct { const char *name; stub_kernel run; } kernels[] = {
     {"bp_matmul_f32", matmul_f32},
 };
 
-// A function handle: the kernel's name and its host version (NULL: not implemented in the stub).
-struct stub_function { char name[128]; stub_kernel run; };
+// A function handle: the kernel's name, its host version (NULL: not implemented in the stub) and
+// its dynamic shared memory limit (raised by cuFuncSetAttribute).
+struct stub_function { char name[128]; stub_kernel run; int max_dynamic_smem; };
 
 // Modules are tokens; an image must look like a fatbin or an ELF cubin, as the driver checks.
 CUresult cuModuleLoadData(void **module, const void *image) {
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
+    if (stub.module_result) return stub.module_result;
     if (!image) return INVALID_VALUE;
     const unsigned char *bytes = image;
     int fatbin = bytes[0] == 0x50 && bytes[1] == 0xed && bytes[2] == 0x55 && bytes[3] == 0xba;
@@ -494,6 +569,7 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
     struct stub_function *f = calloc(1, sizeof *f);
     if (!f) return OUT_OF_MEMORY;
     snprintf(f->name, sizeof f->name, "%s", name);
+    f->max_dynamic_smem = DEFAULT_DYNAMIC_SMEM;
     for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
         if (strcmp(kernels[i].name, name) == 0) f->run = kernels[i].run;
     }
@@ -507,18 +583,41 @@ CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
     CUresult status = current(&d);
     if (status) return status;
     if (!function || attribute != 8 || value < 0 || value > 232448) return INVALID_VALUE;
+    ((struct stub_function *)function)->max_dynamic_smem = value;
     return SUCCESS;
 }
 
 #ifndef BP_STUB_OMIT_LAUNCH
+// One line per launch for launch_log=: the argument sizes come from the marshaller's trailer
+// (after the parameter pointers, a NULL, then one size per argument).
+static void log_launch(const struct stub_function *f, unsigned grid_x, unsigned grid_y, unsigned grid_z,
+                       unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes, void **parameters) {
+    FILE *log = fopen(stub.launch_log, "a");
+    if (!log) return;
+    fprintf(log, "%s grid=%u,%u,%u block=%u,%u,%u smem=%u args=", f->name, grid_x, grid_y, grid_z, block_x, block_y, block_z, shared_bytes);
+    if (parameters) {
+        int count = 0;
+        while (parameters[count]) count++;
+        for (int i = 0; i < count; i++) fprintf(log, "%s%zu", i ? "," : "", (size_t)(uintptr_t)parameters[count + 1 + i]);
+    }
+    fputc('\n', log);
+    fclose(log);
+}
+
 CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
                         unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes,
                         void *stream, void **parameters, void **extra) {
-    (void)stream; (void)extra; (void)shared_bytes;
+    (void)stream; (void)extra;
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
-    if (!function || !grid_x || !grid_y || !grid_z || !block_x || !block_y || !block_z) return INVALID_VALUE;
+    if (!function) return INVALID_VALUE;
+    struct stub_function *f = function;
+    if (stub.launch_log[0]) log_launch(f, grid_x, grid_y, grid_z, block_x, block_y, block_z, shared_bytes, parameters);
+    if (!grid_x || !grid_y || !grid_z || !block_x || !block_y || !block_z) return INVALID_VALUE;
+    if (block_x * block_y * block_z > 1024 || grid_y > 65535 || grid_z > 65535) return INVALID_VALUE;
+    if (shared_bytes > (unsigned)f->max_dynamic_smem) return INVALID_VALUE;
+    if (stub.work_result) return stub.work_result;
     if (stub.launch_mode == 1) {
         d->sticky = LAUNCH_FAILED;
         return LAUNCH_FAILED;
@@ -527,17 +626,23 @@ CUresult cuLaunchKernel(void *function, unsigned grid_x, unsigned grid_y, unsign
         stub.launch_failed_once = 1;
         return LAUNCH_OUT_OF_RESOURCES;
     }
-    struct stub_function *f = function;
-    if (!f->run) return NOT_SUPPORTED;
+    if (stub.hang_kernel[0] && strcmp(f->name, stub.hang_kernel) == 0) {
+        d->hung = 1;
+        return SUCCESS;
+    }
+    if (!f->run && !stub.noop_kernels) return NOT_SUPPORTED;
     if (!parameters) return INVALID_VALUE;
-    f->run(parameters);
+    if (f->run) f->run(parameters);
+    stub.virtual_ns += stub.kernel_ns;
     return SUCCESS;
 }
 #endif
 
-struct stub_event { double seconds; int recorded; };
+// `pending`: recorded after a hung kernel, so it never completes.
+struct stub_event { double seconds; int recorded; int pending; };
 
 static double now_seconds(void) {
+    if (stub.kernel_ns) return (double)stub.virtual_ns * 1e-9;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -560,14 +665,24 @@ CUresult cuEventRecord(void *event, void *stream) {
     struct stub_event *e = event;
     e->seconds = now_seconds();
     e->recorded = 1;
+    e->pending = d->hung;
     return SUCCESS;
+}
+
+CUresult cuEventQuery(void *event) {
+    struct stub_device *d;
+    CUresult status = current(&d);
+    if (status) return status;
+    if (!event) return INVALID_VALUE;
+    return ((struct stub_event *)event)->pending ? NOT_READY : SUCCESS;
 }
 
 CUresult cuEventSynchronize(void *event) {
     struct stub_device *d;
     CUresult status = current(&d);
     if (status) return status;
-    return event ? SUCCESS : INVALID_VALUE;
+    if (!event) return INVALID_VALUE;
+    return ((struct stub_event *)event)->pending ? wait_if_hung(d) : SUCCESS;
 }
 
 static CUresult elapsed(float *milliseconds, void *start, void *end) {
@@ -576,6 +691,7 @@ static CUresult elapsed(float *milliseconds, void *start, void *end) {
     if (status) return status;
     struct stub_event *a = start, *b = end;
     if (!a || !b || !a->recorded || !b->recorded) return INVALID_VALUE;
+    if (a->pending || b->pending) return NOT_READY;
     *milliseconds = (float)((b->seconds - a->seconds) * 1000.0);
     return SUCCESS;
 }
@@ -601,7 +717,8 @@ CUresult cuStreamCreate(void **stream, unsigned int flags) {
 CUresult cuStreamSynchronize(void *stream) {
     (void)stream;
     struct stub_device *d;
-    return current(&d);
+    CUresult status = current(&d);
+    return status ? status : wait_if_hung(d);
 }
 
 CUresult cuStreamDestroy_v2(void *stream) {

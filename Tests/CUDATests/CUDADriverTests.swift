@@ -104,7 +104,8 @@ import Testing
     }
 
     @Test func memoryCopiesEventsAndLaunchesRunOnTheStub() throws {
-        let platform = try StubDriver.open("devices=1,memory=1048576")
+        // kernel_us: each launch takes exactly 250 µs on the stub's clock, so the events' interval is known.
+        let platform = try StubDriver.open("devices=1,memory=1048576,kernel_us=250")
         defer { platform.close() }
         let context = try #require(platform.devices.first?.context)
         let buffer = try context.allocate(bytes: 4096)
@@ -128,9 +129,9 @@ import Testing
         try context.launch(try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (4, 1, 1), block: (256, 1, 1)), stream: stream,
                            arguments: [.buffer(buffer), .buffer(buffer), .buffer(second), .int64(1024)])
         try end.record(on: stream)
-        try end.synchronize()
+        #expect(try end.wait(isCancelled: { false }))
         try stream.synchronize()
-        #expect(try end.seconds(since: start) >= 0)
+        #expect(try end.seconds(since: start) == 0.00025)
         let pinned = try context.allocateHost(bytes: 64)
         try context.free(pinned)
         try context.free(buffer)
@@ -158,6 +159,72 @@ import Testing
         #expect(kind(2) == .outOfMemory)
         for code: Int32 in [214, 700, 702, 710, 714, 715, 716, 717, 718, 719] { #expect(kind(code) == .sticky) }
         for code: Int32 in [1, 3, 46, 100, 201, 500, 701, 999] { #expect(kind(code) == .ordinary) }
+        for code: Int32 in [46, 999] { #expect(CUDAError(call: "x", code: code, name: nil, text: nil).suggestsLostDevice) }
+        for code: Int32 in [1, 2, 700, 719] { #expect(!CUDAError(call: "x", code: code, name: nil, text: nil).suggestsLostDevice) }
         #expect(CUDAError(call: "cuFoo", code: 12345, name: nil, text: nil).description == "cuFoo failed: CUresult 12345")
+    }
+
+    @Test func theLaunchLogRecordsShapesAndArgumentSizesAsPassed() throws {
+        let log = StubDriver.temporaryPath("launch-log")
+        let platform = try StubDriver.open("devices=1,kernels=noop,launch_log=\(log)")
+        defer { platform.close() }
+        let context = try #require(platform.devices.first?.context)
+        let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
+        let buffer = try context.allocate(bytes: 64)
+        try context.launch(try module.function("bp_ternary_gemv"), shape: CUDALaunchShape(grid: (3, 2, 1), block: (256, 1, 1)),
+                           arguments: [.buffer(buffer), .buffer(buffer), .buffer(buffer), .float(0.5), .buffer(buffer), .buffer(buffer),
+                                       .int32(2), .int32(33), .int32(100)])
+        try context.launch(try module.function("bp_quantize_weights_absum_f32"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1)),
+                           arguments: [.buffer(buffer), .int64(16), .buffer(buffer)])
+        #expect(try StubDriver.lines(log) == [
+            "bp_ternary_gemv grid=3,2,1 block=256,1,1 smem=0 args=8,8,8,4,8,8,4,4,4",
+            "bp_quantize_weights_absum_f32 grid=1,1,1 block=256,1,1 smem=0 args=8,8,8",
+        ])
+        try context.free(buffer)
+    }
+
+    @Test func moreThan48KiBOfDynamicSharedMemoryNeedsTheOptIn() throws {
+        let platform = try StubDriver.open("devices=1,kernels=noop")
+        defer { platform.close() }
+        let context = try #require(platform.devices.first?.context)
+        let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
+        let kernel = try module.function("bp_matmul_f16_s4")
+        let shape = CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1), sharedBytes: 65_536)
+        let error = #expect(throws: CUDAError.self) { try context.launch(kernel, shape: shape, arguments: [.int32(1)]) }
+        #expect(error?.description == "cuLaunchKernel failed: CUDA_ERROR_INVALID_VALUE (invalid argument)")
+        try kernel.allowDynamicSharedMemory(bytes: 65_536)
+        try context.launch(kernel, shape: shape, arguments: [.int32(1)])
+        // 48 KiB needs no opt-in.
+        try context.launch(try module.function("bp_matmul_f16"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1), sharedBytes: 49_152),
+                           arguments: [.int32(1)])
+    }
+
+    @Test func waitingForAHungKernelEndsWhenCancelled() throws {
+        let platform = try StubDriver.open("devices=1,hang=bp_add_f32")
+        defer { platform.close() }
+        let context = try #require(platform.devices.first?.context)
+        let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
+        let stream = try CUDAStream(context: context)
+        let end = try CUDAEvent(context: context)
+        let buffer = try context.allocate(bytes: 16)
+        try context.launch(try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1)), stream: stream,
+                           arguments: [.buffer(buffer), .buffer(buffer), .buffer(buffer), .int64(4)])
+        try end.record(on: stream)
+        var polls = 0
+        #expect(try end.wait(isCancelled: {
+            polls += 1
+            return polls == 5
+        }) == false)
+        #expect(polls == 5)
+        // A reset ends the hang (and frees the context's memory); a fresh event completes at once.
+        try context.reset()
+        let after = try CUDAEvent(context: context)
+        try after.record(on: stream)
+        #expect(try after.wait(isCancelled: { true }))
+    }
+
+    @Test func fatbinImagesByComputeCapability() {
+        let images = ["9.0", "8.9", "8.6", "8.0", "10.0", "12.0", "7.5", ""].map { CUDABackend.kernelImage(computeCapability: $0) }
+        #expect(images == ["sm_90", "sm_89", "sm_80", "sm_80", "compute_80 PTX (JIT)", "compute_80 PTX (JIT)", "none", "unknown"])
     }
 }

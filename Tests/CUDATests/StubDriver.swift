@@ -50,6 +50,36 @@ enum StubDriver {
     }
 
     static let environmentLock = Mutex(())
+
+    /// A path in this process's stub directory, unique per call (for launch logs and control files).
+    static func temporaryPath(_ name: String) -> String {
+        let serial = counter.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        return "\(directory)/\(name)-\(serial)"
+    }
+
+    private static let counter = Mutex(0)
+
+    /// The lines of the file at `path` (none when it does not exist).
+    static func lines(_ path: String) throws -> [String] {
+        guard let file = fopen(path, "r") else { return [] }
+        defer { fclose(file) }
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count == 0 { break }
+            text += chunk[0..<count]
+        }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Empties the file at `path`.
+    static func truncate(_ path: String) {
+        if let file = fopen(path, "w") { fclose(file) }
+    }
 }
 
 struct StubBuildError: Error, CustomStringConvertible {

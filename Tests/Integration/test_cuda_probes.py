@@ -162,3 +162,43 @@ def test_bench_on_the_stub_gpu_and_without_a_driver(cuda_stub):
     assert stub_down.returncode == 3
     assert stub_down.stderr == ("bitprobe bench: error: backend cuda is not available: cuda1 is down: "
                                 "cuMemGetInfo_v2 failed: CUDA_ERROR_ILLEGAL_ADDRESS (an illegal memory access was encountered)\n")
+
+
+def test_kernels_the_driver_cannot_load_take_the_device_down_with_backoff(agent_factory, cuda_stub):
+    agent = start(agent_factory, cuda_stub, "devices=1,module=fail")
+    reason = ("cannot load the bitprobe kernels: cuModuleLoadData failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION "
+              "(the provided PTX was compiled with an unsupported toolchain.) (driver older than CUDA 13.0?)")
+    text = wait_metrics(agent, lambda t: runs(t, "cuda0", "skipped") >= 1 and "CUDA device recovery failed" in agent.log_path.read_text(),
+                        30, "cuda0 down and a failed recovery", explain=lambda: agent.log_path.read_text()[-3000:])
+    assert value(text, "bitprobe_backend_up", backend="cuda", device="cuda0") == 0
+    log = agent.log_path.read_text()
+    assert f'msg="CUDA device down" device=cuda0 next_attempt_in_seconds=1.0 reason="{reason}"' in log
+    # The recovery loads the kernels too: it fails, and the next attempt is later.
+    assert f'msg="CUDA device recovery failed" device=cuda0 next_attempt_in_seconds=2.0 reason="{reason}"' in log
+    assert http_get(agent.url + "/-/healthy")[0] == 200
+
+
+def test_repeated_unknown_errors_take_the_device_down(agent_factory, cuda_stub):
+    agent = start(agent_factory, cuda_stub, "devices=1,errors=unknown")
+    text = wait_metrics(agent, lambda t: value(t, "bitprobe_backend_up", backend="cuda", device="cuda0") == 0, 30, "cuda0 down",
+                        explain=lambda: agent.log_path.read_text()[-3000:])
+    assert runs(text, "cuda0", "failed") >= 1
+    # The suite has one GPU probe: every probe of the cycle failed with CUDA_ERROR_UNKNOWN.
+    assert ('msg="CUDA device down" device=cuda0 next_attempt_in_seconds=1.0 '
+            'reason="cuMemcpyHtoD_v2 failed: CUDA_ERROR_UNKNOWN (unknown error) (every probe of the cycle)"') in agent.log_path.read_text()
+
+
+def test_a_hung_kernel_times_out_and_takes_the_device_down_until_a_reset(agent_factory, cuda_stub, tmp_path):
+    control = tmp_path / "stub-control"
+    control.write_text("hang=bp_add_f32")
+    agent = agent_factory(config=CUDA_CONFIG.replace("timeout: 20s", "timeout: 1s"),
+                          env={"BITPROBE_CUDA_LIBRARY": cuda_stub, "BITPROBE_CUDA_STUB": f"devices=1,control={control}"})
+    agent.wait_ready()
+    text = wait_metrics(agent, lambda t: runs(t, "cuda0", "timeout") >= 1 and value(t, "bitprobe_backend_up", backend="cuda", device="cuda0") == 0,
+                        30, "a timed-out add and cuda0 down", explain=lambda: agent.log_path.read_text()[-3000:])
+    assert ('msg="CUDA device down" device=cuda0 next_attempt_in_seconds=1.0 reason="bp_add_f32 did not complete before the probe '
+            'was cancelled (timeout or shutdown): the GPU may be hung"') in agent.log_path.read_text()
+    assert http_get(agent.url + "/-/healthy")[0] == 200
+    control.write_text("")
+    wait_metrics(agent, lambda t: runs(t, "cuda0", "ok") >= 1, 60, "cuda0 recovered and probed",
+                 explain=lambda: agent.log_path.read_text()[-3000:])

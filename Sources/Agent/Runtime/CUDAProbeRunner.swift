@@ -4,15 +4,21 @@ import Synchronization
 
 /// The GPUs in the agent (docs/cuda.md): the platform opened as `backends.cuda` says, one
 /// `CUDABackend` per GPU that is up, each GPU's probes every cycle, and the fault handling around
-/// them. A sticky error takes the GPU down (its context reset and released) and its remaining
-/// probes are skipped; a down GPU's probes are skipped with the reason until a recovery attempt
-/// (CUDARecoveryBackoff: 1 s, 2 s, 4 s, … up to 5 min) brings it back.
+/// them. A GPU goes down (its context reset and released, its remaining probes skipped) on a
+/// sticky error, a kernel that never completes (its probe times out), kernels the driver cannot
+/// load, or CUDA_ERROR_UNKNOWN / CUDA_ERROR_DEVICE_UNAVAILABLE failing `lostDeviceStreak` probes
+/// in a row (or every probe of a shorter cycle); a down GPU's probes are skipped with the reason
+/// until a recovery attempt (CUDARecoveryBackoff: 1 s, 2 s, 4 s, … up to 5 min) resets it, and
+/// loads the kernels again, successfully.
 ///
 /// Owned by the scheduler thread; only `cancel()` is called from elsewhere (stop).
 final class CUDAProbeRunner: @unchecked Sendable {
     // @unchecked: everything but `active` is touched by the scheduler thread only.
     private(set) var platform: CUDAPlatform?
     private var backends: [String: CUDABackend] = [:]
+    /// Probes in a row, per GPU, that failed with an error that `suggestsLostDevice`.
+    private var lostDeviceErrors: [String: Int] = [:]
+    static let lostDeviceStreak = 3
     private let active = Mutex<CUDABackend?>(nil)
     private let logger: Logger
     private let memory: MemoryTracker
@@ -51,6 +57,7 @@ final class CUDAProbeRunner: @unchecked Sendable {
     /// Drops every backend (modules, streams) before the contexts they live in.
     func close() {
         backends.removeAll()
+        lostDeviceErrors.removeAll()
         platform?.close()
     }
 
@@ -60,7 +67,11 @@ final class CUDAProbeRunner: @unchecked Sendable {
     func runCycle(suite: (String) throws(ProbeInputError) -> [ProbeSpec], config: BenchmarkConfig, span: ProfileSpan,
                   isStopping: () -> Bool, record: (ProbeResult) -> Void) -> [ProbeResult] {
         guard let platform, platform.status == .up else { return [] }
-        for attempt in platform.recoverDue() {
+        let recovered = platform.recoverDue { (device: CUDAPlatform.Device, context: CUDAContext) throws in
+            backends[device.info.device] = try CUDABackend(info: device.info, context: context, tracker: memory)
+            lostDeviceErrors[device.info.device] = 0
+        }
+        for attempt in recovered {
             if let error = attempt.error {
                 let delay = platform.devices.first { $0.info.device == attempt.device }?.recovery?.delay ?? 0
                 logger.warning("CUDA device recovery failed", metadata: ["device": "\(attempt.device)", "reason": "\(error)",
@@ -93,9 +104,11 @@ final class CUDAProbeRunner: @unchecked Sendable {
             if let existing = backends[name] {
                 backend = existing
             } else {
+                // Whatever stops the backend (kernels the driver cannot load, a broken context)
+                // stops every probe on this GPU: down, and retried with backoff by recovery.
                 do { backend = try CUDABackend(info: device.info, context: context, tracker: memory) } catch {
-                    if error.kind == .sticky { takeDown(index, reason: error.description) }
-                    for spec in specs { add(.notRun(spec, outcome: .failed, reason: error.description)) }
+                    takeDown(index, reason: error.description)
+                    for spec in specs { add(.notRun(spec, reason: "device down: \(error.description)")) }
                     continue
                 }
                 backends[name] = backend
@@ -114,9 +127,19 @@ final class CUDAProbeRunner: @unchecked Sendable {
                     logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
                 }
                 add(result)
-                if let sticky = backend.stickyError {
-                    takeDown(index, reason: sticky.description)
-                    for rest in specs[(position + 1)...] { add(.notRun(rest, reason: "device down: \(sticky.description)")) }
+                var downReason = backend.faultReason
+                if let error = backend.takeLastError(), error.suggestsLostDevice {
+                    let streak = lostDeviceErrors[name, default: 0] + 1
+                    lostDeviceErrors[name] = streak
+                    if streak >= min(Self.lostDeviceStreak, specs.count), downReason == nil {
+                        downReason = "\(error) (" + (streak >= Self.lostDeviceStreak ? "\(streak) probes in a row" : "every probe of the cycle") + ")"
+                    }
+                } else {
+                    lostDeviceErrors[name] = 0
+                }
+                if let reason = downReason {
+                    takeDown(index, reason: reason)
+                    for rest in specs[(position + 1)...] { add(.notRun(rest, reason: "device down: \(reason)")) }
                     break
                 }
             }
@@ -124,12 +147,14 @@ final class CUDAProbeRunner: @unchecked Sendable {
         return results
     }
 
-    /// A sticky error: drop the backend, reset and release the context, schedule recovery.
+    /// Resets and releases the context, schedules recovery, then drops the backend: after a hung
+    /// kernel the context must be reset before the backend's module and stream are let go.
     private func takeDown(_ index: Int, reason: String) {
         guard let platform else { return }
         let name = platform.devices[index].info.device
-        backends[name] = nil
         platform.markDown(index, reason: reason)
+        backends[name] = nil
+        lostDeviceErrors[name] = 0
         logger.error("CUDA device down", metadata: ["device": "\(name)", "reason": "\(reason)",
                                                     "next_attempt_in_seconds": "\(formatSecondsShort(CUDARecoveryBackoff.firstDelay))"])
     }

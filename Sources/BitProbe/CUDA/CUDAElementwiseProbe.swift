@@ -3,15 +3,13 @@ import CCUDAKernels
 /// `add` and `multiply` over f32 or f16 vectors on a GPU: three streams, 16-byte vectors, one
 /// launch of the grid-stride kernel. Checked exactly, like the CPU's (f16 is computed in f32 and
 /// rounded once, which is correctly rounded).
-final class CUDAElementwiseProbe: PreparedProbe {
+final class CUDAElementwiseProbe: CUDAPreparedProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let timer: CUDAEventTimer
+    private let kernelRun: CUDAKernelRun
     private let isAdd: Bool
     private let dtype: DType
     private let count: Int
-    private let kernel: String
-    private let shape: CUDALaunchShape
     private let a: UnsafeMutableRawPointer, b: UnsafeMutableRawPointer, c: UnsafeMutableRawPointer
     private let deviceA: CUDADeviceBuffer, deviceB: CUDADeviceBuffer, deviceC: CUDADeviceBuffer
 
@@ -22,17 +20,16 @@ final class CUDAElementwiseProbe: PreparedProbe {
         dtype = spec.dtype
         count = spec.shape[0]
         let f32 = dtype == .f32
-        kernel = switch (isAdd, f32) {
+        let kernel = switch (isAdd, f32) {
         case (true, true): BP_CUDA_KERNEL_ADD_F32
         case (false, true): BP_CUDA_KERNEL_MUL_F32
         case (true, false): BP_CUDA_KERNEL_ADD_F16
         case (false, false): BP_CUDA_KERNEL_MUL_F16
         }
         let perBlock = Int(BP_CUDA_EW_BLOCK) * Int(f32 ? BP_CUDA_EW_VEC_F32 : BP_CUDA_EW_VEC_F16)
-        shape = CUDAGrid.linear(min(CUDAGrid.blocks(count, per: perBlock), backend.info.multiprocessors * 16), block: Int(BP_CUDA_EW_BLOCK))
+        let shape = CUDAGrid.linear(min(CUDAGrid.blocks(count, per: perBlock), backend.info.multiprocessors * 16), block: Int(BP_CUDA_EW_BLOCK))
         let bytes = count * (f32 ? 4 : 2)
         do {
-            timer = try CUDAEventTimer(backend: backend)
             if f32 {
                 let (a, b) = (try buffers.host(Float.self, count: count), try buffers.host(Float.self, count: count))
                 random.fill(a, count: count)
@@ -50,20 +47,18 @@ final class CUDAElementwiseProbe: PreparedProbe {
             try buffers.upload(a, bytes: bytes, to: deviceA)
             try buffers.upload(b, bytes: bytes, to: deviceB)
             // All-ones bytes are NaN in f32 and f16: an output the kernel never wrote fails.
-            try backend.run { () throws(CUDAError) in try backend.context.fill(deviceC, byte: 0xFF) }
+            let output = deviceC
+            try backend.run { () throws(CUDAError) in try backend.context.fill(output, byte: 0xFF) }
+            kernelRun = try CUDAKernelRun(backend: backend, [(kernel, shape, [.buffer(deviceA), .buffer(deviceB), .buffer(deviceC), .int64(Int64(count))])])
         } catch {
             buffers.releaseAll()
             throw error
         }
     }
 
-    func runIteration() throws(ProbeRunError) -> Double {
-        let (backend, kernel, shape) = (backend, kernel, shape)
-        let arguments: [CUDAKernelArgument] = [.buffer(deviceA), .buffer(deviceB), .buffer(deviceC), .int64(Int64(count))]
-        return try timer.time(backend, stream: backend.stream) { () throws(ProbeRunError) in
-            try backend.launch(kernel, shape: shape, arguments)
-        }
-    }
+    var kernels: CUDAKernelRun? { kernelRun }
+
+    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceC, bytes: deviceC.bytes, to: c)

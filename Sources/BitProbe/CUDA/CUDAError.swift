@@ -33,8 +33,10 @@ public struct CUDAError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Errors the driver documents as leaving the context unusable ("any further CUDA work will
-    /// return the same error"). CUDA_ERROR_DEVICE_UNAVAILABLE (46, exclusive compute mode) and
-    /// CUDA_ERROR_UNKNOWN (999) are not in the list: they say nothing about the context.
+    /// return the same error"). CUDA_ERROR_DEVICE_UNAVAILABLE (46) and CUDA_ERROR_UNKNOWN (999)
+    /// are not in the list: one of them says nothing certain about the context, but they are also
+    /// what a GPU that fell off the bus or a wedged driver returns, so they are `suggestsLostDevice`
+    /// and repeated ones take the device down (docs/cuda.md).
     public static let stickyCodes: Set<Int32> = [
         214, // CUDA_ERROR_ECC_UNCORRECTABLE
         700, // CUDA_ERROR_ILLEGAL_ADDRESS
@@ -48,9 +50,17 @@ public struct CUDAError: Error, Equatable, Sendable, CustomStringConvertible {
         719, // CUDA_ERROR_LAUNCH_FAILED
     ]
 
+    /// CUDA_ERROR_DEVICE_UNAVAILABLE (46) and CUDA_ERROR_UNKNOWN (999).
+    public static let lostDeviceCodes: Set<Int32> = [46, 999]
+
     public static let outOfMemoryCode: Int32 = 2  // CUDA_ERROR_OUT_OF_MEMORY
+    public static let noBinaryForGPUCode: Int32 = 209  // CUDA_ERROR_NO_BINARY_FOR_GPU
+    public static let unsupportedPTXVersionCode: Int32 = 222  // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
     public static let notInitializedCode: Int32 = 3  // CUDA_ERROR_NOT_INITIALIZED
     public static let noDeviceCode: Int32 = 100  // CUDA_ERROR_NO_DEVICE
+
+    /// An ordinary error that, repeated, means the GPU or its driver is gone.
+    public var suggestsLostDevice: Bool { Self.lostDeviceCodes.contains(code) }
 
     public var kind: Kind {
         if code == Self.outOfMemoryCode { return .outOfMemory }

@@ -1,4 +1,7 @@
 import CCUDADriver
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A module (fatbin, cubin or PTX image) loaded into a context; unloaded when the last reference goes.
 public final class CUDAModule: @unchecked Sendable {
@@ -103,6 +106,10 @@ public final class CUDAStream: @unchecked Sendable {
 }
 
 /// An event for timing work on a stream (cuEventCreate); destroyed when the last reference goes.
+///
+/// Created with the default flags: the host waits for an event by polling it (`wait`), never by
+/// cuEventSynchronize, so CU_EVENT_BLOCKING_SYNC would change nothing; the polling sleeps
+/// between queries rather than spinning.
 public final class CUDAEvent: @unchecked Sendable {
     public let context: CUDAContext
     let handle: bp_cu_event
@@ -123,14 +130,31 @@ public final class CUDAEvent: @unchecked Sendable {
     }
 
     public func record(on stream: CUDAStream?) throws(CUDAError) {
-        try context.withCurrent { () throws(CUDAError) in
-            try context.driver.check(context.driver.table.cuEventRecord(handle, stream?.handle), "cuEventRecord")
-        }
+        try context.withCurrent { () throws(CUDAError) in try recordCurrent(on: stream) }
     }
 
-    public func synchronize() throws(CUDAError) {
-        try context.withCurrent { () throws(CUDAError) in
-            try context.driver.check(context.driver.table.cuEventSynchronize(handle), "cuEventSynchronize")
+    /// cuEventRecord with this event's context already current.
+    func recordCurrent(on stream: CUDAStream?) throws(CUDAError) {
+        try context.driver.check(context.driver.table.cuEventRecord(handle, stream?.handle), "cuEventRecord")
+    }
+
+    /// Waits until the work recorded before this event has completed, polling cuEventQuery
+    /// (20 µs sleeps for the first 2 ms, then 100 µs: a short kernel is seen promptly, a long one
+    /// costs little CPU). Returns false, without waiting further, once `isCancelled` says so while
+    /// the work is still running: cuEventSynchronize would block forever on a hung kernel, and
+    /// nothing can interrupt it.
+    public func wait(isCancelled: () -> Bool) throws(CUDAError) -> Bool {
+        try context.withCurrent { () throws(CUDAError) -> Bool in
+            var slept = 0
+            while true {
+                let result = context.driver.table.cuEventQuery(handle)
+                if result == 0 { return true }
+                if Int(result) != Int(BP_CUDA_ERROR_NOT_READY) { try context.driver.check(result, "cuEventQuery") }
+                if isCancelled() { return false }
+                let pause = slept < 2_000 ? 20 : 100
+                usleep(UInt32(pause))
+                slept += pause
+            }
         }
     }
 
@@ -147,34 +171,66 @@ public final class CUDAEvent: @unchecked Sendable {
     }
 }
 
+/// A kernel launch with its function resolved and its arguments marshalled once, so that what
+/// runs between a probe's timing events is the cuLaunchKernel call and nothing else.
+///
+/// The driver wants one pointer per parameter, to a value of exactly the type the kernel declares
+/// (bitprobe_cuda_kernels.h). Values sit in 8-byte slots (zeroed first); after the parameter
+/// pointers come a NULL and each argument's byte size, which the driver never reads (it reads as
+/// many pointers as the kernel has parameters) and the stub driver logs to check the contracts.
+public final class CUDAPreparedLaunch: @unchecked Sendable {
+    // @unchecked: immutable after init; the storage is only read by the driver.
+    public let function: CUDAFunction
+    public let shape: CUDALaunchShape
+    private let values: UnsafeMutableRawPointer
+    private let parameters: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+
+    public init(_ function: CUDAFunction, shape: CUDALaunchShape, arguments: [CUDAKernelArgument]) {
+        self.function = function
+        self.shape = shape
+        let count = arguments.count
+        values = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 8, alignment: 8)
+        values.initializeMemory(as: UInt64.self, repeating: 0, count: max(1, count))
+        parameters = .allocate(capacity: 2 * count + 1)
+        for (index, argument) in arguments.enumerated() {
+            let slot = values + index * 8
+            let size: Int
+            switch argument {
+            case .buffer(let buffer): slot.storeBytes(of: buffer.address, as: UInt64.self); size = 8
+            case .int32(let value): slot.storeBytes(of: value, as: Int32.self); size = 4
+            case .uint32(let value): slot.storeBytes(of: value, as: UInt32.self); size = 4
+            case .int64(let value): slot.storeBytes(of: value, as: Int64.self); size = 8
+            case .float(let value): slot.storeBytes(of: value, as: Float.self); size = 4
+            }
+            parameters[index] = slot
+            parameters[count + 1 + index] = UnsafeMutableRawPointer(bitPattern: size)
+        }
+        parameters[count] = nil
+    }
+
+    deinit {
+        values.deallocate()
+        parameters.deallocate()
+    }
+
+    /// cuLaunchKernel on `stream` (the legacy default stream when nil), with the function's
+    /// context already current.
+    func enqueueCurrent(on stream: CUDAStream?) throws(CUDAError) {
+        let driver = function.module.context.driver
+        let result = driver.table.cuLaunchKernel(
+            function.handle, shape.grid.x, shape.grid.y, shape.grid.z, shape.block.x, shape.block.y, shape.block.z,
+            shape.sharedBytes, stream?.handle, parameters, nil)
+        try driver.check(result, "cuLaunchKernel")
+    }
+}
+
 extension CUDAContext {
     /// cuLaunchKernel: queues `function` on `stream` (the legacy default stream when nil). A
     /// launch returns before the kernel runs; errors of the kernel itself show at the next
     /// synchronisation.
     public func launch(_ function: CUDAFunction, shape: CUDALaunchShape, stream: CUDAStream? = nil,
                        arguments: [CUDAKernelArgument]) throws(CUDAError) {
-        // The driver wants an array of pointers, one to each argument's value: 8 bytes a value.
-        let values = UnsafeMutableRawPointer.allocate(byteCount: max(1, arguments.count) * 8, alignment: 8)
-        defer { values.deallocate() }
-        var pointers: [UnsafeMutableRawPointer?] = []
-        for (index, argument) in arguments.enumerated() {
-            let slot = values + index * 8
-            switch argument {
-            case .buffer(let buffer): slot.storeBytes(of: buffer.address, as: UInt64.self)
-            case .int32(let value): slot.storeBytes(of: value, as: Int32.self)
-            case .uint32(let value): slot.storeBytes(of: value, as: UInt32.self)
-            case .int64(let value): slot.storeBytes(of: value, as: Int64.self)
-            case .float(let value): slot.storeBytes(of: value, as: Float.self)
-            }
-            pointers.append(slot)
-        }
-        try withCurrent { () throws(CUDAError) in
-            let result = pointers.withUnsafeMutableBufferPointer { parameters in
-                driver.table.cuLaunchKernel(
-                    function.handle, shape.grid.x, shape.grid.y, shape.grid.z, shape.block.x, shape.block.y, shape.block.z,
-                    shape.sharedBytes, stream?.handle, parameters.baseAddress, nil)
-            }
-            try driver.check(result, "cuLaunchKernel")
-        }
+        let launch = CUDAPreparedLaunch(function, shape: shape, arguments: arguments)
+        try withCurrent { () throws(CUDAError) in try launch.enqueueCurrent(on: stream) }
     }
 }

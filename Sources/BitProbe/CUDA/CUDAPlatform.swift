@@ -131,7 +131,8 @@ public final class CUDAPlatform {
         return markedDown
     }
 
-    /// Takes a device out of service after a sticky error: its context is reset
+    /// Takes a device out of service (a sticky error, a hung kernel, kernels that do not load,
+    /// repeated lost-device errors): its context is reset
     /// (cuDevicePrimaryCtxReset_v2: every allocation, module and stream in it is gone) and
     /// released, and a recovery attempt is scheduled (`CUDARecoveryBackoff`).
     public func markDown(_ index: Int, reason: String, now: Double = MonotonicClock.seconds()) {
@@ -147,12 +148,15 @@ public final class CUDAPlatform {
     }
 
     /// Tries to bring back every down device whose attempt is due: reset the primary context,
-    /// retain it again and read its memory. Returns what happened to each device tried: nil
-    /// when it is back up, else the error (the device's new reason; the next attempt is later).
+    /// retain it again, read its memory, then `prepare` (the agent loads the kernels there, so a
+    /// driver that cannot load them keeps the device down and backing off). Returns what
+    /// happened to each device tried: nil when it is back up, else why not (the device's new
+    /// reason; the next attempt is later).
     @discardableResult
-    public func recoverDue(now: Double = MonotonicClock.seconds()) -> [(device: String, error: CUDAError?)] {
+    public func recoverDue(now: Double = MonotonicClock.seconds(),
+                           prepare: (_ device: Device, _ context: CUDAContext) throws -> Void = { _, _ in }) -> [(device: String, error: String?)] {
         guard let driver else { return [] }
-        var tried: [(device: String, error: CUDAError?)] = []
+        var tried: [(device: String, error: String?)] = []
         for index in devices.indices where !devices[index].up {
             guard let handle = devices[index].handle, let backoff = devices[index].recovery, backoff.isDue(at: now) else { continue }
             var context: CUDAContext?
@@ -161,6 +165,7 @@ public final class CUDAPlatform {
                 let fresh = try CUDAContext(driver: driver, device: handle)
                 context = fresh
                 let (free, total) = try fresh.memoryInfo()
+                try prepare(devices[index], fresh)
                 devices[index].context = fresh
                 devices[index].up = true
                 devices[index].reason = ""
@@ -170,9 +175,9 @@ public final class CUDAPlatform {
                 tried.append((devices[index].info.device, nil))
             } catch {
                 context?.release()
-                devices[index].reason = error.description
+                devices[index].reason = "\(error)"
                 devices[index].recovery?.failed(at: now)
-                tried.append((devices[index].info.device, error))
+                tried.append((devices[index].info.device, "\(error)"))
             }
         }
         return tried

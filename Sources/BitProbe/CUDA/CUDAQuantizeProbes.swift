@@ -5,19 +5,18 @@ import CCUDAKernels
 let cudaQuantizeVerifiedRows = 64
 
 /// `quantize_weights` (absmean ternary) on a GPU: three launches in the stream — partial sums of
-/// |W| in double, gamma, and the bp-i2-g128 pack — timed together as one iteration.
-final class CUDAQuantizeWeightsProbe: PreparedProbe {
+/// |W| in double, gamma, and the bp-i2-g128 pack — timed together as one iteration (and repeated
+/// together when the sequence is short: `CUDAKernelRun`).
+final class CUDAQuantizeWeightsProbe: CUDAPreparedProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let timer: CUDAEventTimer
+    private let kernelRun: CUDAKernelRun
     private let dtype: DType
     private let rows: Int, cols: Int
-    private let partials: Int
     private let w: UnsafeMutableRawPointer
     private let packed: UnsafeMutablePointer<UInt8>
     private let gamma: UnsafeMutablePointer<Float>
     private let deviceW: CUDADeviceBuffer, devicePartial: CUDADeviceBuffer, deviceGamma: CUDADeviceBuffer, devicePacked: CUDADeviceBuffer
-    private let packShape: CUDALaunchShape
 
     init(spec: ProbeSpec, backend: CUDABackend, random: inout SeededRandom) throws(ProbeRunError) {
         self.backend = backend
@@ -26,12 +25,11 @@ final class CUDAQuantizeWeightsProbe: PreparedProbe {
         (rows, cols) = (spec.shape[0], spec.shape[1])
         guard rows <= Int(Int32.max), cols <= Int(Int32.max) else { throw .kernelFailed("shape \(spec.shape) exceeds the kernel's int32 dimensions") }
         let count = rows * cols
-        partials = CUDAGrid.blocks(count, per: Int(BP_CUDA_QW_CHUNK))
+        let partials = CUDAGrid.blocks(count, per: Int(BP_CUDA_QW_CHUNK))
         let groups = rows * CUDAGrid.blocks(cols, per: 128)
-        packShape = CUDAGrid.linear(min(CUDAGrid.blocks(groups, per: 8), backend.info.multiprocessors * 32), block: Int(BP_CUDA_QW_BLOCK))
+        let packShape = CUDAGrid.linear(min(CUDAGrid.blocks(groups, per: 8), backend.info.multiprocessors * 32), block: Int(BP_CUDA_QW_BLOCK))
         let packedBytes = rows * ternaryRowBytes(k: cols)
         do {
-            timer = try CUDAEventTimer(backend: backend)
             if dtype == .f32 {
                 let w = try buffers.host(Float.self, count: count)
                 random.fill(w, count: count)
@@ -48,31 +46,30 @@ final class CUDAQuantizeWeightsProbe: PreparedProbe {
             deviceGamma = try buffers.device(bytes: 4)
             devicePacked = try buffers.device(bytes: packedBytes)
             try buffers.upload(w, bytes: deviceW.bytes, to: deviceW)
+            let (packedOutput, gammaOutput) = (devicePacked, deviceGamma)
             try backend.run { () throws(CUDAError) in
-                try backend.context.fill(devicePacked, byte: 0xFF)
-                try backend.context.fill(deviceGamma, byte: 0xFF)
+                try backend.context.fill(packedOutput, byte: 0xFF)
+                try backend.context.fill(gammaOutput, byte: 0xFF)
             }
+            let f32 = dtype == .f32
+            let block = Int(BP_CUDA_QW_BLOCK)
+            kernelRun = try CUDAKernelRun(backend: backend, [
+                (f32 ? BP_CUDA_KERNEL_QW_ABSUM_F32 : BP_CUDA_KERNEL_QW_ABSUM_F16, CUDAGrid.linear(partials, block: block),
+                 [.buffer(deviceW), .int64(Int64(count)), .buffer(devicePartial)]),
+                (BP_CUDA_KERNEL_QW_GAMMA, CUDAGrid.linear(1, block: block),
+                 [.buffer(devicePartial), .int64(Int64(partials)), .int64(Int64(count)), .buffer(deviceGamma)]),
+                (f32 ? BP_CUDA_KERNEL_QW_PACK_F32 : BP_CUDA_KERNEL_QW_PACK_F16, packShape,
+                 [.buffer(deviceW), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceGamma), .buffer(devicePacked)]),
+            ])
         } catch {
             buffers.releaseAll()
             throw error
         }
     }
 
-    func runIteration() throws(ProbeRunError) -> Double {
-        let backend = backend
-        let f32 = dtype == .f32
-        let (count, partials, rows, cols, packShape) = (Int64(rows * cols), partials, rows, cols, packShape)
-        let (w, partial, gamma, packed) = (deviceW, devicePartial, deviceGamma, devicePacked)
-        let block = Int(BP_CUDA_QW_BLOCK)
-        return try timer.time(backend, stream: backend.stream) { () throws(ProbeRunError) in
-            try backend.launch(f32 ? BP_CUDA_KERNEL_QW_ABSUM_F32 : BP_CUDA_KERNEL_QW_ABSUM_F16, shape: CUDAGrid.linear(partials, block: block),
-                               [.buffer(w), .int64(count), .buffer(partial)])
-            try backend.launch(BP_CUDA_KERNEL_QW_GAMMA, shape: CUDAGrid.linear(1, block: block),
-                               [.buffer(partial), .int64(Int64(partials)), .int64(count), .buffer(gamma)])
-            try backend.launch(f32 ? BP_CUDA_KERNEL_QW_PACK_F32 : BP_CUDA_KERNEL_QW_PACK_F16, shape: packShape,
-                               [.buffer(w), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(gamma), .buffer(packed)])
-        }
-    }
+    var kernels: CUDAKernelRun? { kernelRun }
+
+    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(devicePacked, bytes: devicePacked.bytes, to: packed)
@@ -90,10 +87,10 @@ final class CUDAQuantizeWeightsProbe: PreparedProbe {
 }
 
 /// `quantize_activations` (per-row absmax int8) on a GPU: one block per row.
-final class CUDAQuantizeActivationsProbe: PreparedProbe {
+final class CUDAQuantizeActivationsProbe: CUDAPreparedProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let timer: CUDAEventTimer
+    private let kernelRun: CUDAKernelRun
     private let dtype: DType
     private let rows: Int, cols: Int
     private let x: UnsafeMutableRawPointer
@@ -109,7 +106,6 @@ final class CUDAQuantizeActivationsProbe: PreparedProbe {
         guard rows < Int(Int32.max), cols <= Int(Int32.max) else { throw .kernelFailed("shape \(spec.shape) exceeds the kernel's int32 dimensions") }
         let count = rows * cols
         do {
-            timer = try CUDAEventTimer(backend: backend)
             if dtype == .f32 {
                 let x = try buffers.host(Float.self, count: count)
                 random.fill(x, count: count)
@@ -125,22 +121,21 @@ final class CUDAQuantizeActivationsProbe: PreparedProbe {
             deviceQ = try buffers.device(bytes: count)
             deviceScales = try buffers.device(bytes: 4 * rows)
             try buffers.upload(x, bytes: deviceX.bytes, to: deviceX)
-            try backend.run { () throws(CUDAError) in try backend.context.fill(deviceScales, byte: 0xFF) }
+            let scalesOutput = deviceScales
+            try backend.run { () throws(CUDAError) in try backend.context.fill(scalesOutput, byte: 0xFF) }
+            kernelRun = try CUDAKernelRun(backend: backend, [(
+                dtype == .f32 ? BP_CUDA_KERNEL_QA_F32 : BP_CUDA_KERNEL_QA_F16, CUDAGrid.linear(rows, block: Int(BP_CUDA_QA_BLOCK)),
+                [.buffer(deviceX), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceQ), .buffer(deviceScales)]
+            )])
         } catch {
             buffers.releaseAll()
             throw error
         }
     }
 
-    func runIteration() throws(ProbeRunError) -> Double {
-        let backend = backend
-        let kernel = dtype == .f32 ? BP_CUDA_KERNEL_QA_F32 : BP_CUDA_KERNEL_QA_F16
-        let shape = CUDAGrid.linear(rows, block: Int(BP_CUDA_QA_BLOCK))
-        let arguments: [CUDAKernelArgument] = [.buffer(deviceX), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceQ), .buffer(deviceScales)]
-        return try timer.time(backend, stream: backend.stream) { () throws(ProbeRunError) in
-            try backend.launch(kernel, shape: shape, arguments)
-        }
-    }
+    var kernels: CUDAKernelRun? { kernelRun }
+
+    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceQ, bytes: deviceQ.bytes, to: q)

@@ -5,13 +5,11 @@ import CKernels
 /// activations, per-row scales, weights from {-1, 0, +1} packed bp-i2-g128), `bp_ternary_gemv`
 /// for M <= 4 (token generation) and `bp_ternary_gemm` above. The kernels also write the int32
 /// sums, so `TernaryMatmulVerifier` checks them exactly and the rescaled output within 2^-22.
-final class CUDATernaryMatmulProbe: PreparedProbe {
+final class CUDATernaryMatmulProbe: CUDAPreparedProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let timer: CUDAEventTimer
+    private let kernelRun: CUDAKernelRun
     private let m: Int, n: Int, k: Int
-    private let kernel: String
-    private let shape: CUDALaunchShape
     private let gamma: Float
     private let xq: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, wq: UnsafeMutablePointer<UInt8>
     private let y: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Int32>
@@ -25,6 +23,8 @@ final class CUDATernaryMatmulProbe: PreparedProbe {
         guard k <= 1 << 23, n <= Int(Int32.max), m <= Int(Int32.max) else {
             throw .kernelFailed("shape \(spec.shape) exceeds the ternary kernels' limits (K <= 8388608)")
         }
+        let kernel: String
+        let shape: CUDALaunchShape
         if m <= Int(BP_CUDA_TERNARY_GEMV_MAX_M) {
             kernel = BP_CUDA_KERNEL_TERNARY_GEMV
             shape = CUDALaunchShape(grid: (UInt32(CUDAGrid.blocks(n, per: Int(BP_CUDA_TERNARY_GEMV_ROWS))), UInt32(m), 1),
@@ -38,7 +38,6 @@ final class CUDATernaryMatmulProbe: PreparedProbe {
         }
         let rowBytes = ternaryRowBytes(k: k)
         do {
-            timer = try CUDAEventTimer(backend: backend)
             xq = try buffers.host(Int8.self, count: m * k)
             scales = try buffers.host(Float.self, count: m)
             wq = try buffers.host(UInt8.self, count: n * rowBytes)
@@ -62,26 +61,24 @@ final class CUDATernaryMatmulProbe: PreparedProbe {
             try buffers.upload(xq, bytes: deviceX.bytes, to: deviceX)
             try buffers.upload(scales, bytes: deviceScales.bytes, to: deviceScales)
             try buffers.upload(wq, bytes: deviceW.bytes, to: deviceW)
+            let (yOutput, accOutput) = (deviceY, deviceAcc)
             try backend.run { () throws(CUDAError) in
-                try backend.context.fill(deviceY, byte: 0xFF)
-                try backend.context.fill(deviceAcc, byte: 0x80)
+                try backend.context.fill(yOutput, byte: 0xFF)
+                try backend.context.fill(accOutput, byte: 0x80)
             }
+            kernelRun = try CUDAKernelRun(backend: backend, [(kernel, shape, [
+                .buffer(deviceX), .buffer(deviceScales), .buffer(deviceW), .float(gamma), .buffer(deviceY), .buffer(deviceAcc),
+                .int32(Int32(m)), .int32(Int32(n)), .int32(Int32(k)),
+            ])])
         } catch {
             buffers.releaseAll()
             throw error
         }
     }
 
-    func runIteration() throws(ProbeRunError) -> Double {
-        let (backend, kernel, shape) = (backend, kernel, shape)
-        let arguments: [CUDAKernelArgument] = [
-            .buffer(deviceX), .buffer(deviceScales), .buffer(deviceW), .float(gamma), .buffer(deviceY), .buffer(deviceAcc),
-            .int32(Int32(m)), .int32(Int32(n)), .int32(Int32(k)),
-        ]
-        return try timer.time(backend, stream: backend.stream) { () throws(ProbeRunError) in
-            try backend.launch(kernel, shape: shape, arguments)
-        }
-    }
+    var kernels: CUDAKernelRun? { kernelRun }
+
+    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceY, bytes: deviceY.bytes, to: y)

@@ -6,7 +6,7 @@ import Glibc
 /// `copy` device to device (counted as bytes read plus bytes written, like the CPU's copy), and
 /// `h2d` / `d2h` between pinned host memory and the device (counted once: the bytes that crossed
 /// the bus). Timed by events on the legacy default stream, where the synchronous copies run.
-final class CUDATransferProbe: PreparedProbe {
+final class CUDATransferProbe: CUDAPreparedProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
     private let timer: CUDAEventTimer
@@ -59,7 +59,7 @@ final class CUDATransferProbe: PreparedProbe {
     func runIteration() throws(ProbeRunError) -> Double {
         let (backend, context, bytes, op) = (backend, backend.context, bytes, op)
         let (deviceSource, deviceDestination, pinned) = (deviceSource, deviceDestination, pinned)
-        return try timer.time(backend, stream: nil) { () throws(ProbeRunError) in
+        return try timer.time(backend) { () throws(ProbeRunError) in
             try backend.run { () throws(CUDAError) in
                 switch op {
                 case .h2d: try context.copy(UnsafeRawBufferPointer(start: pinned!.pointer, count: bytes), to: deviceDestination!)
@@ -69,6 +69,9 @@ final class CUDATransferProbe: PreparedProbe {
             }
         }
     }
+
+    /// The copies are single synchronous driver calls, each long enough to time alone.
+    var kernels: CUDAKernelRun? { nil }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         let got: UnsafePointer<UInt8>

@@ -26,6 +26,13 @@ public protocol PreparedProbe: AnyObject {
     func verify() throws(ProbeRunError) -> VerificationReport
     /// Returns the buffers to the backend's pool.
     func release()
+    /// How many back-to-back iterations each sample of `runIteration` averages, when the backend
+    /// repeats short work inside one timed span (GPU kernels; docs/cuda.md); nil: one iteration.
+    var iterationsPerSample: Int? { get }
+}
+
+extension PreparedProbe {
+    public var iterationsPerSample: Int? { nil }
 }
 
 /// Why a probe iteration could not run.

@@ -42,6 +42,9 @@ public struct ProbeResult: Codable, Sendable {
     public var warmupIterations: Int
     /// Seconds per measured iteration, in the order measured.
     public var samples: [Double]
+    /// When each sample is the mean of several back-to-back iterations timed as one span (GPU
+    /// kernel probes whose single iteration is too short to time alone), how many; nil: one.
+    public var iterationsPerSample: Int? = nil
     public var statistics: SampleStatistics?
     /// Counted operations per second at the median iteration time (matrix products only).
     public var operationsPerSecond: Double?

@@ -83,10 +83,11 @@ public struct ProbeSelection: Equatable, Sendable {
 /// GEMV for token generation), small enough that the whole CPU suite runs in well under 30 s on a
 /// 2-core machine.
 ///
-/// CUDA: GPU-sized (8192-wide layers, a 4096³ tensor-core GEMM, 64 MiB–256 MiB streams) so each
-/// kernel runs long enough for event timing to be meaningful (≥ ~50 µs on an H200) while one
-/// cycle of the whole suite stays around 2 s on an H200 — most of it host work (filling inputs,
-/// verifying sampled outputs), not GPU time (docs/cuda.md).
+/// CUDA: GPU-sized (8192-wide layers, a 4096³ tensor-core GEMM, 64 MiB–256 MiB streams), so each
+/// probe's work is large next to the events' resolution: the smallest, the elementwise ops, move
+/// 192 MiB (f32) or 96 MiB (f16) per iteration, and the GEMM is 2·4096³ ≈ 1.4·10¹¹ flops. None of
+/// it has been timed on a GPU yet; kernels that turn out shorter than 50 µs are repeated within
+/// one timed span (`CUDAKernelRun`, docs/cuda.md).
 public enum DefaultSuite {
     public static func shapes(for op: ProbeOp, on backend: BackendKind = .cpu) -> [ProbeShape] {
         switch backend {

@@ -75,6 +75,8 @@ public final class Benchmarker {
         let prepareSpan = span?.child("prepare")
         do {
             prepared = try backend.prepare(spec, seed: result.seed)
+            result.iterationsPerSample = prepared.iterationsPerSample
+            if let repeated = result.iterationsPerSample { prepareSpan?.setAttribute("bitprobe.iterations_per_sample", .int(Int64(repeated))) }
             prepareSpan?.end()
         } catch {
             prepareSpan?.fail(error.description)

@@ -36,8 +36,11 @@ enum {
     BP_CUDA_ERROR_NO_DEVICE = 100,
     BP_CUDA_ERROR_INVALID_DEVICE = 101,
     BP_CUDA_ERROR_INVALID_CONTEXT = 201,
+    BP_CUDA_ERROR_NO_BINARY_FOR_GPU = 209,
     BP_CUDA_ERROR_ECC_UNCORRECTABLE = 214,
+    BP_CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222,
     BP_CUDA_ERROR_NOT_FOUND = 500,
+    BP_CUDA_ERROR_NOT_READY = 600,  // cuEventQuery: the work before the event has not completed
     BP_CUDA_ERROR_ILLEGAL_ADDRESS = 700,
     BP_CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701,
     BP_CUDA_ERROR_LAUNCH_TIMEOUT = 702,
@@ -62,7 +65,9 @@ enum {
     BP_CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
 };
 
-// CUevent_flags / CUstream_flags values.
+// CUevent_flags / CUstream_flags values. Events are created with the default flags: the host
+// waits for them by polling cuEventQuery with short sleeps (CUDAEvent.wait), never by
+// cuEventSynchronize, so CU_EVENT_BLOCKING_SYNC would change nothing.
 enum {
     BP_CU_EVENT_DEFAULT = 0,
     BP_CU_STREAM_NON_BLOCKING = 1,
@@ -108,6 +113,10 @@ typedef struct bp_cuda_driver {
     bp_cu_result (*cuModuleLoadData)(bp_cu_module *module, const void *image);
     bp_cu_result (*cuModuleUnload)(bp_cu_module module);
     bp_cu_result (*cuModuleGetFunction)(bp_cu_function *function, bp_cu_module module, const char *name);
+    // `parameters` holds one pointer per kernel parameter; bitprobe's marshaller (CUDAPreparedLaunch)
+    // appends a NULL and then each argument's byte size as a pointer-sized integer. The driver reads
+    // only as many entries as the kernel has parameters, so the trailer is invisible to it; the
+    // stub driver logs it to check launches against the contracts (docs/cuda.md, "Stub driver").
     bp_cu_result (*cuLaunchKernel)(bp_cu_function function,
                                    unsigned int grid_x, unsigned int grid_y, unsigned int grid_z,
                                    unsigned int block_x, unsigned int block_y, unsigned int block_z,
@@ -117,7 +126,9 @@ typedef struct bp_cuda_driver {
 
     bp_cu_result (*cuEventCreate)(bp_cu_event *event, unsigned int flags);
     bp_cu_result (*cuEventRecord)(bp_cu_event event, bp_cu_stream stream);
-    bp_cu_result (*cuEventSynchronize)(bp_cu_event event);
+    // CUDA_SUCCESS when the event has completed, CUDA_ERROR_NOT_READY while work before it runs:
+    // polled instead of cuEventSynchronize, which would block forever on a hung kernel.
+    bp_cu_result (*cuEventQuery)(bp_cu_event event);
     bp_cu_result (*cuEventElapsedTime)(float *milliseconds, bp_cu_event start, bp_cu_event end); // _v2 when present
     bp_cu_result (*cuEventDestroy)(bp_cu_event event);                            // _v2
 
