@@ -138,6 +138,23 @@ import Testing
         #expect(BFloat16.float(BFloat16.bits(from: .nan)).isNaN)
     }
 
+    @Test func aDeviceDownAgainSoonAfterARecoveryContinuesTheBackoff() throws {
+        let platform = try StubDriver.open("devices=1")
+        defer { platform.close() }
+        platform.markDown(0, reason: "x", now: 0)
+        #expect(platform.devices[0].recovery?.nextAttempt == 1)
+        #expect(platform.recoverDue(now: 1).map(\.error) == [nil])
+        platform.markDown(0, reason: "x", now: 10)
+        #expect(platform.devices[0].recovery?.nextAttempt == 12)
+        #expect(platform.recoverDue(now: 12).map(\.error) == [nil])
+        platform.markDown(0, reason: "x", now: 20)
+        #expect(platform.devices[0].recovery?.nextAttempt == 24)
+        #expect(platform.recoverDue(now: 24).map(\.error) == [nil])
+        // Up for 5 minutes: the next fault starts again at 1 s.
+        platform.markDown(0, reason: "x", now: 400)
+        #expect(platform.devices[0].recovery?.nextAttempt == 401)
+    }
+
     @Test func recoveryBacksOffExponentiallyUpToFiveMinutes() {
         #expect((0..<11).map { CUDARecoveryBackoff.delay(afterFailures: $0) } == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300])
         var backoff = CUDARecoveryBackoff(downAt: 100)

@@ -184,8 +184,12 @@ def test_repeated_unknown_errors_take_the_device_down(agent_factory, cuda_stub):
                         explain=lambda: agent.log_path.read_text()[-3000:])
     assert runs(text, "cuda0", "failed") >= 1
     # The suite has one GPU probe: every probe of the cycle failed with CUDA_ERROR_UNKNOWN.
-    assert ('msg="CUDA device down" device=cuda0 next_attempt_in_seconds=1.0 '
-            'reason="cuMemcpyHtoD_v2 failed: CUDA_ERROR_UNKNOWN (unknown error) (every probe of the cycle)"') in agent.log_path.read_text()
+    reason = 'reason="cuMemcpyHtoD_v2 failed: CUDA_ERROR_UNKNOWN (unknown error) (every probe of the cycle)"'
+    assert f'msg="CUDA device down" device=cuda0 next_attempt_in_seconds=1.0 {reason}' in agent.log_path.read_text()
+    # The recovery succeeds (the context is fine), the probe fails again: the backoff goes on doubling.
+    again = f'msg="CUDA device down" device=cuda0 next_attempt_in_seconds=2.0 {reason}'
+    wait_until(lambda: again in agent.log_path.read_text(), 30, what="cuda0 down again with a 2 s delay",
+               explain=lambda: agent.log_path.read_text()[-3000:])
 
 
 def test_a_hung_kernel_times_out_and_takes_the_device_down_until_a_reset(agent_factory, cuda_stub, tmp_path):

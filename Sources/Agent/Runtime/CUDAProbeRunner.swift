@@ -155,8 +155,9 @@ final class CUDAProbeRunner: @unchecked Sendable {
         platform.markDown(index, reason: reason)
         backends[name] = nil
         lostDeviceErrors[name] = 0
+        let delay = platform.devices[index].recovery?.delay ?? CUDARecoveryBackoff.firstDelay
         logger.error("CUDA device down", metadata: ["device": "\(name)", "reason": "\(reason)",
-                                                    "next_attempt_in_seconds": "\(formatSecondsShort(CUDARecoveryBackoff.firstDelay))"])
+                                                    "next_attempt_in_seconds": "\(formatSecondsShort(delay))"])
     }
 
     /// Reads every up GPU's memory; one that hit a sticky error is taken down.

@@ -37,6 +37,9 @@ public final class CUDAPlatform {
         public var handle: Int32?
         /// While down: when the next recovery attempt is due (nil when none will be made).
         public var recovery: CUDARecoveryBackoff?
+        /// After a recovery: when it happened and the failed attempts it continues from, should
+        /// the device go down again within `CUDARecoveryBackoff.maximumDelay`.
+        public var lastRecovery: (at: Double, failures: Int)?
     }
 
     public let mode: CUDAMode
@@ -144,7 +147,10 @@ public final class CUDAPlatform {
         devices[index].up = false
         devices[index].reason = reason
         devices[index].memoryFreeBytes = nil
-        if devices[index].handle != nil { devices[index].recovery = CUDARecoveryBackoff(downAt: now) }
+        guard devices[index].handle != nil else { return }
+        var failures = 0
+        if let last = devices[index].lastRecovery, now - last.at < CUDARecoveryBackoff.maximumDelay { failures = last.failures }
+        devices[index].recovery = CUDARecoveryBackoff(downAt: now, failures: failures)
     }
 
     /// Tries to bring back every down device whose attempt is due: reset the primary context,
@@ -170,6 +176,7 @@ public final class CUDAPlatform {
                 devices[index].up = true
                 devices[index].reason = ""
                 devices[index].recovery = nil
+                devices[index].lastRecovery = (now, backoff.attempts + 1)
                 devices[index].memoryFreeBytes = free
                 devices[index].memoryTotalBytes = total
                 tried.append((devices[index].info.device, nil))
