@@ -38,8 +38,9 @@ public struct AlertRule: Equatable, Sendable {
     /// development VM the compute-bound probes had spells of 1.3-1.5x lasting 15 cycles that no
     /// guest signal shows (not CPU pressure, not steal time), so a shorter window saw every spell as
     /// a regression, while 60 cycles hold earlier spells and judge a new one ordinary; replaying
-    /// 200 recorded cycles, 4 against 60 had no false alarm and still caught a 1.15x slowdown of
-    /// add f32 within 10 cycles 17 times in 18 (docs/benchmarks.md).
+    /// 200 recorded cycles, 4 against 60 had no false alarm and caught a 1.15x slowdown of add f32
+    /// within 10 cycles 17 times in 18; live, single disturbed cycles in the window kept it from
+    /// catching that slowdown at all (docs/benchmarks.md).
     public static let defaultWindowCycles = 60
 
     public init(name: String, kind: Kind, severity: String, forSeconds: Double = 0, keepFiringForSeconds: Double = 0,
