@@ -206,6 +206,10 @@ func abMode(_ arguments: Arguments) {
     // Paired too: the two runs of a round share the pooled buffers and the machine's state of that
     // moment, so their ratio leaves out what changes from round to round.
     let paired = zip(profiled, plain).map { $0 / $1 }
+    // Rounds alternate which run goes first; split by order, a difference between the two medians
+    // is an order effect (the second run of a pair meeting a warmer or busier machine), not profiling.
+    let profiledFirstRatios = paired.indices.filter { $0 % 2 == 1 }.map { paired[$0] }
+    let plainFirstRatios = paired.indices.filter { $0 % 2 == 0 }.map { paired[$0] }
     var random = SeededRandom(seed: 42)
     var resampledMedians: [Double] = []
     for _ in 0..<2000 {
@@ -220,7 +224,8 @@ func abMode(_ arguments: Arguments) {
     print("{\"mode\":\"ab\",\"probe\":\"\(spec)\",\"rounds\":\(rounds),\"contended_pairs_discarded\":\(contendedPairs),\"median_plain_seconds\":\(median(plain)),"
           + "\"median_profiled_seconds\":\(median(profiled)),\"ratio\":\(ratio),"
           + "\"ci_lower\":\(interval.lower),\"ci_upper\":\(interval.upper),\"paired_ratio\":\(median(paired)),"
-          + "\"paired_ci_lower\":\(pairedLower),\"paired_ci_upper\":\(pairedUpper)}")
+          + "\"paired_ci_lower\":\(pairedLower),\"paired_ci_upper\":\(pairedUpper),"
+          + "\"paired_ratio_profiled_first\":\(median(profiledFirstRatios)),\"paired_ratio_plain_first\":\(median(plainFirstRatios))}")
 }
 
 let arguments = Arguments(Array(CommandLine.arguments.dropFirst()))
