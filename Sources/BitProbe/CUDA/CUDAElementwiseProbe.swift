@@ -3,10 +3,10 @@ import CCUDAKernels
 /// `add` and `multiply` over f32 or f16 vectors on a GPU: three streams, 16-byte vectors, one
 /// launch of the grid-stride kernel. Checked exactly, like the CPU's (f16 is computed in f32 and
 /// rounded once, which is correctly rounded).
-final class CUDAElementwiseProbe: CUDAPreparedProbe {
+final class CUDAElementwiseProbe: CUDAKernelProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let kernelRun: CUDAKernelRun
+    let kernelRun: CUDAKernelRun
     private let isAdd: Bool
     private let dtype: DType
     private let count: Int
@@ -55,10 +55,6 @@ final class CUDAElementwiseProbe: CUDAPreparedProbe {
             throw error
         }
     }
-
-    var kernels: CUDAKernelRun? { kernelRun }
-
-    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceC, bytes: deviceC.bytes, to: c)

@@ -6,10 +6,10 @@ import CCUDAKernels
 /// Checked with the CPU's `MatmulVerifier` on sampled rows and columns; for the tensor cores the
 /// accumulation term uses 2^-23 (their f32 accumulation truncates) and bf16's output term is its
 /// unit roundoff 2^-8 (docs/probes.md, "Verification").
-final class CUDAMatmulProbe: CUDAPreparedProbe {
+final class CUDAMatmulProbe: CUDAKernelProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let kernelRun: CUDAKernelRun
+    let kernelRun: CUDAKernelRun
     private let dtype: DType
     private let m: Int, n: Int, k: Int
     private let a: UnsafeMutableRawPointer, b: UnsafeMutableRawPointer, c: UnsafeMutableRawPointer
@@ -75,10 +75,6 @@ final class CUDAMatmulProbe: CUDAPreparedProbe {
             throw error
         }
     }
-
-    var kernels: CUDAKernelRun? { kernelRun }
-
-    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceC, bytes: deviceC.bytes, to: c)

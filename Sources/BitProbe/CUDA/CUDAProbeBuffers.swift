@@ -202,6 +202,17 @@ extension CUDAPreparedProbe {
     var iterationsPerSample: Int? { kernels?.repetitions }
 }
 
+/// A GPU probe whose iteration is its prepared kernel launches: one timed `CUDAKernelRun`.
+protocol CUDAKernelProbe: CUDAPreparedProbe {
+    var kernelRun: CUDAKernelRun { get }
+}
+
+extension CUDAKernelProbe {
+    var kernels: CUDAKernelRun? { kernelRun }
+
+    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
+}
+
 /// Grid sizes from the launch contracts (bitprobe_cuda_kernels.h).
 enum CUDAGrid {
     static func blocks(_ count: Int, per size: Int) -> Int { (count + size - 1) / size }

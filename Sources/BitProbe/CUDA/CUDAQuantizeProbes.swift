@@ -7,10 +7,10 @@ let cudaQuantizeVerifiedRows = 64
 /// `quantize_weights` (absmean ternary) on a GPU: three launches in the stream — partial sums of
 /// |W| in double, gamma, and the bp-i2-g128 pack — timed together as one iteration (and repeated
 /// together when the sequence is short: `CUDAKernelRun`).
-final class CUDAQuantizeWeightsProbe: CUDAPreparedProbe {
+final class CUDAQuantizeWeightsProbe: CUDAKernelProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let kernelRun: CUDAKernelRun
+    let kernelRun: CUDAKernelRun
     private let dtype: DType
     private let rows: Int, cols: Int
     private let w: UnsafeMutableRawPointer
@@ -67,10 +67,6 @@ final class CUDAQuantizeWeightsProbe: CUDAPreparedProbe {
         }
     }
 
-    var kernels: CUDAKernelRun? { kernelRun }
-
-    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
-
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(devicePacked, bytes: devicePacked.bytes, to: packed)
         try buffers.download(deviceGamma, bytes: 4, to: gamma)
@@ -87,10 +83,10 @@ final class CUDAQuantizeWeightsProbe: CUDAPreparedProbe {
 }
 
 /// `quantize_activations` (per-row absmax int8) on a GPU: one block per row.
-final class CUDAQuantizeActivationsProbe: CUDAPreparedProbe {
+final class CUDAQuantizeActivationsProbe: CUDAKernelProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let kernelRun: CUDAKernelRun
+    let kernelRun: CUDAKernelRun
     private let dtype: DType
     private let rows: Int, cols: Int
     private let x: UnsafeMutableRawPointer
@@ -132,10 +128,6 @@ final class CUDAQuantizeActivationsProbe: CUDAPreparedProbe {
             throw error
         }
     }
-
-    var kernels: CUDAKernelRun? { kernelRun }
-
-    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceQ, bytes: deviceQ.bytes, to: q)

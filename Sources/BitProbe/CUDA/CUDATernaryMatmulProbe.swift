@@ -5,10 +5,10 @@ import CKernels
 /// activations, per-row scales, weights from {-1, 0, +1} packed bp-i2-g128), `bp_ternary_gemv`
 /// for M <= 4 (token generation) and `bp_ternary_gemm` above. The kernels also write the int32
 /// sums, so `TernaryMatmulVerifier` checks them exactly and the rescaled output within 2^-22.
-final class CUDATernaryMatmulProbe: CUDAPreparedProbe {
+final class CUDATernaryMatmulProbe: CUDAKernelProbe {
     private let backend: CUDABackend
     private let buffers: CUDAProbeBuffers
-    private let kernelRun: CUDAKernelRun
+    let kernelRun: CUDAKernelRun
     private let m: Int, n: Int, k: Int
     private let gamma: Float
     private let xq: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, wq: UnsafeMutablePointer<UInt8>
@@ -75,10 +75,6 @@ final class CUDATernaryMatmulProbe: CUDAPreparedProbe {
             throw error
         }
     }
-
-    var kernels: CUDAKernelRun? { kernelRun }
-
-    func runIteration() throws(ProbeRunError) -> Double { try kernelRun.run() }
 
     func verify() throws(ProbeRunError) -> VerificationReport {
         try buffers.download(deviceY, bytes: deviceY.bytes, to: y)
