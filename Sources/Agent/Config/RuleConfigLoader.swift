@@ -3,7 +3,7 @@ import ConfigFile
 
 /// Reads the `rules:` list of the agent config.
 enum RuleConfigLoader {
-    static let kinds = ["memory_pressure", "probe_failing", "probe_mismatch", "probe_stale", "regression"]
+    static let kinds = ["memory_pressure", "node_slowdown", "probe_failing", "probe_mismatch", "probe_stale", "regression"]
 
     static func read(_ nodes: [YAMLNode], path: String) throws(ConfigError) -> [AlertRule] {
         var rules: [AlertRule] = []
@@ -23,6 +23,8 @@ enum RuleConfigLoader {
             }
             let kind: AlertRule.Kind
             var maxCPUPressure = AlertRule.defaultMaxCPUPressure
+            var maxPeerSlowdown = AlertRule.defaultMaxPeerSlowdownPercent
+            var noiseMultiple = AlertRule.defaultNoiseMultiple
             switch kindText {
             case "probe_failing": kind = .probeFailing
             case "probe_mismatch": kind = .probeMismatch
@@ -46,7 +48,15 @@ enum RuleConfigLoader {
                 }
                 let reference: AlertRule.RegressionReference = baseline.map { .baseline(name: $0) } ?? .window(cycles: window ?? AlertRule.defaultWindowCycles)
                 kind = .regression(reference: reference, thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 10,
-                                   alpha: try entry.double("alpha", range: 1e-12...0.5) ?? 0.001)
+                                   alpha: try entry.double("alpha", range: 1e-12...0.5) ?? AlertRule.defaultAlpha)
+                maxCPUPressure = try entry.double("max_cpu_pressure", range: 0...1) ?? maxCPUPressure
+                if case .window = reference {
+                    maxPeerSlowdown = try entry.double("max_peer_slowdown", range: 0...10_000) ?? maxPeerSlowdown
+                    noiseMultiple = try entry.double("noise_multiple", range: 0...100) ?? noiseMultiple
+                }
+            case "node_slowdown":
+                kind = .nodeSlowdown(thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 20,
+                                     window: try entry.int("window", range: 2...10_000) ?? AlertRule.defaultWindowCycles)
                 maxCPUPressure = try entry.double("max_cpu_pressure", range: 0...1) ?? maxCPUPressure
             default:
                 throw entry.error("kind", at: kindNode, "expected one of: \(kinds.joined(separator: ", ")), got '\(kindText)'")
@@ -56,6 +66,8 @@ enum RuleConfigLoader {
             rule.keepFiringForSeconds = try entry.duration("keep_firing_for") ?? 0
             rule.summary = try entry.string("summary")
             rule.maxCPUPressure = maxCPUPressure
+            rule.maxPeerSlowdownPercent = maxPeerSlowdown
+            rule.noiseMultiple = noiseMultiple
             if var match = try entry.mapping("match") {
                 for key in ["backend", "device", "op", "dtype", "shape"] {
                     if let value = try match.string(key) { rule.match[key] = value }

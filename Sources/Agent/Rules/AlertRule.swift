@@ -14,6 +14,26 @@ public struct AlertRule: Equatable, Sendable {
         /// The probe's latest samples are slower than its reference: the previous `window` cycles,
         /// or a named baseline. Significant (Mann-Whitney, alpha) and beyond `thresholdPercent`.
         case regression(reference: RegressionReference, thresholdPercent: Double, alpha: Double)
+        /// The probes of a backend and device as a whole: the median, over them, of each probe's
+        /// cycle median over its rolling window's median is above 1 + `thresholdPercent` / 100.
+        /// The node got slower, not one probe (docs/alerting.md).
+        case nodeSlowdown(thresholdPercent: Double, window: Int)
+
+        /// Rules that judge timings, and so skip cycles other work contended for (`maxCPUPressure`).
+        var judgesTimings: Bool {
+            switch self {
+            case .regression, .nodeSlowdown: return true
+            default: return false
+            }
+        }
+
+        /// The rolling window, in cycles, of rules that keep one (window regressions, node slowdowns).
+        var windowCycles: Int? {
+            switch self {
+            case .regression(.window(let cycles), _, _), .nodeSlowdown(_, let cycles): return cycles
+            default: return nil
+            }
+        }
     }
 
     public enum RegressionReference: Equatable, Sendable {
@@ -34,13 +54,25 @@ public struct AlertRule: Equatable, Sendable {
     /// cycle stands (docs/alerting.md). 1 turns the check off.
     public var maxCPUPressure = AlertRule.defaultMaxCPUPressure
     public static let defaultMaxCPUPressure = 0.10
+    /// Rolling regression rules: a cycle in which the probe's peers (the other probes of its backend
+    /// and device) ran, by their median, more than this many percent slower than their windows is a
+    /// slowdown of the node, not news about this probe; it is neither learned from nor judged, and
+    /// the probe's latest verdict stands. The node-wide slowdown is `nodeSlowdown`'s to report.
+    public var maxPeerSlowdownPercent = AlertRule.defaultMaxPeerSlowdownPercent
+    public static let defaultMaxPeerSlowdownPercent = 10.0
+    /// Rolling regression rules: the bar a slowdown must clear is at least this many times the
+    /// window's robust coefficient of variation (`WindowRegressionTest`); 0 leaves the threshold alone.
+    public var noiseMultiple = AlertRule.defaultNoiseMultiple
+    public static let defaultNoiseMultiple = 3.0
+    /// The Mann-Whitney significance level of regression rules. 0.01, not 0.001: with 4 cycles
+    /// against 60, two or three disturbed cycles in the window push p above 0.001 even when all
+    /// four recent cycles are 1.2x slower, and while the rule waits, the slowed cycles flow into
+    /// the window and become the reference; the bar and the peers keep false alarms out instead.
+    public static let defaultAlpha = 0.01
     /// The rolling reference of a regression rule, in cycles. 60 rather than 20 or 30: on the
     /// development VM the compute-bound probes had spells of 1.3-1.5x lasting 15 cycles that no
-    /// guest signal shows (not CPU pressure, not steal time), so a shorter window saw every spell as
-    /// a regression, while 60 cycles hold earlier spells and judge a new one ordinary; replaying
-    /// 200 recorded cycles, 4 against 60 had no false alarm and caught a 1.15x slowdown of add f32
-    /// within 10 cycles 17 times in 18; live, single disturbed cycles in the window kept it from
-    /// catching that slowdown at all (docs/benchmarks.md).
+    /// guest signal shows (not CPU pressure, not steal time, measured per probe), so a shorter
+    /// window saw every spell as a regression (docs/benchmarks.md, "Alert detection power").
     public static let defaultWindowCycles = 60
 
     public init(name: String, kind: Kind, severity: String, forSeconds: Double = 0, keepFiringForSeconds: Double = 0,
@@ -61,7 +93,11 @@ public struct AlertRule: Equatable, Sendable {
         AlertRule(name: "BitprobeProbeStale", kind: .probeStale(maxAgeSeconds: 900), severity: "warning"),
         AlertRule(name: "BitprobeMemoryPressureHigh", kind: .memoryPressure(minimum: .high), severity: "warning", forSeconds: 120),
         AlertRule(name: "BitprobeMemoryPressureCritical", kind: .memoryPressure(minimum: .critical), severity: "critical", forSeconds: 60),
-        AlertRule(name: "BitprobeProbeRegression", kind: .regression(reference: .window(cycles: AlertRule.defaultWindowCycles), thresholdPercent: 10, alpha: 0.001),
+        AlertRule(name: "BitprobeProbeRegression", kind: .regression(reference: .window(cycles: AlertRule.defaultWindowCycles), thresholdPercent: 10, alpha: AlertRule.defaultAlpha),
                   severity: "warning", forSeconds: 180, keepFiringForSeconds: 300),
+        // Spells of the whole node last seconds to a minute on shared machines; a quarter of an
+        // hour of it is a node that got slower.
+        AlertRule(name: "BitprobeNodeSlowdown", kind: .nodeSlowdown(thresholdPercent: 20, window: AlertRule.defaultWindowCycles),
+                  severity: "warning", forSeconds: 900, keepFiringForSeconds: 300),
     ]
 }

@@ -17,8 +17,10 @@ struct RuleEngine {
 
     private(set) var rules: [AlertRule]
     private var machines: [String: AlertStateMachine] = [:]
-    /// Median iteration time of each probe's latest `recentCycles` verified cycles, newest last.
+    /// Median iteration time of each probe's latest `recentCycles` judged cycles, newest last, and
+    /// the peers' factor of each of those cycles (`WindowRegressionTest.peerFactors`).
     private var recent: [ProbeSpec: [Double]] = [:]
+    private var recentPeerFactors: [ProbeSpec: [Double?]] = [:]
     /// The rolling reference: medians of the cycles before `recent`. A cycle leaves `recent` for the
     /// reference only while its probe is not regressed, so a sustained slowdown does not become its
     /// own reference and keeps firing until it ends.
@@ -28,11 +30,18 @@ struct RuleEngine {
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one.
     static let recentCycles = 4
-    /// The verdicts of each regression rule from its latest uncontended cycle: a cycle in which
-    /// other tasks waited for a CPU more than the rule's `maxCPUPressure` (Linux CPU pressure,
-    /// measured by the scheduler) ran on a contended machine, and its timings say more about the
-    /// other work than about the probes. The rule neither learns from it nor judges it.
-    private var lastRegressionHolding: [String: [([String: String], Double, String)]] = [:]
+    /// Fewest window cycles for a probe to count as a peer or towards a node factor.
+    static let minimumFactorWindow = 20
+    /// The verdicts of each timing rule from its latest uncontended cycle: a cycle in which other
+    /// tasks waited for a CPU more than the rule's `maxCPUPressure` (Linux CPU pressure, measured
+    /// by the scheduler) ran on a contended machine, and its timings say more about the other work
+    /// than about the probes. The rule neither learns from it nor judges it.
+    private var lastTimingHolding: [String: [Holding]] = [:]
+    /// Per rolling regression rule, the latest verdict of each probe (held while its peers are slowed).
+    private var lastProbeVerdicts: [String: [ProbeSpec: Holding]] = [:]
+    typealias Holding = ([String: String], Double, String)
+    /// Each backend and device's node factor in the latest cycle (`WindowRegressionTest.nodeFactors`).
+    private(set) var nodeFactors: [(backend: String, device: String, factor: Double)] = []
     private var lastSuccess: [ProbeSpec: Double] = [:]
     private let startedAt: Double
     init(rules: [AlertRule], startedAt: Double) {
@@ -55,7 +64,8 @@ struct RuleEngine {
         }
         // A verdict carried over a contended cycle must come from the same rule.
         let unchanged = Set(newRules.filter { rule in rules.contains(rule) }.map(\.name))
-        lastRegressionHolding = lastRegressionHolding.filter { unchanged.contains($0.key) }
+        lastTimingHolding = lastTimingHolding.filter { unchanged.contains($0.key) }
+        lastProbeVerdicts = lastProbeVerdicts.filter { unchanged.contains($0.key) }
         rules = newRules
         machines = kept
     }
@@ -67,10 +77,12 @@ struct RuleEngine {
 
     /// Whether any regression rule keeps this cycle out (counted in bitprobe_cycles_contended).
     func isContendedForAnyRegressionRule(_ cpuPressureShare: Double?) -> Bool {
-        rules.contains { rule in
-            if case .regression = rule.kind { return Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) }
-            return false
-        }
+        rules.contains { rule in rule.kind.judgesTimings && Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) }
+    }
+
+    /// Whether a probe whose peers ran at `peerFactor` of their windows is kept out of a rule.
+    static func isPeerSlowed(_ peerFactor: Double?, limitPercent: Double) -> Bool {
+        (peerFactor ?? 0) > 1 + limitPercent / 100
     }
 
     /// `baseline` is the agent's loaded baseline, the reference of `regression` rules that name it.
@@ -80,25 +92,35 @@ struct RuleEngine {
                            cpuPressureShare: Double? = nil) {
         // History first: the rolling comparison judges the latest cycles, this one included. One
         // history serves every window rule, so it takes the cycles the most tolerant one accepts.
-        let historyLimit = rules.compactMap { rule -> Double? in
-            if case .regression(.window, _, _) = rule.kind { return rule.maxCPUPressure }
-            return nil
-        }.max() ?? 1
+        let windowRules = rules.filter { $0.kind.windowCycles != nil }
+        let historyLimit = windowRules.map(\.maxCPUPressure).max() ?? 1
+        let peerLimit = windowRules.map(\.maxPeerSlowdownPercent).max() ?? .infinity
         for result in results where result.outcome == .ok { lastSuccess[result.spec] = result.startedAt + result.wallSeconds }
-        if !Self.isContended(cpuPressureShare, limit: historyLimit) { recordHistory(results) }
+        // Factors against the windows as they were before this cycle.
+        let peerFactors = WindowRegressionTest.peerFactors(results: results, windows: referenceWindow, minimumWindow: Self.minimumFactorWindow)
+        nodeFactors = WindowRegressionTest.nodeFactors(results: results, windows: referenceWindow, minimumWindow: Self.minimumFactorWindow)
+        if !Self.isContended(cpuPressureShare, limit: historyLimit) {
+            recordHistory(results.filter { !Self.isPeerSlowed(peerFactors[$0.spec], limitPercent: peerLimit) }, peerFactors: peerFactors)
+        }
         var nowRegressed: Set<ProbeSpec> = []
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
-            let holding: [([String: String], Double, String)]
-            if case .regression = rule.kind {
-                if Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
-                    holding = lastRegressionHolding[rule.name] ?? []
-                } else {
-                    holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
-                    lastRegressionHolding[rule.name] = holding
+            let holding: [Holding]
+            if rule.kind.judgesTimings, Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
+                holding = lastTimingHolding[rule.name] ?? []
+            } else if case .regression(.window, _, _) = rule.kind {
+                holding = windowRegressions(of: rule, results: results, peerFactors: peerFactors)
+                lastTimingHolding[rule.name] = holding
+            } else if case .nodeSlowdown(let threshold, _) = rule.kind {
+                holding = nodeFactors.compactMap { node in
+                    let labels = ["backend": node.backend, "device": node.device]
+                    guard node.factor > 1 + threshold / 100, Self.matchesLabels(rule.match, labels) else { return nil }
+                    return (labels, node.factor, "the probes of \(node.backend) \(node.device) run \(formatPercent((node.factor - 1) * 100)) slower than their rolling windows (median ratio \(formatRatio(node.factor)))")
                 }
+                lastTimingHolding[rule.name] = holding
             } else {
                 holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
+                if rule.kind.judgesTimings { lastTimingHolding[rule.name] = holding }
             }
             if case .regression(.window, _, _) = rule.kind {
                 for result in results where holding.contains(where: { $0.0 == Self.labels(result.spec) }) { nowRegressed.insert(result.spec) }
@@ -114,16 +136,46 @@ struct RuleEngine {
         regressed = nowRegressed
     }
 
-    private mutating func recordHistory(_ results: [ProbeResult]) {
-        let window = rules.compactMap { rule -> Int? in
-            if case .regression(.window(let cycles), _, _) = rule.kind { return cycles }
-            return nil
-        }.max() ?? 0
+    /// A rolling regression rule's verdicts: each probe judged by `WindowRegressionTest`, except
+    /// that a probe whose peers ran slowed beyond the rule's `maxPeerSlowdownPercent` keeps its
+    /// latest verdict.
+    private mutating func windowRegressions(of rule: AlertRule, results: [ProbeResult], peerFactors: [ProbeSpec: Double]) -> [Holding] {
+        guard case .regression(.window(let cycles), let threshold, let alpha) = rule.kind else { return [] }
+        let test = WindowRegressionTest(thresholdPercent: threshold, alpha: alpha, noiseMultiple: rule.noiseMultiple)
+        var verdicts = lastProbeVerdicts[rule.name] ?? [:]
+        var holding: [Holding] = []
+        for result in results where result.outcome == .ok && Self.matches(rule.match, result.spec) {
+            let spec = result.spec
+            if Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) {
+                if let kept = verdicts[spec] { holding.append(kept) }
+                continue
+            }
+            guard let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec], latest.count == Self.recentCycles,
+                  let verdict = test.judge(recent: latest, peerFactors: recentPeerFactors[spec] ?? [], reference: Array(window.suffix(cycles))),
+                  verdict.regressed
+            else {
+                verdicts[spec] = nil
+                continue
+            }
+            let relative = verdict.peerRelativeRatio.map { ", \(formatRatio($0)) against its peers" } ?? ""
+            let entry: Holding = (Self.labels(spec), verdict.ratio,
+                                  "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (median ratio \(formatRatio(verdict.ratio))\(relative); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))")
+            verdicts[spec] = entry
+            holding.append(entry)
+        }
+        lastProbeVerdicts[rule.name] = verdicts
+        return holding
+    }
+
+    private mutating func recordHistory(_ results: [ProbeResult], peerFactors: [ProbeSpec: Double]) {
+        let window = rules.compactMap(\.kind.windowCycles).max() ?? 0
         for result in results where result.outcome == .ok {
             guard window > 0, let median = result.statistics?.median else { continue }
             recent[result.spec, default: []].append(median)
+            recentPeerFactors[result.spec, default: []].append(peerFactors[result.spec])
             guard recent[result.spec]!.count > Self.recentCycles else { continue }
             let leaving = recent[result.spec]!.removeFirst()
+            recentPeerFactors[result.spec]!.removeFirst()
             guard !regressed.contains(result.spec) else { continue }
             referenceWindow[result.spec, default: []].append(leaving)
             if referenceWindow[result.spec]!.count > window { referenceWindow[result.spec]!.removeFirst() }
@@ -154,47 +206,23 @@ struct RuleEngine {
         case .memoryPressure(let minimum):
             guard pressure >= minimum else { return [] }
             return [(["device": device], Double(pressure.rawValue), "memory pressure on \(device) is \(pressure.name)")]
+        case .nodeSlowdown:
+            return []  // evaluated in `evaluate`, from the cycle's node factors
         case .regression(let reference, let threshold, let alpha):
+            // Rolling windows are judged in `windowRegressions`.
+            guard case .baseline(let name) = reference else { return [] }
             var criteria = RegressionCriteria()
             criteria.thresholdPercent = threshold
             criteria.alpha = alpha
-            let references: [ProbeResult]
-            let current: [ProbeResult]
-            let referenceName: String
-            switch reference {
-            case .window(let cycles):
-                // The latest `recentCycles` cycle medians against the `cycles` before them.
-                referenceName = "the previous \(cycles) cycles"
-                var pairs: [(reference: ProbeResult, current: ProbeResult)] = []
-                for result in matching where result.outcome == .ok {
-                    guard let window = referenceWindow[result.spec], window.count >= cycles,
-                          let latest = recent[result.spec], latest.count == Self.recentCycles else { continue }
-                    pairs.append((Self.withSamples(result, Array(window.suffix(cycles))), Self.withSamples(result, latest)))
-                }
-                references = pairs.map(\.reference)
-                current = pairs.map(\.current)
-            case .baseline(let name):
-                referenceName = "baseline \(name)"
-                references = baseline?.name == name ? baseline!.results : []
-                current = matching.filter { $0.outcome == .ok }
-            }
-            return RegressionAnalysis.compare(baseline: references, current: current, criteria: criteria)
+            let references = baseline?.name == name ? baseline!.results : []
+            return RegressionAnalysis.compare(baseline: references, current: matching.filter { $0.outcome == .ok }, criteria: criteria)
                 .filter { $0.verdict == .regression }
                 .map { comparison in
                     let ratio = comparison.medianRatio ?? 0
                     return (Self.labels(comparison.spec), ratio,
-                            "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than \(referenceName) (median ratio \(formatRatio(ratio)), p = \(comparison.mannWhitney.map { formatRatio($0.pValue) } ?? "?"))")
+                            "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (median ratio \(formatRatio(ratio)), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))")
                 }
         }
-    }
-
-    /// A stand-in result holding a window's cycle medians as its samples.
-    private static func withSamples(_ result: ProbeResult, _ samples: [Double]) -> ProbeResult {
-        var reference = result
-        reference.samples = samples
-        reference.statistics = SampleStatistics(samples)
-        reference.outcome = .ok
-        return reference
     }
 
     /// The probe labels of the metric catalogue, as the metrics use them.
@@ -203,8 +231,12 @@ struct RuleEngine {
     }
 
     static func matches(_ match: [String: String], _ spec: ProbeSpec) -> Bool {
-        let labels = Self.labels(spec)
-        return match.allSatisfy { labels[$0.key] == $0.value }
+        matchesLabels(match, Self.labels(spec))
+    }
+
+    /// Keys the labels lack (a node rule matching on `op`) never match.
+    static func matchesLabels(_ match: [String: String], _ labels: [String: String]) -> Bool {
+        match.allSatisfy { labels[$0.key] == $0.value }
     }
 
     /// Pending and firing alerts of every rule, in a stable order.
@@ -220,6 +252,15 @@ struct RuleEngine {
     private static func alert(_ instance: AlertStateMachine.Instance) -> Alert {
         Alert(labels: instance.labels, annotations: instance.annotations, state: instance.state, activeAt: instance.activeAt,
               firedAt: instance.firedAt, resolvedAt: instance.resolvedAt, value: instance.value)
+    }
+
+    /// `bitprobe_node_slowdown_ratio{backend,device}`: the latest node factor of each device.
+    static func nodeFamily(_ factors: [(backend: String, device: String, factor: Double)]) -> MetricFamily {
+        MetricFamily(name: "bitprobe_node_slowdown_ratio",
+                     help: "Median over a device's probes of the latest cycle median / the probe's rolling-window median (above 1: the node runs slower); absent until the windows have 20 cycles.",
+                     type: .gauge, unit: "ratio", metrics: factors.map { node in
+                         Metric(labels: Labels([("backend", node.backend), ("device", node.device)]), value: .gauge(node.factor))
+                     })
     }
 
     /// `bitprobe_alerts{alertname,severity,alertstate,...}` = 1, like Prometheus's ALERTS.

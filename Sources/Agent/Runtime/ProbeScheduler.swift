@@ -207,6 +207,7 @@ final class ProbeScheduler: @unchecked Sendable {
         families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
         families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks, devicePressure: cuda.pressure)
         families.append(RuleEngine.family(rules.activeAlerts))
+        families.append(RuleEngine.nodeFamily(rules.nodeFactors))
         families.append(AgentFamilies.baselineRatios(results: results, baseline: baseline))
         families.append(AgentFamilies.faultInjection(FaultInjection.active))
         families += AgentFamilies.synthetic(count: config.syntheticSeries)

@@ -71,7 +71,7 @@ public enum RegressionTable {
 
 /// p-values: four decimals down to 0.001, then scientific ("3.2e-12"), "<1e-300" below what the
 /// normal tail in double precision resolves.
-func formatPValue(_ p: Double) -> String {
+public func formatPValue(_ p: Double) -> String {
     if p >= 0.001 { return formatFixed(p, decimals: 4) }
     if p < 1e-300 { return "<1e-300" }
     var exponent = Int(log10(p).rounded(.down))
