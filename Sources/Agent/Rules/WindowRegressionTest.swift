@@ -1,7 +1,7 @@
 import BitProbe
 
 /// Judges one probe's latest cycles against its rolling reference window (docs/alerting.md,
-/// "Rolling window"). Four things must hold at once:
+/// "Rolling window"). A probe is regressed when all of this holds:
 ///
 /// - The slowdown: the median of the recent cycle medians over the window's median (`ratio`), or
 ///   the same measured against the probe's peers in those cycles (`peerRelativeRatio`), whichever is
@@ -14,7 +14,7 @@ import BitProbe
 /// - Every recent cycle is slower: the fastest of them is more than half the threshold slower than
 ///   the window's median (against the window or against the peers, whichever reads slower). A
 ///   regression slows every cycle; on a shared machine single probes have spells of 1.4-1.5x that
-///   come and go from one cycle to the next, and a spell leaves some recent cycle at its usual speed.
+///   mostly come and go from one cycle to the next, leaving some recent cycle at its usual speed.
 /// - The recent cycles are significantly slower than the window (Mann-Whitney U, two-sided, `alpha`).
 struct WindowRegressionTest {
     var thresholdPercent: Double
