@@ -79,12 +79,12 @@ import Testing
         var windows: [ProbeSpec: [Double]] = [:]
         for result in results { windows[result.spec] = Array(repeating: 1, count: 20) }
         windows[results[7].spec] = Array(repeating: 1, count: 19)  // too short to be anybody's peer
-        let factors = WindowRegressionTest.peerFactors(results: results, windows: windows, minimumWindow: 20)
+        let factors = WindowRegressionTest.peerFactors(results: results, ratios: WindowRegressionTest.windowRatios(results: results, windows: windows, minimumWindow: 20))
         #expect(abs(factors[results[0].spec]! - 1.25) < 1e-9, "median of 1.1, 1.2, 1.3, 1.4: not itself, not cpu1, not the mismatch, not the short window")
         #expect(abs(factors[results[1].spec]! - 1.35) < 1e-9, "median of 2.0, 1.2, 1.3, 1.4")
         #expect(factors[results[5].spec] == nil, "no peers on cpu1")
         #expect(abs(factors[results[7].spec]! - 1.3) < 1e-9, "a short window still has peers; it is not one")
-        let few = WindowRegressionTest.peerFactors(results: Array(results[0..<4]), windows: windows, minimumWindow: 20)
+        let few = WindowRegressionTest.peerFactors(results: Array(results[0..<4]), ratios: WindowRegressionTest.windowRatios(results: Array(results[0..<4]), windows: windows, minimumWindow: 20))
         #expect(few.isEmpty, "three peers are too few")
     }
 
@@ -92,7 +92,7 @@ import Testing
         let results = [result(1, 1.2), result(2, 1.3), result(3, 1.4), result(4, 9, device: "cpu1")]
         var windows: [ProbeSpec: [Double]] = [:]
         for result in results { windows[result.spec] = Array(repeating: 1, count: 20) }
-        let factors = WindowRegressionTest.nodeFactors(results: results, windows: windows, minimumWindow: 20)
+        let factors = WindowRegressionTest.nodeFactors(ratios: WindowRegressionTest.windowRatios(results: results, windows: windows, minimumWindow: 20))
         #expect(factors.count == 1)
         #expect(factors.first?.backend == "cpu" && factors.first?.device == "cpu0" && abs(factors.first!.factor - 1.3) < 1e-9)
     }

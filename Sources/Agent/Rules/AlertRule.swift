@@ -65,8 +65,8 @@ public struct AlertRule: Equatable, Sendable {
     public var noiseMultiple = AlertRule.defaultNoiseMultiple
     public static let defaultNoiseMultiple = 3.0
     /// The Mann-Whitney significance level of regression rules. 0.01, not 0.001: with 4 cycles
-    /// against 60, two or three disturbed cycles in the window push p above 0.001 even when all
-    /// four recent cycles are 1.2x slower, and while the rule waits, the slowed cycles flow into
+    /// against 60, four or five disturbed cycles in the window kept p at 1.1e-3 to 2.3e-3 while all
+    /// four recent cycles were 1.2x slower (docs/benchmarks.md, 21:36), and while the rule waits, the slowed cycles flow into
     /// the window and become the reference; the bar and the peers keep false alarms out instead.
     public static let defaultAlpha = 0.01
     /// The rolling reference of a regression rule, in cycles. 60 rather than 20 or 30: on the

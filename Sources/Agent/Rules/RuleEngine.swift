@@ -32,12 +32,14 @@ struct RuleEngine {
     static let recentCycles = 4
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
-    /// The verdicts of each timing rule from its latest uncontended cycle: a cycle in which other
+    /// The verdicts of each other timing rule (baseline regressions, node slowdowns) from its latest
+    /// uncontended cycle (rolling regressions keep theirs per probe, below): a cycle in which other
     /// tasks waited for a CPU more than the rule's `maxCPUPressure` (Linux CPU pressure, measured
     /// by the scheduler) ran on a contended machine, and its timings say more about the other work
     /// than about the probes. The rule neither learns from it nor judges it.
     private var lastTimingHolding: [String: [Holding]] = [:]
-    /// Per rolling regression rule, the latest verdict of each probe (held while its peers are slowed).
+    /// Per rolling regression rule, the latest verdict of each regressed probe: it stands while the
+    /// probe's peers are slowed, and for all probes through a contended cycle.
     private var lastProbeVerdicts: [String: [ProbeSpec: Holding]] = [:]
     typealias Holding = ([String: String], Double, String)
     /// Each backend and device's node factor in the latest cycle (`WindowRegressionTest.nodeFactors`).
@@ -97,8 +99,9 @@ struct RuleEngine {
         let peerLimit = windowRules.map(\.maxPeerSlowdownPercent).max() ?? .infinity
         for result in results where result.outcome == .ok { lastSuccess[result.spec] = result.startedAt + result.wallSeconds }
         // Factors against the windows as they were before this cycle.
-        let peerFactors = WindowRegressionTest.peerFactors(results: results, windows: referenceWindow, minimumWindow: Self.minimumFactorWindow)
-        nodeFactors = WindowRegressionTest.nodeFactors(results: results, windows: referenceWindow, minimumWindow: Self.minimumFactorWindow)
+        let ratios = WindowRegressionTest.windowRatios(results: results, windows: referenceWindow, minimumWindow: Self.minimumFactorWindow)
+        let peerFactors = WindowRegressionTest.peerFactors(results: results, ratios: ratios)
+        nodeFactors = WindowRegressionTest.nodeFactors(ratios: ratios)
         if !Self.isContended(cpuPressureShare, limit: historyLimit) {
             recordHistory(results.filter { !Self.isPeerSlowed(peerFactors[$0.spec], limitPercent: peerLimit) }, peerFactors: peerFactors)
         }
@@ -106,11 +109,12 @@ struct RuleEngine {
         for rule in rules {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
             let holding: [Holding]
-            if rule.kind.judgesTimings, Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
+            if case .regression(.window, _, _) = rule.kind {
+                holding = Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure)
+                    ? results.compactMap { lastProbeVerdicts[rule.name]?[$0.spec] }
+                    : windowRegressions(of: rule, results: results, peerFactors: peerFactors)
+            } else if rule.kind.judgesTimings, Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
                 holding = lastTimingHolding[rule.name] ?? []
-            } else if case .regression(.window, _, _) = rule.kind {
-                holding = windowRegressions(of: rule, results: results, peerFactors: peerFactors)
-                lastTimingHolding[rule.name] = holding
             } else if case .nodeSlowdown(let threshold, _) = rule.kind {
                 holding = nodeFactors.compactMap { node in
                     let labels = ["backend": node.backend, "device": node.device]

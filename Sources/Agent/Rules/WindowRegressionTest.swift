@@ -58,17 +58,21 @@ struct WindowRegressionTest {
                        bar: bar, floorRatio: floorRatio, pValue: test.pValue)
     }
 
-    /// For each result, the median over its peers (the other `ok` probes of the same backend and
-    /// device that have a window of at least `minimumWindow` cycles) of their cycle median over their
-    /// window's median; absent where fewer than `minimumPeers` peers qualify.
-    static func peerFactors(results: [ProbeResult], windows: [ProbeSpec: [Double]], minimumWindow: Int,
-                            minimumPeers: Int = 4) -> [ProbeSpec: Double] {
-        var ratios: [(spec: ProbeSpec, ratio: Double)] = []
-        for result in results where result.outcome == .ok {
-            guard let median = result.statistics?.median, let window = windows[result.spec], window.count >= minimumWindow,
-                  let reference = SampleStatistics(window), reference.median > 0 else { continue }
-            ratios.append((result.spec, median / reference.median))
+    /// Each `ok` result's cycle median over the median of its window, for results whose window has
+    /// at least `minimumWindow` cycles, in `results` order: what both factors are made of.
+    static func windowRatios(results: [ProbeResult], windows: [ProbeSpec: [Double]],
+                             minimumWindow: Int) -> [(spec: ProbeSpec, ratio: Double)] {
+        results.compactMap { result in
+            guard result.outcome == .ok, let median = result.statistics?.median, let window = windows[result.spec],
+                  window.count >= minimumWindow, let reference = SampleStatistics(window), reference.median > 0 else { return nil }
+            return (result.spec, median / reference.median)
         }
+    }
+
+    /// For each result, the median over its peers (the other `ok` probes of the same backend and
+    /// device among `ratios`) of their ratio; absent where fewer than `minimumPeers` peers qualify.
+    static func peerFactors(results: [ProbeResult], ratios: [(spec: ProbeSpec, ratio: Double)],
+                            minimumPeers: Int = 4) -> [ProbeSpec: Double] {
         var factors: [ProbeSpec: Double] = [:]
         for result in results where result.outcome == .ok {
             let peers = ratios.filter { $0.spec != result.spec && $0.spec.backend == result.spec.backend && $0.spec.device == result.spec.device }
@@ -78,27 +82,18 @@ struct WindowRegressionTest {
         return factors
     }
 
-    /// The node factor of each backend and device: the median, over its `ok` probes with a window of
-    /// at least `minimumWindow` cycles, of cycle median over window median; only where at least
-    /// `minimumProbes` probes qualify.
-    static func nodeFactors(results: [ProbeResult], windows: [ProbeSpec: [Double]], minimumWindow: Int,
+    /// The node factor of each backend and device: the median of its probes' `ratios`; only where
+    /// at least `minimumProbes` probes have one.
+    static func nodeFactors(ratios: [(spec: ProbeSpec, ratio: Double)],
                             minimumProbes: Int = 3) -> [(backend: String, device: String, factor: Double)] {
-        var ratios: [String: (backend: String, device: String, values: [Double])] = [:]
-        var order: [String] = []
-        for result in results where result.outcome == .ok {
-            guard let median = result.statistics?.median, let window = windows[result.spec], window.count >= minimumWindow,
-                  let reference = SampleStatistics(window), reference.median > 0 else { continue }
-            let key = result.spec.backend.rawValue + "/" + result.spec.device
-            if ratios[key] == nil {
-                ratios[key] = (result.spec.backend.rawValue, result.spec.device, [])
-                order.append(key)
-            }
-            ratios[key]!.values.append(median / reference.median)
+        var devices: [(backend: String, device: String)] = []
+        for entry in ratios where !devices.contains(where: { $0 == (entry.spec.backend.rawValue, entry.spec.device) }) {
+            devices.append((entry.spec.backend.rawValue, entry.spec.device))
         }
-        return order.compactMap { key in
-            let entry = ratios[key]!
-            guard entry.values.count >= minimumProbes, let factor = SampleStatistics(entry.values)?.median else { return nil }
-            return (entry.backend, entry.device, factor)
+        return devices.compactMap { backend, device in
+            let values = ratios.filter { $0.spec.backend.rawValue == backend && $0.spec.device == device }.map(\.ratio)
+            guard values.count >= minimumProbes, let factor = SampleStatistics(values)?.median else { return nil }
+            return (backend, device, factor)
         }
     }
 }
