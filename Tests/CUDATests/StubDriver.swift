@@ -64,16 +64,7 @@ enum StubDriver {
 
     /// The lines of the file at `path` (none when it does not exist).
     static func lines(_ path: String) throws -> [String] {
-        guard let file = fopen(path, "r") else { return [] }
-        defer { fclose(file) }
-        var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count == 0 { break }
-            text += chunk[0..<count]
-        }
-        return String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+        (SystemFile.readText(path) ?? "").split(separator: "\n").map(String.init)
     }
 
     /// Empties the file at `path`.
