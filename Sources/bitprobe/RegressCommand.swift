@@ -25,7 +25,7 @@ struct RegressCommand: ParsableCommand {
     )
 
     /// Seconds before the first confirmation measurement, twice that before the second, and so on:
-    /// with the default two, the measurements of a regression span about 35 s, longer than the
+    /// with the default three, the measurements of a regression span about 70 s, longer than the
     /// spells of load seen on the development VM (docs/regression.md), while a run without suspects
     /// pays nothing.
     static let confirmationPauseSeconds: UInt32 = 10

@@ -99,21 +99,21 @@ import Testing
             let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
             engine.evaluate(results: [result(.ok, samples: samples)], pressure: .low, now: now)
         }
-        for _ in 0..<24 { cycle(1) }
+        #expect(RuleEngine.recentCycles == 6)
+        for _ in 0..<26 { cycle(1) }
         #expect(engine.activeAlerts.isEmpty)
-        // One very slow cycle (a load spike) is not a regression: the latest four cycles are judged together.
+        // One very slow cycle (a load spike) is not a regression: the latest six cycles are judged together.
         cycle(3)
         #expect(engine.activeAlerts.isEmpty)
-        for _ in 0..<4 { cycle(1) }
-        for _ in 0..<4 { cycle(1.03) }
+        for _ in 0..<6 { cycle(1) }
+        for _ in 0..<6 { cycle(1.03) }
         #expect(engine.activeAlerts.isEmpty, "3 % is below the 10 % threshold")
         cycle(1.3)
-        #expect(engine.activeAlerts.isEmpty, "one slow cycle of the latest four leaves their median at 1.03")
-        cycle(1.3)
-        cycle(1.3)
+        #expect(engine.activeAlerts.isEmpty, "one slow cycle of the latest six leaves their median at 1.03")
+        for _ in 0..<4 { cycle(1.3) }
         #expect(engine.activeAlerts.isEmpty, "median 1.3, but the fastest recent cycle is only 3 % slower: a spell, not every cycle")
         cycle(1.3)
-        #expect(engine.activeAlerts.count == 1, "every cycle of the latest four is 1.3")
+        #expect(engine.activeAlerts.count == 1, "every cycle of the latest six is 1.3")
         #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
     }
 
@@ -127,11 +127,11 @@ import Testing
             let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
             engine.evaluate(results: [result(.ok, samples: samples)], pressure: .low, now: now, cpuPressureShare: cpuPressure)
         }
-        for _ in 0..<24 { cycle(1, cpuPressure: 0.01) }
+        for _ in 0..<26 { cycle(1, cpuPressure: 0.01) }
         // Other work slows every probe 1.5x in eight contended cycles: no alert, and the reference stays 1.
         for _ in 0..<8 { cycle(1.5, cpuPressure: 0.4) }
         #expect(engine.activeAlerts.isEmpty)
-        for _ in 0..<4 { cycle(1.3, cpuPressure: 0.02) }
+        for _ in 0..<6 { cycle(1.3, cpuPressure: 0.02) }
         #expect(engine.activeAlerts.count == 1, "the quiet cycles at 1.3 are judged against a window of 1, not 1.5")
         // A contended cycle keeps the alert as it was rather than resolving it.
         cycle(1, cpuPressure: 0.5)
@@ -187,7 +187,7 @@ import Testing
         var node = Node()
         for cycle in 1...26 { engine.evaluate(results: node.results([1, 1, 1, 1, 1, 1]), pressure: .low, now: Double(cycle)) }
         // The node now runs 7 % faster, and probe 100 got 15 % slower: 1.07 against its window, 1.15 against its peers.
-        for cycle in 27...30 { engine.evaluate(results: node.results([1.07, 0.93, 0.93, 0.93, 0.93, 0.93]), pressure: .low, now: Double(cycle)) }
+        for cycle in 27...32 { engine.evaluate(results: node.results([1.07, 0.93, 0.93, 0.93, 0.93, 0.93]), pressure: .low, now: Double(cycle)) }
         #expect(engine.activeAlerts.map { $0.labels["shape"] } == ["100"])
         #expect(engine.activeAlerts.first?.annotations["description"]?.contains("against its peers") == true)
     }
