@@ -29,8 +29,9 @@ struct RuleEngine {
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one. On the development VM single probes have
-    /// spells of 1.3-1.5x lasting seconds; with cycles ~9 s apart, four recent cycles let two of
-    /// them fire in 1,650 replayed cycles, six let none (docs/benchmarks.md, "Alert detection power").
+    /// spells of 1.3-1.5x lasting seconds; with cycles ~9 s apart, the rule with four recent cycles
+    /// (and a 3x noise bar) let two of them fire in 1,650 replayed cycles, six (2x) none
+    /// (docs/benchmarks.md, "Alert detection power").
     static let recentCycles = 6
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
