@@ -65,54 +65,16 @@ struct CompareCommand: ParsableCommand {
         if let threads, threads < 1 { throw fail("compare", "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
         let sweeps = try self.sweeps()
 
-        let cpu: CPUBackend
-        do { cpu = try CPUBackend(threads: threads) } catch { throw fail("compare", error.description, status: ExitStatus.couldNotRun) }
-        var backends: [any ProbeBackend] = [cpu]
-        var note: String?
-        var platform: CUDAPlatform?
-        defer { platform?.close() }
-        switch CUDADeviceChoice.open(device: device) {
-        case .success(let choice):
-            platform = choice.platform
-            for gpu in choice.devices {
-                switch CUDADeviceChoice.backend(on: gpu) {
-                case .success(let backend): backends.append(backend)
-                case .failure(let error): throw fail("compare", ProbeInputError.backendUnavailable(.cuda, reason: error.reason).description, status: ExitStatus.couldNotRun)
-                }
-            }
-        case .failure(let error):
-            // A named GPU that is not there is a mistake; no GPU at all is what this node is.
-            if device != nil { throw fail("compare", ProbeInputError.backendUnavailable(.cuda, reason: error.reason).description, status: ExitStatus.couldNotRun) }
-            note = "no CUDA device: \(error.reason)"
-        }
-
-        let host = HostInfo.read()
-        var results: [String: [ProbeResult]] = [:]
         let showProgress = isatty(2) == 1
-        let total = sweeps.reduce(0) { $0 + $1.sizes.count } * backends.count
-        var done = 0
-        for sweep in sweeps {
-            for size in sweep.sizes {
-                for backend in backends {
-                    let spec: ProbeSpec
-                    do {
-                        spec = try ProbeSpec(backend: backend.kind, device: backend.device, op: sweep.op, dtype: sweep.dtype,
-                                             shape: DeviceComparison.Sweep.shape(op: sweep.op, size: size))
-                    } catch { throw fail("compare", error.description, status: ExitStatus.usage) }
-                    try requireMemory(for: [spec], host: host, command: "compare")
-                    done += 1
-                    if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
-                    results[backend.device, default: []].append(Benchmarker(config: config, backend: backend).run(spec))
-                }
-            }
+        let comparison = try DeviceSweep.run(sweeps: sweeps, config: config, threads: threads, device: device, command: "compare") { done, total, spec in
+            if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
         }
-        let comparison = DeviceComparison(sweeps: sweeps, cpu: cpu.device, gpus: backends.dropFirst().map(\.device), results: results, note: note)
         if format == "json" {
             writeStandardOutput(String(decoding: try comparison.json(), as: UTF8.self))
         } else {
             writeStandardOutput(comparison.table())
         }
-        if results.values.joined().contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
+        if comparison.rows.contains(where: { row in row.cells.contains { $0.outcome != .ok } }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
 
     /// The sweeps the flags select; every one must run on the CPU (the column compared against).

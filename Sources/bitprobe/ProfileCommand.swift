@@ -9,18 +9,21 @@ struct ProfileCommand: ParsableCommand {
         Every probe is a span with a child per phase (prepare: allocate and fill inputs; warmup; measure;
         verify; release). --view hotspots ranks span names by self time; tree prints the call tree with
         total and self time, calls and share; folded prints folded stacks for flamegraph.pl, inferno or
-        speedscope. Without --op, --dtype or --shape, profiles the default suite.
+        speedscope; flamegraph prints a standalone SVG flame graph (bitprobe profile --view flamegraph > cycle.svg).
+        Without --op, --dtype or --shape, profiles the default suite.
         """
     )
 
     @OptionGroup var probes: ProbeRunOptions
 
-    @Option(help: "What to print: hotspots, tree, folded.")
+    @Option(help: "What to print: hotspots, tree, folded, flamegraph.")
     var view: String = "hotspots"
 
     func run() throws {
-        guard ["hotspots", "tree", "folded"].contains(view) else {
-            throw fail("profile", "unknown view '\(view)'; expected one of: hotspots, tree, folded", status: ExitStatus.usage)
+        let chosen: ProfileView
+        switch ProfileView.parse(view) {
+        case .success(let parsed): chosen = parsed
+        case .failure(let error): throw fail("profile", error.description, status: ExitStatus.usage)
         }
         let config = try probes.benchmarkConfig(command: "profile")
         let specs = try probes.specs(command: "profile")
@@ -32,11 +35,7 @@ struct ProfileCommand: ParsableCommand {
         let results = specs.map { Benchmarker(config: config, backend: backend).run($0, profile: root) }
         root.end()
         let analysis = ProfileAnalysis(traces: [root])
-        switch view {
-        case "tree": writeStandardOutput(analysis.treeText)
-        case "folded": writeStandardOutput(analysis.foldedStacks)
-        default: writeStandardOutput(analysis.hotspotText)
-        }
+        writeStandardOutput(chosen.render(analysis, title: "bitprobe profile: \(specs.count) probe\(specs.count == 1 ? "" : "s")").body)
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
 }

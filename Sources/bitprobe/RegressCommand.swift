@@ -64,6 +64,36 @@ struct RegressCommand: ParsableCommand {
         guard ["table", "json", "junit"].contains(outputFormat) else {
             throw fail(command, "unknown output format '\(outputFormat)'; expected one of: table, json, junit", status: ExitStatus.usage)
         }
+        if let outputFile {
+            do { try AtomicFile.checkWritable(outputFile) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
+        }
+        let report = try measure(command: command)
+        let rendered: String
+        switch outputFormat {
+        case "json": rendered = String(decoding: try report.json(), as: UTF8.self)
+        case "junit": rendered = JUnitReport.xml(report)
+        default: rendered = RegressionTable.text(report)
+        }
+        if let outputFile {
+            do { try AtomicFile.write(Array(rendered.utf8), to: outputFile) } catch {
+                throw fail(command, error.description, status: ExitStatus.couldNotRun)
+            }
+        } else {
+            writeStandardOutput(rendered)
+        }
+        // Machine formats and files are not read by the person watching the job log: tell them too.
+        if outputFile != nil || outputFormat != "table" {
+            for warning in report.warnings { writeStandardError("bitprobe regress: warning: \(warning)\n") }
+            writeStandardError("bitprobe regress: \(report.status.rawValue)\n")
+        }
+        if report.status != .allPass { throw ExitCode(report.status.exitCode) }
+    }
+}
+
+extension RegressCommand {
+    /// The gate's measurement and verdicts, without output: `regress` prints it, `report --baseline` shows it.
+    /// `command` names the caller in error messages.
+    func measure(command: String) throws -> RegressionReport {
         var criteria = RegressionCriteria()
         criteria.thresholdPercent = threshold
         criteria.criticalThresholdPercent = criticalThreshold
@@ -85,9 +115,6 @@ struct RegressCommand: ParsableCommand {
         guard specs.contains(where: storedSpecs.contains) else {
             throw fail(command, "none of the \(specs.count) selected probes is in baseline '\(baseline)' (it has \(stored.results.count): run 'bitprobe baseline show \(baseline)')", status: ExitStatus.couldNotRun)
         }
-        if let outputFile {
-            do { try AtomicFile.checkWritable(outputFile) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
-        }
         // Measure as the baseline did; a path this CPU lacks falls back to the widest it has, and the
         // environment warning says so.
         let simdPath = simdFlag ?? SIMDPath(rawValue: stored.fingerprint.simdPath).flatMap { $0.isSupported ? $0 : nil }
@@ -104,26 +131,7 @@ struct RegressCommand: ParsableCommand {
             quietWait.waitForQuietCPU(command: command)
             return try runner.measure(specs)
         }
-        let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
+        return RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
                                       rounds: rounds, criteria: criteria, faultInjection: FaultInjection.active)
-        let rendered: String
-        switch outputFormat {
-        case "json": rendered = String(decoding: try report.json(), as: UTF8.self)
-        case "junit": rendered = JUnitReport.xml(report)
-        default: rendered = RegressionTable.text(report)
-        }
-        if let outputFile {
-            do { try AtomicFile.write(Array(rendered.utf8), to: outputFile) } catch {
-                throw fail(command, error.description, status: ExitStatus.couldNotRun)
-            }
-        } else {
-            writeStandardOutput(rendered)
-        }
-        // Machine formats and files are not read by the person watching the job log: tell them too.
-        if outputFile != nil || outputFormat != "table" {
-            for warning in report.warnings { writeStandardError("bitprobe regress: warning: \(warning)\n") }
-            writeStandardError("bitprobe regress: \(report.status.rawValue)\n")
-        }
-        if report.status != .allPass { throw ExitCode(report.status.exitCode) }
     }
 }

@@ -118,7 +118,7 @@ import Testing
         #expect(status.usableBytes == 32_000)
         let report = MemoryReport(host: status, tracker: MemoryTracker(), largestProbe: ("cpu0 copy bytes 64", 64_000), poolIdleBytes: 0)
         #expect(report.devices[0].pressure == "high")  // 32,000 usable of 512,000 = 6.25 %
-        #expect(report.recommendations == ["probe cpu0 copy bytes 64 needs 62.50 KiB but only 31.25 KiB is usable: it will be refused; shrink its shape"])
+        #expect(report.recommendations.map(\.detail) == ["probe cpu0 copy bytes 64 needs 62.50 KiB but only 31.25 KiB is usable: it will be refused; shrink its shape"])
     }
 }
 

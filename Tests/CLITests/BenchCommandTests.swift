@@ -145,6 +145,6 @@ import Glibc
     @Test func unknownViewIsRefused() throws {
         let run = try BinaryRun.run(["profile", "--view", "flame"])
         #expect(run.status == 64)
-        #expect(run.stderr == "bitprobe profile: error: unknown view 'flame'; expected one of: hotspots, tree, folded\n")
+        #expect(run.stderr == "bitprobe profile: error: unknown view 'flame'; expected one of: hotspots, tree, folded, flamegraph\n")
     }
 }

@@ -106,7 +106,7 @@ def test_debug_profile_shows_the_cycle_tree(agent):
     status, _, body = http_get(agent.url + "/debug/profile?view=folded")
     assert status == 200 and body.decode().splitlines()[0].startswith("cycle ")
     status, _, body = http_get(agent.url + "/debug/profile?view=flame")
-    assert status == 400 and body == b"unknown view 'flame'; expected one of: hotspots, tree, folded\n"
+    assert status == 400 and body == b"unknown view 'flame'; expected one of: hotspots, tree, folded, flamegraph\n"
 
 
 def test_alerts_api_is_shaped_like_prometheus(agent):

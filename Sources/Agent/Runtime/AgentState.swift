@@ -18,9 +18,12 @@ struct CycleSnapshot: Sendable {
     var largestProbe: (name: String, bytes: Int)?
     /// Pending and firing alerts of the in-process rules after this cycle.
     var alerts: [RuleEngine.Alert]
+    /// The host as read at the end of the cycle, and the share of the cycle its probes waited for a CPU.
+    var host: HostInfo?
+    var cpuPressureShare: Double?
 
     static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0,
-                                     largestProbe: nil, alerts: [])
+                                     largestProbe: nil, alerts: [], host: nil, cpuPressureShare: nil)
 }
 
 /// Shared between the scheduler (writer), the HTTP threads (readers) and the signal handlers.
@@ -43,7 +46,26 @@ final class AgentState: Sendable {
     private let profiles = Mutex<[ProfileSpan]>([])
     static let profilesKept = 10
 
-    func publish(_ cycle: CycleSnapshot) { snapshot.withLock { $0 = cycle } }
+    /// Each probe's verified median of the latest cycles, oldest first, for /report's sparklines.
+    private let histories = Mutex<[ProbeSpec: [Double]]>([:])
+    static let historyKept = 60
+
+    func publish(_ cycle: CycleSnapshot) {
+        histories.withLock { histories in
+            for result in cycle.results {
+                guard result.outcome == .ok, let median = result.statistics?.median else { continue }
+                histories[result.spec, default: []].append(median)
+                if histories[result.spec]!.count > Self.historyKept { histories[result.spec]!.removeFirst() }
+            }
+        }
+        snapshot.withLock { $0 = cycle }
+    }
+
+    /// The recent medians of `specs`, in their order (probes without a verified cycle are left out).
+    func recentMedians(of specs: [ProbeSpec]) -> [(spec: ProbeSpec, medians: [Double])] {
+        let copy = histories.withLock { $0 }
+        return specs.compactMap { spec in copy[spec].map { (spec, $0) } }
+    }
 
     func recordProfile(_ cycle: ProfileSpan) {
         profiles.withLock {

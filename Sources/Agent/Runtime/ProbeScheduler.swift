@@ -215,7 +215,7 @@ final class ProbeScheduler: @unchecked Sendable {
         state.publish(CycleSnapshot(cycle: cycles, completedAt: WallClock.unixSeconds(), results: results,
                                     rendered: families.map(RenderedFamily.init), backendUp: backend != nil,
                                     poolIdleBytes: backend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
-                                    alerts: rules.activeAlerts))
+                                    alerts: rules.activeAlerts, host: host, cpuPressureShare: cpuPressureShare))
     }
 }
 

@@ -25,9 +25,10 @@ final class AgentRoutes: Sendable {
         case "/-/healthy": (handler, response) = ("healthy", HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Healthy\n".utf8), compressible: false))
         case "/-/ready": (handler, response) = ("ready", readiness())
         case "/api/v1/probes": (handler, response) = ("probes", probesJSON())
-        case "/api/v1/memory": (handler, response) = ("memory", memoryJSON())
+        case "/api/v1/memory": (handler, response) = ("memory", memoryJSON(request))
         case "/api/v1/alerts": (handler, response) = ("alerts", alertsJSON())
         case "/debug/profile": (handler, response) = ("profile", profile(request))
+        case "/report": (handler, response) = ("report", report(request))
         default:
             (handler, response) = ("other", HTTPResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false))
         }
@@ -78,11 +79,20 @@ final class AgentRoutes: Sendable {
         return jsonResponse(Payload(data: .init(cycle: snapshot.cycle, completedAt: snapshot.completedAt, probes: probes)))
     }
 
-    /// Host signals, pressure, tracked probe memory, leaks and recommendations, read now.
-    private func memoryJSON() -> HTTPResponse {
+    /// Host signals, pressure, tracked probe memory, leaks and recommendations, read now;
+    /// `?events=N` adds the tracker's last N events.
+    private func memoryJSON(_ request: HTTPRequest) -> HTTPResponse {
+        var events: Int?
+        if let text = request.query["events"] {
+            guard let count = Int(text), count >= 1 else {
+                return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                                    body: Array("events must be a positive integer (got '\(text)')\n".utf8), compressible: false)
+            }
+            events = count
+        }
         let snapshot = state.current()
         let report = MemoryReport(host: HostMemoryStatus.read(), tracker: state.memory, largestProbe: snapshot.largestProbe,
-                                  poolIdleBytes: snapshot.poolIdleBytes)
+                                  poolIdleBytes: snapshot.poolIdleBytes, recentEvents: events)
         struct Payload: Encodable {
             var status = "success"
             var data: MemoryReport
@@ -90,20 +100,35 @@ final class AgentRoutes: Sendable {
         return jsonResponse(Payload(data: report))
     }
 
-    /// The profile of the latest cycles: `?view=hotspots` (default), `tree` or `folded`.
+    /// The profile of the latest cycles: `?view=hotspots` (default), `tree`, `folded` or `flamegraph` (SVG).
     private func profile(_ request: HTTPRequest) -> HTTPResponse {
-        let view = request.query["view"] ?? "hotspots"
-        let analysis = ProfileAnalysis(traces: state.recentProfiles())
-        let text: String
-        switch view {
-        case "hotspots": text = analysis.hotspotText
-        case "tree": text = analysis.treeText
-        case "folded": text = analysis.foldedStacks
-        default:
-            return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                                body: Array("unknown view '\(view)'; expected one of: hotspots, tree, folded\n".utf8), compressible: false)
+        let view: ProfileView
+        switch ProfileView.parse(request.query["view"] ?? "hotspots") {
+        case .success(let parsed): view = parsed
+        case .failure(let error):
+            return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((error.description + "\n").utf8), compressible: false)
         }
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8), compressible: true)
+        let traces = state.recentProfiles()
+        let rendered = view.render(ProfileAnalysis(traces: traces), title: "bitprobe agent: the latest \(traces.count) cycle\(traces.count == 1 ? "" : "s")")
+        return HTTPResponse(status: 200, headers: [("Content-Type", rendered.contentType)], body: Array(rendered.body.utf8), compressible: true)
+    }
+
+    /// The HTML report of the agent's latest state; `?format=json` or `markdown` for the same data.
+    private func report(_ request: HTTPRequest) -> HTTPResponse {
+        let format = request.query["format"] ?? "html"
+        guard ["html", "json", "markdown"].contains(format) else {
+            return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                                body: Array("unknown format '\(format)'; expected one of: html, json, markdown\n".utf8), compressible: false)
+        }
+        let report = AgentReport.build(state)
+        switch format {
+        case "json":
+            return jsonResponse(report, encoder: ProjectJSON.encoder(pretty: false))
+        case "markdown":
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/markdown; charset=utf-8")], body: Array(MarkdownReport.render(report).utf8), compressible: true)
+        default:
+            return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(HTMLReport.render(report).utf8), compressible: true)
+        }
     }
 
     /// Shaped like Prometheus's /api/v1/alerts, so the same tooling reads both.
@@ -146,8 +171,9 @@ final class AgentRoutes: Sendable {
         <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
         <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
         <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts of the in-process rules (JSON, as Prometheus)</li>
-        <li><a href="/debug/profile">/debug/profile</a>: where the latest \(AgentState.profilesKept) cycles spent their time (?view=hotspots, tree, folded)</li>
-        <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON)</li>
+        <li><a href="/report">/report</a>: the performance report of the latest cycle: summary, charts, alerts, recent cycles, memory, flame graph, recommendations (?format=json, markdown)</li>
+        <li><a href="/debug/profile">/debug/profile</a>: where the latest \(AgentState.profilesKept) cycles spent their time (?view=hotspots, tree, folded, flamegraph)</li>
+        <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON; ?events=N adds the last N events)</li>
         <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
         </ul>
         </body></html>

@@ -26,6 +26,8 @@ public struct MemoryEvent: Codable, Sendable, Equatable {
     /// The probe that caused it, when one was running.
     public var probe: String?
     public var unixSeconds: Double
+    /// Bytes probes held on the device right after the event: the tracker's timeline.
+    public var heldBytesAfter: Int
 }
 
 /// An allocation a probe made and had not released when it ended.
@@ -44,6 +46,8 @@ public final class MemoryTracker: Sendable {
         public var trackedBytes = 0
         public var peakBytes = 0
         public var events: [MemoryEventKind: Int] = [:]
+        /// Bytes named by the events of each kind (allocated, freed, transferred, ...).
+        public var eventBytes: [MemoryEventKind: Int] = [:]
 
         public init() {}
     }
@@ -73,6 +77,7 @@ public final class MemoryTracker: Sendable {
         state.withLock { state in
             var totals = state.devices[device] ?? DeviceTotals()
             totals.events[kind, default: 0] += 1
+            totals.eventBytes[kind, default: 0] += bytes
             totals.trackedBytes += held
             totals.peakBytes = max(totals.peakBytes, totals.trackedBytes)
             state.devices[device] = totals
@@ -82,7 +87,8 @@ public final class MemoryTracker: Sendable {
                 entry.count += held > 0 ? 1 : -1
                 state.outstanding[device] = entry
             }
-            let event = MemoryEvent(kind: kind, device: device, bytes: bytes, probe: state.currentProbe, unixSeconds: now)
+            let event = MemoryEvent(kind: kind, device: device, bytes: bytes, probe: state.currentProbe, unixSeconds: now,
+                                    heldBytesAfter: totals.trackedBytes)
             if state.ring.count < capacity {
                 state.ring.append(event)
             } else {

@@ -3,7 +3,7 @@
 /// Nodes are keyed by the path of span names from the root, so repeated cycles merge: the tree of
 /// 100 cycles has one `cycle` node with 100 calls. Self time is a span's time minus its children's.
 public struct ProfileAnalysis: Sendable {
-    public struct Node: Sendable, Equatable {
+    public struct Node: Codable, Sendable, Equatable {
         public var path: [String]
         public var calls: Int
         public var totalNanos: UInt64

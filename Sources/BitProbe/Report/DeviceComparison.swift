@@ -42,6 +42,15 @@ public struct DeviceComparison: Codable, Sendable {
         /// What `compare` runs without --op: matmul f32 and f16 at 64..4096, add f32 at 2^12..2^26,
         /// ternary GEMV at 1024..8192.
         public static let standard: [Sweep] = defaults(for: .matmul) + defaults(for: .add) + defaults(for: .ternaryMatmul)
+
+        /// The shorter sweep of `bitprobe report`: every fourth size of `standard` up to 1024³,
+        /// 2^24 elements and 4096² (enough to place a crossover; `compare` measures finer).
+        public static let reportSweeps: [Sweep] = [
+            Sweep(op: .matmul, dtype: .f32, sizes: [64, 256, 1024]),
+            Sweep(op: .matmul, dtype: .f16, sizes: [64, 256, 1024]),
+            Sweep(op: .add, dtype: .f32, sizes: [1 << 12, 1 << 16, 1 << 20, 1 << 24]),
+            Sweep(op: .ternaryMatmul, dtype: .i8Ternary, sizes: [1024, 2048, 4096]),
+        ]
     }
 
     /// One device's run of one probe.
