@@ -196,10 +196,10 @@ public enum HTMLReport {
         if let start = events.map(\.unixSeconds).min(), events.count > 1 {
             let byDevice = Dictionary(grouping: events, by: \.device)
             let series = byDevice.keys.sorted().map { device in
-                SVGChart.Series(name: device, points: byDevice[device]!.map { ($0.unixSeconds - start, Double($0.heldBytesAfter)) })
+                SVGChart.Series(name: device, points: byDevice[device]!.map { ($0.unixSeconds - start, Double($0.heldBytesAfter) / 1_048_576) })
             }
-            html += figure(SVGChart.lines(title: "Bytes held by probes over the run", series: series, xLabel: "seconds since the first event", yLabel: "bytes held",
-                                          logX: false, logY: false, xFormat: { formatFixed($0, decimals: 1) }, yFormat: { ByteCount.format(Int($0)) }),
+            html += figure(SVGChart.lines(title: "Memory held by probes over the run", series: series, xLabel: "seconds since the first event", yLabel: "MiB held",
+                                          logX: false, logY: false, xFormat: { Markup.number($0) }, yFormat: { Markup.number($0) }, steps: true),
                            "Memory held by probes after each of the last \(events.count) tracked events.")
         }
         if !memory.leaks.isEmpty {

@@ -56,11 +56,12 @@ public struct Recommendation: Codable, Sendable, Equatable {
         self.potentialSpeedup = potentialSpeedup
     }
 
-    /// Highest priority first; within a priority, the larger speed-up or saving first, then by title
-    /// so the order is the same on every run.
+    /// Highest priority first; within a priority a wrong result before anything else, then the larger
+    /// speed-up or saving, then by title so the order is the same on every run.
     public static func prioritised(_ list: [Recommendation]) -> [Recommendation] {
         list.sorted { a, b in
             if a.priority != b.priority { return a.priority < b.priority }
+            if (a.category == .correctness) != (b.category == .correctness) { return a.category == .correctness }
             let gainA = a.potentialSpeedup ?? 0, gainB = b.potentialSpeedup ?? 0
             if gainA != gainB { return gainA > gainB }
             let bytesA = a.potentialSavingsBytes ?? 0, bytesB = b.potentialSavingsBytes ?? 0

@@ -110,8 +110,10 @@ public enum SVGChart {
 
     /// Lines with markers, one colour per series (`s0`..`s5` in the page's CSS), a legend, and
     /// optional vertical markers (e.g. the measured crossover sizes).
+    /// `steps`: the value holds until the next point (a level that changes at events, like bytes held).
     static func lines(title: String, series: [Series], xLabel: String, yLabel: String, logX: Bool, logY: Bool,
-                      xFormat: (Double) -> String, yFormat: (Double) -> String, markers: [(x: Double, label: String)] = []) -> String {
+                      xFormat: (Double) -> String, yFormat: (Double) -> String, markers: [(x: Double, label: String)] = [],
+                      steps: Bool = false) -> String {
         let xs = series.flatMap { $0.points.map(\.x) } + markers.map(\.x)
         let ys = series.flatMap { $0.points.map(\.y) }
         let x = Axis(values: xs, logarithmic: logX, pixels: (margin.left, width - margin.right))
@@ -123,7 +125,12 @@ public enum SVGChart {
         }
         for (index, entry) in series.enumerated() {
             let colour = "s\(index % 6)"
-            let path = entry.points.map { "\(Markup.number(x.map($0.x))),\(Markup.number(y.map($0.y)))" }.joined(separator: " ")
+            var drawn: [(x: Double, y: Double)] = []
+            for point in entry.points {
+                if steps, let last = drawn.last { drawn.append((point.x, last.y)) }
+                drawn.append(point)
+            }
+            let path = drawn.map { "\(Markup.number(x.map($0.x))),\(Markup.number(y.map($0.y)))" }.joined(separator: " ")
             svg += "<g class=\"\(colour)\"><polyline points=\"\(path)\" fill=\"none\"/>"
             for point in entry.points {
                 svg += "<circle cx=\"\(Markup.number(x.map(point.x)))\" cy=\"\(Markup.number(y.map(point.y)))\" r=\"3\"><title>\(Markup.escape("\(entry.name): \(xFormat(point.x)), \(yFormat(point.y))"))</title></circle>"
@@ -139,7 +146,8 @@ public enum SVGChart {
         let rows = entries.filter { $0.medianSeconds != nil }
         let labelWidth = 300.0, rowHeight = 22.0
         let chartHeight = margin.top + Double(rows.count) * rowHeight + 40
-        let x = Axis(values: rows.flatMap { [$0.minSeconds!, $0.maxSeconds!] }, logarithmic: true, pixels: (labelWidth, width - margin.right))
+        // The right end leaves room for the last tick's label, centred on it.
+        let x = Axis(values: rows.flatMap { [$0.minSeconds!, $0.maxSeconds!] }, logarithmic: true, pixels: (labelWidth, width - 36))
         var svg = open(title: title, height: chartHeight) + "<g class=\"axis\">"
         let bottom = margin.top + Double(rows.count) * rowHeight
         for tick in x.ticks {
