@@ -98,7 +98,11 @@ struct ReportCommand: ParsableCommand {
         try requireMemory(for: specs, host: host, command: command)
         var regress: RegressCommand?
         if let baseline {
+            // Refused before anything runs: a missing baseline should not cost a whole suite.
             try validateBaselineName(baseline, command: command)
+            do { _ = try directory.store(command: command).load(baseline) } catch let error as BaselineError {
+                throw fail(command, error.description, status: ExitStatus.couldNotRun)
+            }
             regress = try RegressCommand.parse(["--baseline", baseline] + (directory.baselineDirectory.map { ["--baseline-dir", $0] } ?? []))
         }
         let tracker = MemoryTracker()

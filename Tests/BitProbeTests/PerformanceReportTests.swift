@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func missingFilesAndDirectoriesAreNamed() {
-        #expect(throws: ReportSources.Failure(path: "/nonexistent/b.json", reason: "no such file or directory")) {
+        #expect(throws: ReportSources.Failure(path: "/nonexistent/b.json", reason: "No such file or directory")) {
             try ReportSources.load(paths: ["/nonexistent/b.json"])
         }
         #expect(throws: ReportSources.Failure(path: "/tmp", reason: "not a regular file")) { try ReportSources.load(paths: ["/tmp"]) }

@@ -103,11 +103,11 @@ public enum ReportSources {
 
     private static func read(_ path: String) throws(Failure) -> [UInt8] {
         var info = stat()
-        guard stat(path, &info) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno)).lowercased()) }
+        guard stat(path, &info) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw Failure(path: path, reason: "not a regular file") }
         guard Int(info.st_size) <= sizeLimit else { throw Failure(path: path, reason: "larger than \(ByteCount.format(sizeLimit))") }
         guard let text = SystemFile.readText(path, limit: sizeLimit + 1) else {
-            throw Failure(path: path, reason: String(cString: strerror(errno)).lowercased())
+            throw Failure(path: path, reason: String(cString: strerror(errno)))
         }
         return Array(text.utf8)
     }
