@@ -12,6 +12,7 @@ public enum HTMLReport {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="icon" href="data:,">
         <title>\(e(report.title))</title>
         <style>\(style)</style>
         </head>
