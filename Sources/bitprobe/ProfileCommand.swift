@@ -36,6 +36,11 @@ struct ProfileCommand: ParsableCommand {
         root.end()
         let analysis = ProfileAnalysis(traces: [root])
         writeStandardOutput(chosen.render(analysis, title: "bitprobe profile: \(specs.count) probe\(specs.count == 1 ? "" : "s")").body)
+        // Advice goes with the views a person reads; folded stacks and SVG stay pure for their tools.
+        if chosen == .hotspots || chosen == .tree {
+            let advice = RecommendationRules.all(results: results, profile: analysis)
+            writeStandardOutput(advice.isEmpty ? "\nrecommendations: none\n" : "\nrecommendations:\n" + advice.map { "  - \($0.line)\n" }.joined())
+        }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
 }

@@ -107,3 +107,27 @@ import Testing
         #expect(sorted.map(\.title) == ["c", "b", "d", "a"])
     }
 }
+
+@Suite struct ProfileAndCompareRuleTests {
+    @Test func probesMostlyOutsideMeasurementAreNamed() {
+        let heavy = ProfileSpan(testName: "probe cpu0 add f32 64", durationNanos: 1000, children: [
+            ProfileSpan(testName: "prepare", durationNanos: 500), ProfileSpan(testName: "measure", durationNanos: 200), ProfileSpan(testName: "verify", durationNanos: 300),
+        ])
+        let light = ProfileSpan(testName: "probe cpu0 copy bytes 64", durationNanos: 1000, children: [
+            ProfileSpan(testName: "prepare", durationNanos: 100), ProfileSpan(testName: "measure", durationNanos: 800),
+        ])
+        let advice = RecommendationRules.probeOverhead(ProfileAnalysis(traces: [ProfileSpan(testName: "cycle", durationNanos: 2000, children: [heavy, light])]))
+        #expect(advice.map(\.title) == ["cpu0 add f32 64 spends most of its run outside measurement"])
+        #expect(advice[0].detail.hasPrefix("80% of its 1.00 µs went to other phases (prepare 50%, verify 30%)"))
+    }
+
+    @Test func compareRecommendsF16AtTheLargestSizeOnly() {
+        let sizes = [64, 128]
+        let sweeps = [DType.f32, .f16].map { DeviceComparison.Sweep(op: .matmul, dtype: $0, sizes: sizes) }
+        let f32 = sizes.map { ReportFixtures.result(.matmul, .f32, [$0, $0, $0], median: 1e-3) }
+        let f16 = sizes.map { ReportFixtures.result(.matmul, .f16, [$0, $0, $0], median: 0.5e-3) }
+        let comparison = DeviceComparison(sweeps: sweeps, cpu: "cpu0", gpus: [], results: ["cpu0": f32 + f16])
+        #expect(comparison.recommendations?.map(\.title) == ["Use f16 for matmul 128x128x128 on cpu0"])
+        #expect(comparison.table().contains("\nrecommendations:\n  - [medium] memory: Use f16 for matmul 128x128x128 on cpu0 — "))
+    }
+}

@@ -89,6 +89,9 @@ public struct DeviceComparison: Codable, Sendable {
     public var guide: [Guide]
     /// Why there is no GPU column, when there is none.
     public var note: String?
+    /// Which device per op and size, and f16 against f32 at each sweep's largest size, from the
+    /// measurements (RecommendationRules). Optional so that files written before it still load.
+    public var recommendations: [Recommendation]?
 
     /// Builds the comparison from every result (`results[device]` in the sweeps' order).
     public init(sweeps: [Sweep], cpu: String, gpus: [String], results: [String: [ProbeResult]], note: String? = nil) {
@@ -120,6 +123,19 @@ public struct DeviceComparison: Codable, Sendable {
         }
         self.rows = rows
         self.guide = guide
+        // f16 against f32 where both were swept, at the largest size (the smaller ones say the same less reliably).
+        let largest = sweeps.compactMap { sweep in sweep.sizes.max().map { (sweep, $0) } }
+        var atLargest: [ProbeResult] = []
+        var position = 0
+        for sweep in sweeps {
+            for size in sweep.sizes {
+                if largest.contains(where: { $0.0 == sweep && $0.1 == size }) {
+                    for device in [cpu] + gpus { if let result = results[device].flatMap({ position < $0.count ? $0[position] : nil }) { atLargest.append(result) } }
+                }
+                position += 1
+            }
+        }
+        recommendations = Recommendation.prioritised(RecommendationRules.deviceSelection(self) + RecommendationRules.halfPrecision(atLargest))
     }
 
     /// Per GPU, the smallest size from which it beats the CPU at every larger size tried; the GPU
@@ -160,6 +176,7 @@ public struct DeviceComparison: Codable, Sendable {
         }
         var text = alignedColumns(lines).joined(separator: "\n") + "\n\nselection guide:\n"
         text += guide.map { "  \($0.line)\n" }.joined()
+        if let recommendations, !recommendations.isEmpty { text += "\nrecommendations:\n" + recommendations.map { "  - \($0.line)\n" }.joined() }
         if let note { text += "\nnote: \(note)\n" }
         return text
     }

@@ -192,7 +192,7 @@ public struct PerformanceReport: Codable, Sendable {
         alerts = inputs.alerts
         history = inputs.history
         recommendations = RecommendationRules.all(results: results, comparison: inputs.comparison, roofline: roofline,
-                                                  regression: inputs.regression, memory: inputs.memory)
+                                                  regression: inputs.regression, memory: inputs.memory, profile: inputs.profile)
         summary = ExecutiveSummary.make(results: results, roofline: roofline, comparison: inputs.comparison, memory: inputs.memory,
                                         regression: inputs.regression, alerts: inputs.alerts, recommendations: recommendations)
     }

@@ -12,12 +12,16 @@ public enum RecommendationRules {
     public static let bandwidthBoundShare = 0.6
     /// Parallel efficiency (speed-up / threads) under which scaling is worth a look.
     public static let poorScaling = 0.5
+    /// A probe spending more than this share of its run outside `measure` costs the agent's duty
+    /// cycle more than it measures.
+    public static let overheadShare = 0.5
 
     /// Every rule over one set of inputs, prioritised.
     public static func all(results: [ProbeResult], comparison: DeviceComparison? = nil, roofline: Roofline? = nil,
-                           regression: RegressionReport? = nil, memory: MemoryReport? = nil) -> [Recommendation] {
+                           regression: RegressionReport? = nil, memory: MemoryReport? = nil, profile: ProfileAnalysis? = nil) -> [Recommendation] {
         var list = wrongResults(results) + halfPrecision(results) + ternaryAgainstFloat(results) + threadScaling(results) + noisyProbes(results)
-        if let comparison { list += deviceSelection(comparison) }
+        if let comparison { list += comparison.recommendations ?? [] }
+        if let profile { list += probeOverhead(profile) }
         if let roofline { list += bandwidthBound(roofline) }
         if let regression { list += regressions(regression) }
         if let memory { list += memory.recommendations }
@@ -173,6 +177,26 @@ public enum RecommendationRules {
                 title: "Find what slowed \(comparison.spec) since baseline '\(report.baseline.name)'",
                 detail: "its median went from \(comparison.baselineMedianSeconds.map(formatDuration) ?? "-") to \(comparison.currentMedianSeconds.map(formatDuration) ?? "-") (\(formatFixed(ratio, decimals: 2))x)",
                 evidence: [Evidence("median ratio", ratio, unit: "ratio")], potentialSpeedup: ratio)
+        }
+    }
+
+    /// Probes whose run is mostly preparation and verification rather than measurement, from the
+    /// profile (`probe <spec>` spans and their phases).
+    public static func probeOverhead(_ analysis: ProfileAnalysis) -> [Recommendation] {
+        analysis.nodes.compactMap { node in
+            guard let name = node.path.last, name.hasPrefix("probe "), node.totalNanos > 0,
+                  let measure = analysis.nodes.first(where: { $0.path == node.path + ["measure"] }) else { return nil }
+            let outside = 1 - Double(measure.totalNanos) / Double(node.totalNanos)
+            guard outside > overheadShare else { return nil }
+            let phases = analysis.nodes.filter { $0.path.count == node.path.count + 1 && $0.path.starts(with: node.path) && $0.path.last != "measure" }
+                .sorted { $0.totalNanos > $1.totalNanos }
+            let breakdown = phases.prefix(2).map { "\($0.path.last!) \(formatFixed(Double($0.totalNanos) / Double(node.totalNanos) * 100, decimals: 0))%" }
+            let probe = String(name.dropFirst("probe ".count))
+            return Recommendation(
+                category: .measurement, priority: .low, title: "\(probe) spends most of its run outside measurement",
+                detail: "\(formatFixed(outside * 100, decimals: 0))% of its \(formatDuration(Double(node.totalNanos) / 1e9)) went to other phases (\(breakdown.joined(separator: ", "))): in the agent that is duty-cycle time without samples; a longer min_time shifts the balance toward samples",
+                evidence: [Evidence("probe run", Double(node.totalNanos) / 1e9, unit: "s"), Evidence("measure", Double(measure.totalNanos) / 1e9, unit: "s"),
+                           Evidence("share outside measure", outside, unit: "ratio")])
         }
     }
 
