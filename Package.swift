@@ -72,7 +72,7 @@ let package = Package(
             path: "Benchmarks/TracingBench"
         ),
 
-        .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels"], swiftSettings: optimisedSwift),
+        .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels"], exclude: ["Fixtures"], swiftSettings: optimisedSwift),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),

@@ -117,3 +117,18 @@ def test_agent_memory_events_on_request(agent):
     for bad in ("0", "x", "-2"):
         status, _, body = http_get(agent.url + "/api/v1/memory?events=" + bad)
         assert status == 400 and body == f"events must be a positive integer (got '{bad}')\n".encode()
+
+
+def test_golden_report_with_a_gpu_and_alerts_renders_cleanly(browser):
+    """The fixture of Tests/BitProbeTests/ReportGoldenTests holds what no CPU-only run shows: a GPU
+    column with its speed-up chart and crossover, pending alerts and sparklines."""
+    import os
+    from conftest import ROOT
+    path = os.path.join(ROOT, "Tests", "BitProbeTests", "Fixtures", "report.html")
+    with open(path) as f:
+        roots = check_html(f.read())
+    labels = [root.get("aria-label") for root in roots]
+    assert "matmul f16: GPU speed-up over the CPU against size" in labels
+    assert any(label.startswith("cpu0 add f32 4194304: median of the last 4 cycles") for label in labels)
+    visit = check_page_in_browser(browser, "file://" + path, "Agent: alerts and recent cycles")
+    assert "matmul f16 >= 256: cuda0" in visit.text
