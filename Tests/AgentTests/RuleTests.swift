@@ -222,6 +222,21 @@ import Testing
         #expect(engine.activeAlerts.count == 1, "last verified at 11, 61 s ago")
     }
 
+    @Test func aBudgetFiresForTheProbesThatBreakIt() {
+        let budget = AlertRule.ProbeBudget(maxSeconds: 0.1, minBytesPerSecond: 0.5)
+        var engine = RuleEngine(rules: [AlertRule(name: "B", kind: .probeBudget(budget), severity: "warning")], startedAt: 0)
+        engine.evaluate(results: [result(.ok, samples: [0.05, 0.06, 0.07])], pressure: .low, now: 10)
+        #expect(engine.activeAlerts.isEmpty, "within the budget (bytes/s 1 >= 0.5)")
+        engine.evaluate(results: [result(.ok, samples: [0.1, 0.2, 0.3])], pressure: .low, now: 20)
+        #expect(engine.activeAlerts.count == 1)
+        #expect(engine.activeAlerts.first?.value == 0.2)
+        #expect(engine.activeAlerts.first?.annotations["description"] == "probe cpu0 add f32 100 took 200.00 ms at the median, over its budget of 100.00 ms")
+        engine.evaluate(results: [result(.failed, samples: [])], pressure: .low, now: 30)
+        #expect(engine.activeAlerts.isEmpty, "a failed run is probe_failing's to report, not the budget's")
+        let floor = AlertRule.ProbeBudget(minBytesPerSecond: 2)
+        #expect(floor.breach(of: result(.ok, samples: [0.01]))?.1 == "probe cpu0 add f32 100 moved 1.00 B/s, under its budget of 2.00 B/s")
+    }
+
     @Test func aContendedCycleStillCountsAsAVerifiedRun() {
         let rules = [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning"),
                      AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")]
@@ -256,6 +271,12 @@ import Testing
           - alert: Node
             kind: node_slowdown
             threshold: 30
+          - alert: Budget
+            kind: probe_budget
+            max_duration: 100ms
+            min_ops_per_second: 1e11
+            for: 5m
+            match: {op: matmul, dtype: f32, shape: 512x512x512}
         alertmanager:
           url: http://127.0.0.1:9093
           resend_interval: 30s
@@ -270,7 +291,9 @@ import Testing
         rolling.maxPeerSlowdownPercent = 25
         rolling.noiseMultiple = 0
         #expect(config.rules == [slow, AlertRule(name: "Pressure", kind: .memoryPressure(minimum: .critical), severity: "warning"), rolling,
-                                 AlertRule(name: "Node", kind: .nodeSlowdown(thresholdPercent: 30, window: AlertRule.defaultWindowCycles), severity: "warning")])
+                                 AlertRule(name: "Node", kind: .nodeSlowdown(thresholdPercent: 30, window: AlertRule.defaultWindowCycles), severity: "warning"),
+                                 AlertRule(name: "Budget", kind: .probeBudget(.init(maxSeconds: 0.1, minOpsPerSecond: 1e11)), severity: "warning", forSeconds: 300,
+                                           match: ["op": "matmul", "dtype": "f32", "shape": "512x512x512"])])
         #expect(config.alertmanager.url == "http://127.0.0.1:9093" && config.alertmanager.resendInterval == 30)
         #expect(config.baseline.name == "nightly" && config.baseline.directory == "/tmp/baselines")
     }
@@ -278,8 +301,8 @@ import Testing
     @Test(arguments: [
         ("rules:\n  - kind: probe_failing\n", "r.yml:2:5: rules[0].alert: required: the alert's name"),
         ("rules:\n  - alert: 9bad\n    kind: probe_failing\n", "r.yml:2:5: rules[0].alert: '9bad' is not a valid alert name ([a-zA-Z_][a-zA-Z0-9_]*)"),
-        ("rules:\n  - alert: A\n", "r.yml:2:5: rules[0].kind: required: one of memory_pressure, node_slowdown, probe_failing, probe_mismatch, probe_stale, regression"),
-        ("rules:\n  - alert: A\n    kind: cpu_hot\n", "r.yml:3:11: rules[0].kind: expected one of: memory_pressure, node_slowdown, probe_failing, probe_mismatch, probe_stale, regression, got 'cpu_hot'"),
+        ("rules:\n  - alert: A\n", "r.yml:2:5: rules[0].kind: required: one of memory_pressure, node_slowdown, probe_budget, probe_failing, probe_mismatch, probe_stale, regression"),
+        ("rules:\n  - alert: A\n    kind: cpu_hot\n", "r.yml:3:11: rules[0].kind: expected one of: memory_pressure, node_slowdown, probe_budget, probe_failing, probe_mismatch, probe_stale, regression, got 'cpu_hot'"),
         ("rules:\n  - alert: A\n    kind: regression\n    max_peer_slowdown: -5\n", "r.yml:4:24: rules[0].max_peer_slowdown: must be between 0.0 and 10000.0, got -5"),
         ("rules:\n  - alert: A\n    kind: regression\n    noise_multiple: many\n", "r.yml:4:21: rules[0].noise_multiple: expected a number, got 'many'"),
         ("rules:\n  - alert: A\n    kind: regression\n    baseline: nightly\n    noise_multiple: 2\n", "r.yml:5:5: rules[0].noise_multiple: unknown key"),
@@ -292,6 +315,11 @@ import Testing
         ("rules:\n  - alert: A\n    kind: regression\n    max_cpu_pressure: 1.5\n", "r.yml:4:23: rules[0].max_cpu_pressure: must be between 0.0 and 1.0, got 1.5"),
         ("rules:\n  - alert: A\n    kind: probe_failing\n    max_cpu_pressure: 0.2\n", "r.yml:4:5: rules[0].max_cpu_pressure: unknown key"),
         ("rules:\n  - alert: A\n    kind: probe_failing\n    match: {opp: add}\n", "r.yml:4:13: rules[0].match.opp: unknown key"),
+        ("rules:\n  - alert: A\n    kind: probe_budget\n", "r.yml:2:5: rules[0]: a probe_budget needs max_duration, min_ops_per_second or min_bytes_per_second"),
+        ("rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: 0s\n", "r.yml:4:19: rules[0].max_duration: must be more than 0s"),
+        ("rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: fast\n", "r.yml:4:19: rules[0].max_duration: expected a duration such as 30s, 5m or 1h30m, got 'fast'"),
+        ("rules:\n  - alert: A\n    kind: probe_budget\n    min_ops_per_second: -1\n", "r.yml:4:25: rules[0].min_ops_per_second: must be between 0.0 and 1e+21, got -1"),
+        ("rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: 1s\n    window: 5\n", "r.yml:5:5: rules[0].window: unknown key"),
         ("alertmanager:\n  url: 127.0.0.1:9093\n", "r.yml:2:8: alertmanager.url: expected an http:// or https:// URL, got '127.0.0.1:9093'"),
     ])
     func badRulesAreLocated(text: String, message: String) {

@@ -115,6 +115,19 @@ def test_promtool_check_rules_is_clean():
     assert "SUCCESS" in result.stdout
 
 
+def test_example_rules_are_clean_and_unit_tested():
+    examples = sorted(glob.glob(os.path.join(ALERTS_DIR, "examples", "*.yml")))
+    assert examples, "no alerts/examples/*.yml"
+    result = run(["promtool", "check", "rules", "--lint=all", "--lint-fatal", *examples])
+    assert result.returncode == 0, result.stdout + result.stderr
+    tests = sorted(glob.glob(os.path.join(ALERTS_DIR, "examples", "tests", "*.yml")))
+    result = run(["promtool", "test", "rules", *tests], timeout=120)
+    assert result.returncode == 0 and "FAILED" not in result.stdout + result.stderr, result.stdout + result.stderr
+    tested = {check["alertname"] for path in tests for case in load_yaml(path)["tests"] for check in case.get("alert_rule_test", [])}
+    examples_alerts = {rule["alert"] for path in examples for group in load_yaml(path)["groups"] for rule in group["rules"] if "alert" in rule}
+    assert examples_alerts - tested == set(), "example alerts without a unit test"
+
+
 def test_promtool_unit_tests_pass():
     assert RULE_TESTS, "no alerts/tests/*.yml"
     result = run(["promtool", "test", "rules", *RULE_TESTS], timeout=120)

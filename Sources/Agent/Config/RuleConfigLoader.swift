@@ -3,7 +3,7 @@ import ConfigFile
 
 /// Reads the `rules:` list of the agent config.
 enum RuleConfigLoader {
-    static let kinds = ["memory_pressure", "node_slowdown", "probe_failing", "probe_mismatch", "probe_stale", "regression"]
+    static let kinds = ["memory_pressure", "node_slowdown", "probe_budget", "probe_failing", "probe_mismatch", "probe_stale", "regression"]
 
     static func read(_ nodes: [YAMLNode], path: String) throws(ConfigError) -> [AlertRule] {
         var rules: [AlertRule] = []
@@ -29,6 +29,18 @@ enum RuleConfigLoader {
             case "probe_failing": kind = .probeFailing
             case "probe_mismatch": kind = .probeMismatch
             case "probe_stale": kind = .probeStale(maxAgeSeconds: try entry.duration("max_age", minimum: 1) ?? 900)
+            case "probe_budget":
+                let budget = AlertRule.ProbeBudget(
+                    maxSeconds: try entry.duration("max_duration"),
+                    minOpsPerSecond: try entry.double("min_ops_per_second", range: 0...1e21),
+                    minBytesPerSecond: try entry.double("min_bytes_per_second", range: 0...1e21))
+                if budget.maxSeconds == nil && budget.minOpsPerSecond == nil && budget.minBytesPerSecond == nil {
+                    throw ConfigError(location: node.location, keyPath: entry.path, message: "a probe_budget needs max_duration, min_ops_per_second or min_bytes_per_second")
+                }
+                if budget.maxSeconds == 0 {
+                    throw entry.error("max_duration", at: entry.node("max_duration")!, "must be more than 0s")
+                }
+                kind = .probeBudget(budget)
             case "memory_pressure":
                 let levelText = try entry.string("level") ?? "high"
                 guard let level = MemoryPressureLevel.allCases.first(where: { $0.name == levelText }) else {

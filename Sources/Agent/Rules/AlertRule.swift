@@ -11,6 +11,9 @@ public struct AlertRule: Equatable, Sendable {
         case probeStale(maxAgeSeconds: Double)
         /// Host memory pressure at or above a level.
         case memoryPressure(minimum: MemoryPressureLevel)
+        /// An absolute budget: the probe's latest verified median is above `maxSeconds`, or its
+        /// throughput below `minOpsPerSecond` / `minBytesPerSecond` (each optional, at least one set).
+        case probeBudget(ProbeBudget)
         /// The probe's latest samples are slower than its reference: the previous `window` cycles,
         /// or a named baseline. Significant (Mann-Whitney, alpha) and beyond `thresholdPercent`.
         case regression(reference: RegressionReference, thresholdPercent: Double, alpha: Double)
@@ -33,6 +36,35 @@ public struct AlertRule: Equatable, Sendable {
             case .regression(.window(let cycles), _, _), .nodeSlowdown(_, let cycles): return cycles
             default: return nil
             }
+        }
+    }
+
+    /// The limits of a `probe_budget` rule; a probe breaks the budget when it breaks any of them.
+    public struct ProbeBudget: Equatable, Sendable {
+        public var maxSeconds: Double?
+        public var minOpsPerSecond: Double?
+        public var minBytesPerSecond: Double?
+
+        public init(maxSeconds: Double? = nil, minOpsPerSecond: Double? = nil, minBytesPerSecond: Double? = nil) {
+            self.maxSeconds = maxSeconds
+            self.minOpsPerSecond = minOpsPerSecond
+            self.minBytesPerSecond = minBytesPerSecond
+        }
+
+        /// What the verified run broke, as (value, sentence), or nil when it kept the budget. The
+        /// value is the measured number of the first limit broken, in its own unit.
+        func breach(of result: ProbeResult) -> (Double, String)? {
+            guard result.outcome == .ok, let median = result.statistics?.median else { return nil }
+            if let maxSeconds, median > maxSeconds {
+                return (median, "probe \(result.spec) took \(formatDuration(median)) at the median, over its budget of \(formatDuration(maxSeconds))")
+            }
+            if let minOpsPerSecond, let ops = result.operationsPerSecond, ops < minOpsPerSecond {
+                return (ops, "probe \(result.spec) ran at \(formatSI(ops, unit: "op/s")), under its budget of \(formatSI(minOpsPerSecond, unit: "op/s"))")
+            }
+            if let minBytesPerSecond, let bytes = result.bytesPerSecond, bytes < minBytesPerSecond {
+                return (bytes, "probe \(result.spec) moved \(formatSI(bytes, unit: "B/s")), under its budget of \(formatSI(minBytesPerSecond, unit: "B/s"))")
+            }
+            return nil
         }
     }
 

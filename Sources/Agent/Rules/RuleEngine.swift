@@ -210,6 +210,8 @@ struct RuleEngine {
                 guard age > maxAge else { return nil }
                 return (Self.labels(result.spec), age, "probe \(result.spec) has not verified for \(Int(age)) s (limit \(Int(maxAge)) s)")
             }
+        case .probeBudget(let budget):
+            return matching.compactMap { result in budget.breach(of: result).map { (Self.labels(result.spec), $0.0, $0.1) } }
         case .memoryPressure(let minimum):
             guard pressure >= minimum else { return [] }
             return [(["device": device], Double(pressure.rawValue), "memory pressure on \(device) is \(pressure.name)")]

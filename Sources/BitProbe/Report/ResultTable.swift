@@ -69,7 +69,7 @@ func alignedColumns(_ rows: [[String]]) -> [String] {
 }
 
 /// "1.23 ms", "45.6 µs", "2.00 s".
-func formatDuration(_ seconds: Double) -> String {
+public func formatDuration(_ seconds: Double) -> String {
     switch seconds {
     case 1...: formatFixed(seconds, decimals: 2) + " s"
     case 1e-3...: formatFixed(seconds * 1e3, decimals: 2) + " ms"
@@ -79,7 +79,7 @@ func formatDuration(_ seconds: Double) -> String {
 }
 
 /// Decimal SI prefixes: "142.30 Gop/s".
-func formatSI(_ value: Double, unit: String) -> String {
+public func formatSI(_ value: Double, unit: String) -> String {
     let prefixes: [(Double, String)] = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
     for (scale, prefix) in prefixes where abs(value) >= scale {
         return formatFixed(value / scale, decimals: 2) + " " + prefix + unit
