@@ -144,6 +144,28 @@ public final class ProfileSpan: Sendable {
         return span
     }
 
+    /// Runs `body` in a new trace's root span (the seed's `profile_operation`) and returns its
+    /// result with the ended span, for `ProfileAnalysis`, `FlameGraph` or an exporter. `body` gets
+    /// the span to open children in; a thrown error marks the span failed and is rethrown.
+    ///
+    /// ```swift
+    /// let (logits, span) = try ProfileSpan.profile("forward") { span in
+    ///     try span.measure("attention") { try attention(x) }
+    ///     return try span.measure("mlp") { try mlp(x) }
+    /// }
+    /// print(ProfileAnalysis(traces: [span]).treeText)
+    /// ```
+    public static func profile<T>(_ name: String, attributes: [(String, ProfileValue)] = [], _ body: (ProfileSpan) throws -> T) throws -> (T, ProfileSpan) {
+        let span = root(name, attributes: attributes)
+        defer { span.end() }
+        do {
+            return (try body(span), span)
+        } catch {
+            span.fail("\(error)")
+            throw error
+        }
+    }
+
     /// Runs `body` in a child span that ends when it returns or throws.
     public func measure<T, E: Error>(_ name: String, _ body: () throws(E) -> T) throws(E) -> T {
         let span = child(name)

@@ -10,6 +10,8 @@ public struct BenchReport: Codable, Sendable {
     public var backend: BackendSummary
     public var config: BenchmarkConfig
     public var results: [ProbeResult]
+    /// A caller's own operations timed with `OperationBenchmark` (library use; `bench` writes none).
+    public var operations: [OperationResult]?
     /// Present only when `BITPROBE_FAULT_INJECT` slowed matching probes of this run on purpose.
     public var faultInjection: FaultInjection?
 
@@ -28,6 +30,18 @@ public struct BenchReport: Codable, Sendable {
         self.config = config
         self.results = results
         self.faultInjection = faultInjection
+    }
+
+    /// A document of a caller's operations (`OperationBenchmark`), with the host and settings they
+    /// ran with; `backend` names the CPU the process ran on.
+    public init(bitprobeVersion: String, host: HostInfo, config: BenchmarkConfig, operations: [OperationResult]) {
+        self.bitprobeVersion = bitprobeVersion
+        self.host = host
+        self.backend = BackendSummary(kind: .cpu, device: "cpu0", kernelPath: "caller", threads: host.availableCPUs)
+        self.config = config
+        self.results = []
+        self.operations = operations
+        self.faultInjection = nil
     }
 
     public func json() throws -> [UInt8] {
