@@ -345,24 +345,26 @@ struct BaselineShowCommand: ParsableCommand {
     @Argument(help: "Baseline name.")
     var name: String
 
-    @Option(help: "Output format: table, json (the stored document).")
+    @Option(help: "Output format: table, json (the stored document), csv (its results).")
     var format: String = "table"
 
     @OptionGroup var directory: BaselineDirectoryOptions
+    @OptionGroup var destination: OutputFileOption
 
     func run() throws {
         let command = "baseline show"
-        guard format == "table" || format == "json" else {
-            throw fail(command, "unknown format '\(format)'; expected one of: table, json", status: ExitStatus.usage)
+        guard ["table", "json", "csv"].contains(format) else {
+            throw fail(command, "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
         }
+        try destination.checkWritable(command: command)
         try validateBaselineName(name, command: command)
         let store = try directory.store(command: command)
         let baseline: Baseline
         do { baseline = try store.load(name) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
-        if format == "json" {
-            writeStandardOutput(String(decoding: try baseline.json(), as: UTF8.self))
-        } else {
-            writeStandardOutput(BaselineTable.show(baseline))
+        switch format {
+        case "json": try destination.write(String(decoding: try baseline.json(), as: UTF8.self), command: command)
+        case "csv": try destination.write(baseline.csv(), command: command)
+        default: try destination.write(BaselineTable.show(baseline), command: command)
         }
     }
 }

@@ -13,6 +13,10 @@ struct CompareCommand: ParsableCommand {
         ternary GEMV 1xNxN at N = 1024..8192. --sizes replaces the sizes of every op selected
         (N means N³ for matmul, 1xNxN for ternary_matmul, NxN for quantize_*, N elements or bytes
         otherwise). Without a GPU the CPU column is printed with a note saying why (exit 0).
+        --dtype f32,f16 (with bf16 on a GPU) compares precisions at the same sizes: the f16 speed-up
+        is in the recommendations. --batch 1,2,4,...,64 instead grows the batch M of matmul and
+        ternary_matmul against fixed --weights NxK (default 4096x4096) on each device, and names the
+        batch from which throughput stops growing (by 10 % or more per step).
         Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
         3 could not run; 64 bad flag value.
         """
@@ -48,12 +52,20 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Seed of the probe inputs.")
     var seed: UInt64 = BenchmarkConfig().seed
 
-    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json.")
+    @Option(help: "Batch sizes M to grow matmul and ternary_matmul through, e.g. 1,2,4,8,16,32,64 (instead of --sizes).")
+    var batch: [String] = []
+
+    @Option(help: "Weights NxK of the batch study (default 4096x4096).")
+    var weights: String?
+
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json, csv.")
     var format: String = "table"
 
+    @OptionGroup var destination: OutputFileOption
+
     func run() throws {
-        guard format == "table" || format == "json" else {
-            throw fail("compare", "unknown format '\(format)'; expected one of: table, json", status: ExitStatus.usage)
+        guard ["table", "json", "csv"].contains(format) else {
+            throw fail("compare", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
         }
         var config = BenchmarkConfig()
         config.warmupIterations = warmup
@@ -63,18 +75,85 @@ struct CompareCommand: ParsableCommand {
         config.seed = seed
         if let problem = config.validationErrors().first { throw fail("compare", problem, status: ExitStatus.usage) }
         if let threads, threads < 1 { throw fail("compare", "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
-        let sweeps = try self.sweeps()
-
         let showProgress = isatty(2) == 1
-        let comparison = try DeviceSweep.run(sweeps: sweeps, config: config, threads: threads, device: device, command: "compare") { done, total, spec in
+        let progress = { (done: Int, total: Int, spec: ProbeSpec) in
             if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
         }
-        if format == "json" {
-            writeStandardOutput(String(decoding: try comparison.json(), as: UTF8.self))
-        } else {
-            writeStandardOutput(comparison.table())
+        if !batch.isEmpty {
+            try compareBatches(config: config, progress: progress)
+            return
+        }
+        if weights != nil { throw fail("compare", "--weights applies to --batch only", status: ExitStatus.usage) }
+        let sweeps = try self.sweeps()
+        try destination.checkWritable(command: "compare")
+        let comparison = try DeviceSweep.run(sweeps: sweeps, config: config, threads: threads, device: device, command: "compare", progress: progress)
+        switch format {
+        case "json": try destination.write(String(decoding: try comparison.json(), as: UTF8.self), command: "compare")
+        case "csv": try destination.write(comparison.csv(), command: "compare")
+        default: try destination.write(comparison.table(), command: "compare")
         }
         if comparison.rows.contains(where: { row in row.cells.contains { $0.outcome != .ok } }) { throw ExitCode(ExitStatus.probeNotOK) }
+    }
+
+    /// matmul and ternary_matmul with a growing batch on every device, against the same weights.
+    func compareBatches(config: BenchmarkConfig, progress: (Int, Int, ProbeSpec) -> Void) throws {
+        if !sizes.isEmpty { throw fail("compare", "--batch and --sizes both choose what grows: give one", status: ExitStatus.usage) }
+        var batches: [Int] = []
+        for text in splitList(batch) {
+            guard let value = Int(text), value > 0 else { throw fail("compare", "--batch: '\(text)' is not a positive integer", status: ExitStatus.usage) }
+            if !batches.contains(value) { batches.append(value) }
+        }
+        batches.sort()
+        var n = 4096, k = 4096
+        if let weights {
+            let parts = weights.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let rows = parts[0], let columns = parts[1], rows > 0, columns > 0 else {
+                throw fail("compare", "--weights: expected NxK such as 4096x4096, got '\(weights)'", status: ExitStatus.usage)
+            }
+            (n, k) = (rows, columns)
+        }
+        var ops: [ProbeOp] = []
+        for text in splitList(op) {
+            guard let parsed = ProbeOp(rawValue: text) else { throw fail("compare", ProbeInputError.unknownOp(text).description, status: ExitStatus.usage) }
+            guard parsed == .matmul || parsed == .ternaryMatmul else {
+                throw fail("compare", "--batch grows matrix products: --op matmul or ternary_matmul, got '\(text)'", status: ExitStatus.usage)
+            }
+            if !ops.contains(parsed) { ops.append(parsed) }
+        }
+        if ops.isEmpty { ops = [.ternaryMatmul, .matmul] }
+        var dtypes: [DType] = []
+        for text in splitList(dtype) {
+            guard let parsed = DType(rawValue: text) else { throw fail("compare", ProbeInputError.unknownDType(text).description, status: ExitStatus.usage) }
+            dtypes.append(parsed)
+        }
+        try destination.checkWritable(command: "compare")
+        let backends = try DeviceSweep.open(threads: threads, device: device, command: "compare")
+        defer { backends.close() }
+        var plan: [(any ProbeBackend, ProbeSpec)] = []
+        for backend in backends.all {
+            for op in ops {
+                // matmul in f32 and f16 unless --dtype says otherwise; ternary in its one dtype.
+                let wanted = dtypes.isEmpty ? (op == .matmul ? [DType.f32, .f16] : op.dtypes(on: backend.kind)) : dtypes
+                for dtype in wanted where op.dtypes(on: backend.kind).contains(dtype) {
+                    for m in batches {
+                        do { plan.append((backend, try ProbeSpec(backend: backend.kind, device: backend.device, op: op, dtype: dtype, shape: ProbeShape([m, n, k])))) } catch {
+                            throw fail("compare", error.description, status: ExitStatus.usage)
+                        }
+                    }
+                }
+            }
+        }
+        guard !plan.isEmpty else {
+            throw fail("compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs matmul or ternary_matmul", status: ExitStatus.usage)
+        }
+        let results = try DeviceSweep.measure(plan, config: config, command: "compare", progress: progress)
+        let comparison = BatchComparison(n: n, k: k, batches: batches, results: results)
+        switch format {
+        case "json": try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
+        case "csv": try destination.write(comparison.csv(), command: "compare")
+        default: try destination.write(comparison.table() + (backends.note.map { "note: \($0)\n" } ?? ""), command: "compare")
+        }
+        if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
 
     /// The sweeps the flags select; every one must run on the CPU (the column compared against).

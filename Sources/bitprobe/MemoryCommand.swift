@@ -13,8 +13,10 @@ struct MemoryCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Output format: table, json.")
+    @Option(help: "Output format: table, json, csv (one row per device).")
     var format: String = "table"
+
+    @OptionGroup var destination: OutputFileOption
 
     @Option(help: "Also list the tracker's last N events (allocate, release, pool_hit, ...).")
     var events: Int?
@@ -22,9 +24,10 @@ struct MemoryCommand: ParsableCommand {
     @OptionGroup var probes: ProbeRunOptions
 
     func run() throws {
-        guard format == "table" || format == "json" else {
-            throw fail("memory", "unknown format '\(format)'; expected one of: table, json", status: ExitStatus.usage)
+        guard ["table", "json", "csv"].contains(format) else {
+            throw fail("memory", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
         }
+        try destination.checkWritable(command: "memory")
         if let events, events < 1 { throw fail("memory", "--events must be at least 1 (got \(events))", status: ExitStatus.usage) }
         let specs = try probes.specs(command: "memory")
         try requireMemory(for: specs, host: HostInfo.read(), command: "memory")
@@ -48,10 +51,10 @@ struct MemoryCommand: ParsableCommand {
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
         let report = MemoryReport(host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,
                                   poolIdleBytes: backend.bufferPool.counters.idleBytes, recentEvents: events)
-        if format == "json" {
-            writeStandardOutput(String(decoding: try ProjectJSON.file(report), as: UTF8.self))
-        } else {
-            writeStandardOutput(MemoryTable.text(report, probesRun: specs.count))
+        switch format {
+        case "json": try destination.write(String(decoding: try ProjectJSON.file(report), as: UTF8.self), command: "memory")
+        case "csv": try destination.write(report.csv(), command: "memory")
+        default: try destination.write(MemoryTable.text(report, probesRun: specs.count), command: "memory")
         }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }

@@ -49,7 +49,7 @@ struct RegressCommand: ParsableCommand {
     @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
     var confirm: Int = RegressionCriteria().confirmations
 
-    @Option(name: .customLong("output-format"), help: "Output format: table, json, junit.")
+    @Option(name: .customLong("output-format"), help: "Output format: table, json, junit, csv.")
     var outputFormat: String = "table"
 
     @Option(name: .customLong("output-file"), help: "Write the output to this file (atomically) instead of stdout.")
@@ -61,8 +61,8 @@ struct RegressCommand: ParsableCommand {
 
     func run() throws {
         let command = "regress"
-        guard ["table", "json", "junit"].contains(outputFormat) else {
-            throw fail(command, "unknown output format '\(outputFormat)'; expected one of: table, json, junit", status: ExitStatus.usage)
+        guard ["table", "json", "junit", "csv"].contains(outputFormat) else {
+            throw fail(command, "unknown output format '\(outputFormat)'; expected one of: table, json, junit, csv", status: ExitStatus.usage)
         }
         if let outputFile {
             do { try AtomicFile.checkWritable(outputFile) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
@@ -72,6 +72,7 @@ struct RegressCommand: ParsableCommand {
         switch outputFormat {
         case "json": rendered = String(decoding: try report.json(), as: UTF8.self)
         case "junit": rendered = JUnitReport.xml(report)
+        case "csv": rendered = report.csv()
         default: rendered = RegressionTable.text(report)
         }
         if let outputFile {

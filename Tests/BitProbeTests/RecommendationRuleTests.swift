@@ -131,3 +131,31 @@ import Testing
         #expect(comparison.table().contains("\nrecommendations:\n  - [medium] memory: Use f16 for matmul 128x128x128 on cpu0 — "))
     }
 }
+
+@Suite struct BatchComparisonTests {
+    func series(_ medians: [Double]) -> [ProbeResult] {
+        zip([1, 2, 4, 8, 16], medians).map { m, median in ReportFixtures.result(.ternaryMatmul, .i8Ternary, [m, 1024, 1024], median: median) }
+    }
+
+    @Test func saturationIsTheBatchAfterWhichThroughputStopsGrowing() throws {
+        // Throughput per batch: 1, 2, 4, 4.2, 4.3 (x 2*1024*1024 / 1e-3): grows to 4, then by under 10 %.
+        let medians = [1e-3, 1e-3, 1e-3, 8 / 4.2 * 1e-3, 16 / 4.3 * 1e-3]
+        let comparison = BatchComparison(n: 1024, k: 1024, batches: [1, 2, 4, 8, 16], results: series(medians))
+        let only = try #require(comparison.series.first)
+        #expect(only.saturationBatch == 4)
+        #expect(only.rows.map(\.growth).compactMap { $0 }.map { ($0 * 100).rounded() / 100 } == [2, 2, 1.05, 1.02])
+        #expect(comparison.recommendations.map(\.title) == ["Batch ternary_matmul i8_ternary on cpu0 up to 4 rows"])
+        #expect(comparison.table().contains("  throughput stops growing: from batch 4\n"))
+        let csv = comparison.csv().split(separator: "\r\n")
+        #expect(csv[0] == "device,op,dtype,batch,shape,result,median_seconds,ops_per_second,growth,saturation_batch")
+        #expect(csv.count == 6 && csv[3].hasPrefix("cpu0,ternary_matmul,i8_ternary,4,4x1024x1024,ok,0.001,"))
+    }
+
+    @Test func stillGrowingAtTheLargestBatchHasNoSaturation() {
+        let growing = BatchComparison(n: 1024, k: 1024, batches: [1, 2, 4, 8, 16], results: series([1e-3, 1e-3, 1e-3, 1e-3, 1e-3]))
+        #expect(growing.series[0].saturationBatch == nil && growing.recommendations.isEmpty)
+        var failed = series([1e-3, 1e-3, 1e-3, 1e-3, 1e-3])
+        failed[2] = ReportFixtures.result(.ternaryMatmul, .i8Ternary, [4, 1024, 1024], median: 1e-3, outcome: .timeout)
+        #expect(BatchComparison(n: 1024, k: 1024, batches: [1, 2, 4, 8, 16], results: failed).series[0].saturationBatch == nil)
+    }
+}

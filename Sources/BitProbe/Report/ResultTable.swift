@@ -27,22 +27,19 @@ public enum ResultTable {
 
     /// RFC 4180 CSV with a header row; numbers in full precision, empty where not measured.
     public static func csv(_ results: [ProbeResult]) -> String {
-        var lines = [csvHeaders.joined(separator: ",")]
+        var table = CSVTable(header: csvHeaders)
         for result in results {
             let s = result.statistics
-            let fields: [String] = [
+            table.append([
                 result.spec.backend.rawValue, result.spec.device, result.spec.op.rawValue, result.spec.dtype.rawValue,
                 result.spec.shape.description, result.outcome.rawValue, String(result.samples.count),
-                s.map { "\($0.min)" } ?? "", s.map { "\($0.median)" } ?? "", s.map { "\($0.mean)" } ?? "",
-                s.map { "\($0.p90)" } ?? "", s.map { "\($0.p99)" } ?? "", s.map { "\($0.stddev)" } ?? "",
-                s.map { "\($0.mad)" } ?? "", s.map { "\($0.cv)" } ?? "",
-                result.operationsPerSecond.map { "\($0)" } ?? "", result.bytesPerSecond.map { "\($0)" } ?? "",
-                result.verification.map { "\($0.checkedValues)" } ?? "", result.kernelPath, String(result.threads),
-                result.detail ?? "",
-            ]
-            lines.append(fields.map(csvField).joined(separator: ","))
+                CSVTable.number(s?.min), CSVTable.number(s?.median), CSVTable.number(s?.mean), CSVTable.number(s?.p90), CSVTable.number(s?.p99),
+                CSVTable.number(s?.stddev), CSVTable.number(s?.mad), CSVTable.number(s?.cv),
+                CSVTable.number(result.operationsPerSecond), CSVTable.number(result.bytesPerSecond),
+                CSVTable.number(result.verification?.checkedValues), result.kernelPath, String(result.threads), result.detail,
+            ])
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return table.text
     }
 
     static func csvField(_ text: String) -> String {
