@@ -16,7 +16,9 @@ struct CompareCommand: ParsableCommand {
         --dtype f32,f16 (with bf16 on a GPU) compares precisions at the same sizes: the f16 speed-up
         is in the recommendations. --batch 1,2,4,...,64 instead grows the batch M of matmul and
         ternary_matmul against fixed --weights NxK (default 4096x4096) on each device, and names the
-        batch from which throughput stops growing (by 10 % or more per step).
+        batch from which throughput stops growing (by 10 % or more per step). --strides 1,2,4,16
+        instead runs strided_add (add with inputs read STRIDE elements apart) over --elements N
+        (default 4194304) on the CPU: what a non-contiguous layout costs against stride 1.
         Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
         3 could not run; 64 bad flag value.
         """
@@ -58,6 +60,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Weights NxK of the batch study (default 4096x4096).")
     var weights: String?
 
+    @Option(help: "Strides of the layout study, e.g. 1,2,4,8,16 (instead of --sizes; stride 1 is added as the reference).")
+    var strides: [String] = []
+
+    @Option(help: "Elements of the layout study (default 4194304).")
+    var elements: Int?
+
     @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json, csv.")
     var format: String = "table"
 
@@ -79,6 +87,12 @@ struct CompareCommand: ParsableCommand {
         let progress = { (done: Int, total: Int, spec: ProbeSpec) in
             if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
         }
+        if !batch.isEmpty && !strides.isEmpty { throw fail("compare", "--batch and --strides are separate studies: give one", status: ExitStatus.usage) }
+        if !strides.isEmpty {
+            try compareLayouts(config: config, progress: progress)
+            return
+        }
+        if elements != nil { throw fail("compare", "--elements applies to --strides only", status: ExitStatus.usage) }
         if !batch.isEmpty {
             try compareBatches(config: config, progress: progress)
             return
@@ -93,6 +107,38 @@ struct CompareCommand: ParsableCommand {
         default: try destination.write(comparison.table(), command: "compare")
         }
         if comparison.rows.contains(where: { row in row.cells.contains { $0.outcome != .ok } }) { throw ExitCode(ExitStatus.probeNotOK) }
+    }
+
+    /// strided_add on the CPU at each stride, against stride 1.
+    func compareLayouts(config: BenchmarkConfig, progress: (Int, Int, ProbeSpec) -> Void) throws {
+        if !sizes.isEmpty || !op.isEmpty || !dtype.isEmpty || weights != nil || device != nil {
+            throw fail("compare", "--strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device", status: ExitStatus.usage)
+        }
+        var list = [1]
+        for text in splitList(strides) {
+            guard let value = Int(text), value > 0 else { throw fail("compare", "--strides: '\(text)' is not a positive integer", status: ExitStatus.usage) }
+            if !list.contains(value) { list.append(value) }
+        }
+        list.sort()
+        let count = elements ?? LayoutStudy.defaultElements
+        guard count > 0 else { throw fail("compare", "--elements must be at least 1 (got \(count))", status: ExitStatus.usage) }
+        try destination.checkWritable(command: "compare")
+        let backends = try DeviceSweep.open(threads: threads, device: nil, command: "compare")
+        defer { backends.close() }
+        var plan: [(any ProbeBackend, ProbeSpec)] = []
+        for stride in list {
+            do { plan.append((backends.cpu, try LayoutStudy.spec(elements: count, stride: stride))) } catch {
+                throw fail("compare", error.description, status: ExitStatus.usage)
+            }
+        }
+        let results = try DeviceSweep.measure(plan, config: config, command: "compare", progress: progress)
+        let comparison = LayoutComparison(elements: count, results: results)
+        switch format {
+        case "json": try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
+        case "csv": try destination.write(comparison.csv(), command: "compare")
+        default: try destination.write(comparison.table(), command: "compare")
+        }
+        if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
 
     /// matmul and ternary_matmul with a growing batch on every device, against the same weights.
@@ -161,6 +207,9 @@ struct CompareCommand: ParsableCommand {
         var ops: [ProbeOp] = []
         for text in splitList(op) {
             guard let parsed = ProbeOp(rawValue: text) else { throw fail("compare", ProbeInputError.unknownOp(text).description, status: ExitStatus.usage) }
+            guard parsed != .stridedAdd else {
+                throw fail("compare", "strided_add compares layouts, not devices: use --strides, e.g. --strides 1,2,4,8,16", status: ExitStatus.usage)
+            }
             guard !parsed.dtypes(on: .cpu).isEmpty else {
                 throw fail("compare", ProbeInputError.opUnavailable(op: parsed, backend: .cpu).description + " (compare needs the cpu0 column)", status: ExitStatus.usage)
             }

@@ -85,6 +85,8 @@ struct ReportCommand: ParsableCommand {
         inputs.source = "bitprobe report --from"
         inputs.host = loaded.host
         inputs.comparison = loaded.comparison
+        inputs.layout = loaded.layout
+        inputs.batch = loaded.batch
         inputs.regression = loaded.regression
         inputs.memory = loaded.memory
         return inputs
@@ -126,10 +128,18 @@ struct ReportCommand: ParsableCommand {
         root.end()
 
         var comparison: DeviceComparison?
+        var layout: LayoutComparison?
         if compare {
             progress("comparing devices across sizes")
             comparison = try DeviceSweep.run(sweeps: DeviceComparison.Sweep.reportSweeps, config: Self.sweepConfig(config), threads: probes.threads,
                                               device: nil, command: command) { done, total, spec in progress("sweep \(done)/\(total): \(spec)") }
+            progress("comparing layouts (strides \(LayoutStudy.reportStrides.map(String.init).joined(separator: ", ")))")
+            // A backend of its own: the study's buffers are not the suite's, and stay out of its memory analysis.
+            let layoutBackend: CPUBackend
+            do { layoutBackend = try CPUBackend(threads: probes.threads) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
+            let plan = try LayoutStudy.reportStrides.map { (layoutBackend as any ProbeBackend, try LayoutStudy.spec(elements: LayoutStudy.reportElements, stride: $0)) }
+            let runs = try DeviceSweep.measure(plan, config: Self.sweepConfig(config), command: command) { _, _, _ in }
+            layout = LayoutComparison(elements: LayoutStudy.reportElements, results: runs)
         }
         let elapsed = MonotonicClock.seconds() - started
         let pressureAfter = CPUPressure.someTotalMicroseconds(path: pressurePath)
@@ -146,6 +156,7 @@ struct ReportCommand: ParsableCommand {
             inputs.cpuPressureShare = min(Double(after - before) / 1e6 / elapsed, 1)
         }
         inputs.comparison = comparison
+        inputs.layout = layout
         inputs.profile = ProfileAnalysis(traces: [root])
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
         inputs.memory = MemoryReport(host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,

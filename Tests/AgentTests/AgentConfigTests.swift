@@ -80,7 +80,7 @@ import Testing
         ("probes:\n  threads: -1\n", "a.yml:2:12: probes.threads: must be between 0 and 4096, got -1"),
         ("probes:\n  simd: sse9\n", "a.yml:2:9: probes.simd: expected auto or one of: portable, avx2, avx512, neon"),
         ("probes:\n  measurement_iterations: 0\n", "a.yml:2:27: probes.measurement_iterations: must be between 1 and 100000, got 0"),
-        ("probes:\n  suite:\n    - op: conv\n", "a.yml:3:7: probes.suite[0]: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul"),
+        ("probes:\n  suite:\n    - op: conv\n", "a.yml:3:7: probes.suite[0]: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"),
         ("probes:\n  suite:\n    - op: matmul\n      shape: 0x1x1\n", "a.yml:3:7: probes.suite[0]: shape '0x1x1' has a dimension that is not positive"),
         ("probes:\n  suite:\n    - ops: matmul\n", "a.yml:3:7: probes.suite[0].ops: unknown key"),
         ("probes:\n  suite: matmul\n", "a.yml:2:10: probes.suite: expected a list, got 'matmul'"),

@@ -31,7 +31,7 @@ import Testing
         ("op=matmul,=2", "BITPROBE_FAULT_INJECT: '=2' is not key=value; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
         ("op=matmul,speed=2", "BITPROBE_FAULT_INJECT: unknown key 'speed'; expected one of: op, dtype, shape, factor, after, for"),
         ("op=matmul,op=add,factor=2", "BITPROBE_FAULT_INJECT: key 'op' is given twice"),
-        ("op=conv,factor=2", "BITPROBE_FAULT_INJECT: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul"),
+        ("op=conv,factor=2", "BITPROBE_FAULT_INJECT: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"),
         ("op=matmul,dtype=f64,factor=2", "BITPROBE_FAULT_INJECT: unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary"),
         ("op=matmul,dtype=bytes,factor=2", "BITPROBE_FAULT_INJECT: op 'matmul' does not support dtype 'bytes' on backend cpu; supported: f32, f16"),
         ("op=matmul,shape=4by4,factor=2", "BITPROBE_FAULT_INJECT: malformed shape '4by4'; expected positive integers joined by 'x', such as 1024x1024x1024"),

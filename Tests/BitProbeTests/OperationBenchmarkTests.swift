@@ -45,7 +45,10 @@ import Testing
         }
         #expect(result.outcome == .timeout)
         #expect(result.detail?.hasPrefix("exceeded the 0.05 s timeout after 0 warmup and ") == true)
-        #expect(result.samples.count >= 9 && result.samples.count <= 12)
+        // The deadline is checked after each call: the calls add up to the timeout (give or take the
+        // bookkeeping between them), and no 5 ms call starts after it; a loaded machine makes fewer calls.
+        #expect(result.samples.reduce(0, +) >= 0.045)
+        #expect(result.samples.count >= 1 && result.samples.count <= 12)
     }
 
     @Test func profiledRunsAreSpansWithPhases() throws {

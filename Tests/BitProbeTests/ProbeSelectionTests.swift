@@ -24,14 +24,22 @@ import Testing
     @Test func defaultSuiteCoversEveryOpAndCPUType() throws {
         let specs = try ProbeSelection().resolve()
         // Every op the CPU offers (h2d and d2h need a device).
-        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases).subtracting([.h2d, .d2h]))
+        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases).subtracting([.h2d, .d2h, .stridedAdd]))
         #expect(specs.contains { $0.op == .matmul && $0.dtype == .f16 })
         #expect(specs.contains { $0.op == .ternaryMatmul && $0.shape == ProbeShape([1, 4096, 4096]) })
     }
 
+    @Test func theLayoutStudyRunsOnlyWhenNamed() throws {
+        let specs = try ProbeSelection(ops: ["strided_add"]).resolve()
+        #expect(specs.map(\.description) == ["cpu0 strided_add f32 4194304x1", "cpu0 strided_add f32 4194304x16"])
+        #expect(throws: ProbeInputError.opUnavailable(op: .stridedAdd, backend: .cuda)) { try ProbeSelection(backend: .cuda, ops: ["strided_add"]).resolve() }
+        // A rank-2 shape without an op names the quantize ops, not the layout study.
+        #expect(Set(try ProbeSelection(shapes: ["64x4096"]).resolve().map(\.op)) == [.quantizeWeights, .quantizeActivations])
+    }
+
     @Test func theCUDADefaultSuiteHasEveryGPUOpAtGPUSizes() throws {
         let specs = try ProbeSelection(backend: .cuda, device: "cuda1").resolve()
-        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases))
+        #expect(Set(specs.map(\.op)) == Set(ProbeOp.allCases).subtracting([.stridedAdd]))
         #expect(specs.allSatisfy { $0.device == "cuda1" && $0.backend == .cuda })
         #expect(specs.contains { $0.description == "cuda1 matmul bf16 4096x4096x4096" })
         #expect(specs.contains { $0.description == "cuda1 ternary_matmul i8_ternary 1x8192x8192" })
@@ -61,7 +69,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["conv"], [String](), [String](), "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul"),
+        (["conv"], [String](), [String](), "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"),
         (["matmul"], ["f64"], [], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary"),
         (["matmul"], ["i8_ternary"], [], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16"),
         (["matmul"], ["bf16"], [], "op 'matmul' does not support dtype 'bf16' on backend cpu; supported: f32, f16"),

@@ -159,3 +159,34 @@ import Testing
         #expect(BatchComparison(n: 1024, k: 1024, batches: [1, 2, 4, 8, 16], results: failed).series[0].saturationBatch == nil)
     }
 }
+
+@Suite struct LayoutComparisonTests {
+    @Test func slowdownIsAgainstStrideOneAndTheFirstCostlyStrideIsNamed() throws {
+        let runs = [(1, 1e-3), (2, 1.5e-3), (4, 3e-3), (16, 9e-3)].map { stride, median in
+            ReportFixtures.result(.stridedAdd, .f32, [1 << 20, stride], median: median)
+        }
+        let layout = LayoutComparison(elements: 1 << 20, results: runs.reversed())
+        #expect(layout.rows.map(\.stride) == [1, 2, 4, 16])
+        #expect(layout.rows.map(\.slowdown) == [1, 1.5, 3, 9])
+        #expect(layout.recommendations.map(\.title) == ["Keep hot tensors contiguous: stride 4 costs 3.0x"])
+        #expect(layout.recommendations.first?.priority == .high && layout.recommendations.first?.potentialSpeedup == 9)
+        let cheap = LayoutComparison(elements: 1 << 20, results: [ReportFixtures.result(.stridedAdd, .f32, [1 << 20, 1], median: 1e-3),
+                                                                    ReportFixtures.result(.stridedAdd, .f32, [1 << 20, 8], median: 1.2e-3)])
+        #expect(cheap.recommendations.isEmpty)
+        let csv = layout.csv().split(separator: "\r\n")
+        #expect(csv[0] == "stride,shape,result,median_seconds,bytes_per_second,slowdown_vs_contiguous" && csv[4].hasSuffix(",9.0"))
+    }
+
+    @Test func stridedAddVerifiesAtEveryStride() throws {
+        let backend = try CPUBackend(threads: 2)
+        var config = BenchmarkConfig()
+        config.measurementIterations = 2
+        config.minMeasurementSeconds = 0
+        for stride in [1, 3, 16] {
+            let result = Benchmarker(config: config, backend: backend).run(try LayoutStudy.spec(elements: 100_003, stride: stride))
+            #expect(result.outcome == .ok, "stride \(stride): \(result.detail ?? "")")
+            #expect(result.verification?.checkedValues ?? 0 > 0 && result.bytesPerSecond == 12 * 100_003 / result.statistics!.median)
+        }
+        #expect(try LayoutStudy.spec(elements: 1000, stride: 16).bufferBytes == 4 * (2 * (999 * 16 + 1) + 1000))
+    }
+}

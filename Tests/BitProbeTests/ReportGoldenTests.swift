@@ -23,6 +23,12 @@ import Testing
             ]),
             ProfileSpan(testName: "probe cpu0 copy bytes 67108864", durationNanos: 3_000_000, children: [ProfileSpan(testName: "measure", durationNanos: 2_500_000)]),
         ])])
+        inputs.layout = LayoutComparison(elements: 1 << 20, results: [(1, 1e-4), (4, 4e-4), (16, 2e-3)].map { stride, median in
+            ReportFixtures.result(.stridedAdd, .f32, [1 << 20, stride], median: median)
+        })
+        inputs.batch = BatchComparison(n: 4096, k: 4096, batches: [1, 4, 16], results: [(1, 2e-4), (4, 3e-4), (16, 1.1e-3)].map { m, median in
+            ReportFixtures.result(.ternaryMatmul, .i8Ternary, [m, 4096, 4096], median: median)
+        })
         inputs.alerts = [.init(name: "BitprobeProbeRegression", severity: "warning", state: "pending", probe: "cpu0 add f32 4194304", activeAt: 1_800_000_000, value: 1.2)]
         inputs.history = [.init(probe: "cpu0 add f32 4194304", medianSeconds: [2.8e-3, 2.9e-3, 3.1e-3, 2.7e-3])]
         var report = PerformanceReport(inputs)

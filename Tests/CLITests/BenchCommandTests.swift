@@ -68,7 +68,7 @@ import Glibc
     }
 
     @Test(arguments: [
-        (["--op", "conv"], "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul", 64),
+        (["--op", "conv"], "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul", 64),
         (["--dtype", "f64"], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary", 64),
         (["--op", "matmul", "--dtype", "i8_ternary"], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16", 64),
         (["--op", "matmul", "--shape", "0x4x4"], "shape '0x4x4' has a dimension that is not positive", 64),

@@ -102,7 +102,7 @@ let reportProbes = ["--op", "matmul,add,copy,ternary_matmul", "--shape", "1x256x
         (["--from", "a.json", "--op", "add"], "Error: --op, --dtype and --shape select probes to run; --from runs nothing", 64),
         (["--baseline", "no-such-baseline", "--baseline-dir", "/tmp/bitprobe-no-baselines-here", "--op", "add", "--shape", "1024", "--no-compare"],
          "bitprobe report: error: no baseline named 'no-such-baseline' in /tmp/bitprobe-no-baselines-here", 3),
-        (["--op", "sort"], "bitprobe report: error: unknown op 'sort'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul", 64),
+        (["--op", "sort"], "bitprobe report: error: unknown op 'sort'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul", 64),
     ] as [([String], String, Int32)])
     func badInputsNameTheInput(arguments: [String], message: String, status: Int32) throws {
         let run = try BinaryRun.run(["report"] + arguments + (arguments.contains("--output") ? [] : ["--output", "-"]))

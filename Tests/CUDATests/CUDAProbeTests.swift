@@ -226,6 +226,9 @@ import Testing
             return [launch("bp_quantize_activations_\(dtype.rawValue)", [shape[0], 1, 1])]
         case .copy, .h2d, .d2h:
             return []
+        case .stridedAdd:
+            // CPU only: the CUDA backend does not offer it (ProbeOp.cudaDTypes).
+            return []
         }
     }
 

@@ -43,6 +43,23 @@ def test_compare_batch_study(tmp_path):
     assert document["batches"] == [1, 2] and document["series"][0]["op"] == "matmul" and document["series"][0]["dtype"] == "f32"
 
 
+def test_compare_layout_study_and_report_from_it(tmp_path):
+    run = bitprobe("compare", "--strides", "4,2", "--elements", "65536", "--format", "csv", *QUICK)
+    assert run.returncode == 0, run.stderr
+    table = rows(run.stdout)
+    assert [(r["stride"], r["shape"], r["result"]) for r in table] == [("1", "65536x1", "ok"), ("2", "65536x2", "ok"), ("4", "65536x4", "ok")]
+    assert float(table[0]["slowdown_vs_contiguous"]) == 1.0 and float(table[2]["slowdown_vs_contiguous"]) > 0
+    layout = tmp_path / "layout.json"
+    batch = tmp_path / "batch.json"
+    assert bitprobe("compare", "--strides", "8", "--elements", "65536", "--format", "json", "--output", str(layout), *QUICK).returncode == 0
+    assert bitprobe("compare", "--batch", "1,2", "--weights", "256x256", "--op", "ternary_matmul", "--format", "json", "--output", str(batch), *QUICK).returncode == 0
+    report = bitprobe("report", "--from", str(layout), str(batch), "--format", "json", "--output", "-")
+    assert report.returncode == 0, report.stderr
+    document = json.loads(report.stdout)
+    assert [row["stride"] for row in document["layout"]["rows"]] == [1, 8]
+    assert document["batch"]["series"][0]["op"] == "ternary_matmul" and document["probes"] == []
+
+
 def test_memory_devices_csv():
     run = bitprobe("memory", "--op", "add", "--shape", "4096", "--format", "csv")
     assert run.returncode == 0, run.stderr
@@ -62,6 +79,12 @@ def test_bad_values_are_named():
         (["compare", "--batch", "1", "--weights", "4096"], "bitprobe compare: error: --weights: expected NxK such as 4096x4096, got '4096'"),
         (["compare", "--batch", "1", "--op", "copy"], "bitprobe compare: error: --batch grows matrix products: --op matmul or ternary_matmul, got 'copy'"),
         (["compare", "--weights", "64x64"], "bitprobe compare: error: --weights applies to --batch only"),
+        (["compare", "--strides", "x"], "bitprobe compare: error: --strides: 'x' is not a positive integer"),
+        (["compare", "--strides", "2", "--op", "add"], "bitprobe compare: error: --strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device"),
+        (["compare", "--strides", "2", "--batch", "4"], "bitprobe compare: error: --batch and --strides are separate studies: give one"),
+        (["compare", "--elements", "64"], "bitprobe compare: error: --elements applies to --strides only"),
+        (["compare", "--op", "strided_add"], "bitprobe compare: error: strided_add compares layouts, not devices: use --strides, e.g. --strides 1,2,4,8,16"),
+        (["bench", "--backend", "cuda", "--op", "strided_add"], "bitprobe bench: error: op 'strided_add' does not run on backend cuda; it runs on: cpu"),
         (["compare", "--op", "add", "--output", "/nonexistent-dir/c.csv"], "bitprobe compare: error: cannot write output file '/nonexistent-dir/c.csv': No such file or directory"),
         (["memory", "--format", "yaml"], "bitprobe memory: error: unknown format 'yaml'; expected one of: table, json, csv"),
         (["memory", "--events", "0"], "bitprobe memory: error: --events must be at least 1 (got 0)"),

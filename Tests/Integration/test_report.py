@@ -129,6 +129,8 @@ def test_golden_report_with_a_gpu_and_alerts_renders_cleanly(browser):
         roots = check_html(f.read())
     labels = [root.get("aria-label") for root in roots]
     assert "matmul f16: GPU speed-up over the CPU against size" in labels
+    assert "Slowdown of the same add when its inputs are read STRIDE elements apart" in labels
+    assert "Throughput against batch size, weights 4096x4096" in labels
     assert any(label.startswith("cpu0 add f32 4194304: median of the last 4 cycles") for label in labels)
     visit = check_page_in_browser(browser, "file://" + path, "Agent: alerts and recent cycles")
     assert "matmul f16 >= 256: cuda0" in visit.text

@@ -37,6 +37,7 @@ public final class CPUBackend: ProbeBackend, @unchecked Sendable {
         case .quantizeActivations: return try CPUQuantizeActivationsProbe(spec: spec, kernels: kernels, pool: bufferPool, random: &random)
         case .add, .multiply: return try CPUElementwiseProbe(spec: spec, kernels: kernels, pool: bufferPool, random: &random)
         case .copy: return try CPUCopyProbe(spec: spec, kernels: kernels, pool: bufferPool, random: &random)
+        case .stridedAdd: return try CPUStridedAddProbe(spec: spec, kernels: kernels, pool: bufferPool, random: &random)
         case .h2d, .d2h: throw .kernelFailed(ProbeInputError.opUnavailable(op: spec.op, backend: .cpu).description)
         }
     }

@@ -82,4 +82,8 @@ final class CPUKernels: @unchecked Sendable {
     func copy(_ source: UnsafeRawPointer, _ destination: UnsafeMutableRawPointer, bytes: Int) throws(ProbeRunError) {
         try call { bp_copy($0, source, destination, Int64(bytes)) }
     }
+
+    func stridedAddF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, count: Int, stride: Int) throws(ProbeRunError) {
+        try call { bp_strided_add_f32($0, a, b, c, Int64(count), Int64(stride)) }
+    }
 }

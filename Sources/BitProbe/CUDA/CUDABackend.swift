@@ -128,6 +128,7 @@ public final class CUDABackend: ProbeBackend, @unchecked Sendable {
         case .quantizeActivations: probe = try CUDAQuantizeActivationsProbe(spec: spec, backend: self, random: &random)
         case .add, .multiply: probe = try CUDAElementwiseProbe(spec: spec, backend: self, random: &random)
         case .copy, .h2d, .d2h: probe = try CUDATransferProbe(spec: spec, backend: self, random: &random)
+        case .stridedAdd: throw .kernelFailed(ProbeInputError.opUnavailable(op: spec.op, backend: .cuda).description)
         }
         do {
             // The inputs were copied from pageable host memory (cuMemcpyHtoD returns once they

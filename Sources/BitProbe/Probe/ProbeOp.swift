@@ -7,6 +7,9 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
     case add
     case multiply
     case copy
+    /// `add` over inputs read `stride` elements apart: the cost of a non-contiguous layout against
+    /// stride 1 of the same kernel (CPU only; not in the default suite).
+    case stridedAdd = "strided_add"
     /// Host-to-device and device-to-host transfers from pinned host memory (CUDA backend only).
     case h2d
     case d2h
@@ -20,6 +23,7 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
         case .quantizeWeights, .quantizeActivations: ["rows", "cols"]
         case .add, .multiply: ["elements"]
         case .copy, .h2d, .d2h: ["bytes"]
+        case .stridedAdd: ["elements", "stride"]
         }
     }
 
@@ -29,6 +33,7 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
         case .matmul, .add, .multiply, .quantizeWeights, .quantizeActivations: [.f32, .f16]
         case .ternaryMatmul: [.i8Ternary]
         case .copy: [.bytes]
+        case .stridedAdd: [.f32]
         case .h2d, .d2h: []
         }
     }
@@ -41,6 +46,7 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
         case .add, .multiply, .quantizeWeights, .quantizeActivations: [.f32, .f16]
         case .ternaryMatmul: [.i8Ternary]
         case .copy, .h2d, .d2h: [.bytes]
+        case .stridedAdd: []
         }
     }
 
@@ -55,6 +61,12 @@ public enum ProbeOp: String, CaseIterable, Codable, Sendable, Comparable {
     /// The ops a backend offers, in declaration order.
     public static func offered(on backend: BackendKind) -> [ProbeOp] {
         allCases.filter { !$0.dtypes(on: backend).isEmpty }
+    }
+
+    /// The ops a selection without `op` runs: all offered but the layout study, which answers a
+    /// question of its own (`compare --strides`, the report) rather than watching the machine.
+    public static func inDefaultSuite(on backend: BackendKind) -> [ProbeOp] {
+        offered(on: backend).filter { $0 != .stridedAdd }
     }
 }
 

@@ -37,7 +37,7 @@ public struct ProbeSelection: Equatable, Sendable {
         }
         if ops.isEmpty {
             // No op named: every op that can run one of the requested dtypes and shapes.
-            ops = ProbeOp.offered(on: backend).filter { op in
+            ops = ProbeOp.inDefaultSuite(on: backend).filter { op in
                 (dtypes.isEmpty || dtypes.contains { op.dtypes(on: backend).contains($0) })
                     && (shapes.isEmpty || shapes.contains { $0.rank == op.shapeDimensionNames.count })
             }
@@ -104,6 +104,8 @@ public enum DefaultSuite {
         case .quantizeActivations: [ProbeShape([64, 4096])]
         case .add, .multiply: [ProbeShape([1 << 22])]
         case .copy: [ProbeShape([1 << 26])]
+        // 4 Mi elements contiguous and 16 apart (256 MiB of inputs at stride 16).
+        case .stridedAdd: [ProbeShape([1 << 22, 1]), ProbeShape([1 << 22, 16])]
         case .h2d, .d2h: []
         }
     }
@@ -117,6 +119,7 @@ public enum DefaultSuite {
         case .add, .multiply: [ProbeShape([1 << 24])]
         case .copy: [ProbeShape([1 << 28])]
         case .h2d, .d2h: [ProbeShape([1 << 26])]
+        case .stridedAdd: []
         }
     }
 }

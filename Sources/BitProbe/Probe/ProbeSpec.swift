@@ -55,6 +55,10 @@ public struct ProbeSpec: Hashable, Codable, Sendable, CustomStringConvertible {
             return 2 * e * rows * cols + rows * cols + 4 * rows
         case .add, .multiply:
             return 3 * e * Double(shape[0])
+        case .stridedAdd:
+            // The bytes the arithmetic uses, as for add: the stride's wasted cache-line bytes are
+            // the cost being measured, not counted work.
+            return 3 * e * Double(shape[0])
         case .copy:
             return 2 * Double(shape[0])
         case .h2d, .d2h:
@@ -80,6 +84,8 @@ public struct ProbeSpec: Hashable, Codable, Sendable, CustomStringConvertible {
             total = Double(e + 1) * Double(dims[0]) * Double(dims[1]) + 4 * Double(dims[0])
         case .add, .multiply:
             total = 3 * Double(e) * Double(dims[0])
+        case .stridedAdd:
+            total = Double(e) * (2 * (Double(dims[0] - 1) * Double(dims[1]) + 1) + Double(dims[0]))
         case .copy, .h2d, .d2h:
             total = 2 * Double(dims[0])
         }

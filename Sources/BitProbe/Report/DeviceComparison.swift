@@ -23,6 +23,7 @@ public struct DeviceComparison: Codable, Sendable {
             case .ternaryMatmul: ProbeShape([1, size, size])
             case .quantizeWeights, .quantizeActivations: ProbeShape([size, size])
             case .add, .multiply, .copy, .h2d, .d2h: ProbeShape([size])
+            case .stridedAdd: ProbeShape([size, 1])
             }
         }
 
@@ -35,7 +36,8 @@ public struct DeviceComparison: Codable, Sendable {
             case .add, .multiply: return [Sweep(op: op, dtype: .f32, sizes: powers(12, 26, step: 2))]
             case .quantizeWeights, .quantizeActivations: return [Sweep(op: op, dtype: .f32, sizes: powers(8, 12, step: 1))]
             case .copy: return [Sweep(op: op, dtype: .bytes, sizes: powers(16, 28, step: 2))]
-            case .h2d, .d2h: return []
+            // Layouts are compared across strides (`compare --strides`), not devices.
+            case .h2d, .d2h, .stridedAdd: return []
             }
         }
 

@@ -51,7 +51,7 @@ public enum HTMLReport {
     private static func header(_ report: PerformanceReport) -> String {
         "<header><h1>\(e(report.title))</h1><p class=\"meta\">Generated \(e(UTCTime.format(report.generatedAt))) by \(e(report.source)), bitprobe \(e(report.environment.bitprobeVersion)) (\(e(report.environment.bitprobeRevision))).</p>"
             + "<nav aria-label=\"sections\"><a href=\"#summary\">Summary</a> <a href=\"#environment\">Environment</a> <a href=\"#performance\">Performance</a>"
-            + (report.dtypeComparisons.isEmpty && report.deviceComparison == nil ? "" : " <a href=\"#comparisons\">Comparisons</a>")
+            + (hasComparisons(report) ? " <a href=\"#comparisons\">Comparisons</a>" : "")
             + (report.memory == nil ? "" : " <a href=\"#memory\">Memory</a>") + (report.profile == nil ? "" : " <a href=\"#profile\">Profile</a>")
             + (report.regression == nil ? "" : " <a href=\"#regression\">Regression</a>") + (report.alerts == nil ? "" : " <a href=\"#agent\">Agent</a>")
             + " <a href=\"#recommendations\">Recommendations</a></nav></header>\n"
@@ -121,8 +121,12 @@ public enum HTMLReport {
         return section("performance", "Performance analysis", html)
     }
 
+    private static func hasComparisons(_ report: PerformanceReport) -> Bool {
+        !report.dtypeComparisons.isEmpty || report.deviceComparison != nil || report.layout != nil || report.batch != nil
+    }
+
     private static func comparisons(_ report: PerformanceReport) -> String {
-        guard !report.dtypeComparisons.isEmpty || report.deviceComparison != nil else { return "" }
+        guard hasComparisons(report) else { return "" }
         var html = ""
         if !report.dtypeComparisons.isEmpty {
             html += "<h3>f16 against f32</h3>"
@@ -172,6 +176,35 @@ public enum HTMLReport {
             }
             html += table("Median per device and size", header, rows.map { $0.map(e) })
             html += "<h3>Selection guide</h3><ul>" + comparison.guide.map { "<li>\(e($0.line))</li>" }.joined() + "</ul>"
+        }
+        if let layout = report.layout {
+            html += "<h3>Layouts: strided against contiguous</h3>"
+            html += table("strided_add f32 over \(layout.elements) elements with inputs read STRIDE elements apart; slowdown = median / stride 1's median",
+                          ["stride", "shape", "median", "bytes/s", "slowdown"], layout.rows.map { row in
+                              [String(row.stride), row.shape.description, row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue,
+                               row.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-", row.slowdown.map { formatFixed($0, decimals: 2) + "x" } ?? "-"].map(e)
+                          }, numeric: [0, 2, 3, 4])
+            let bars = layout.rows.compactMap { row in row.slowdown.map { (label: "stride \(row.stride)", value: $0) } }
+            if bars.count > 1 {
+                html += figure(SVGChart.bars(title: "Slowdown of the same add when its inputs are read STRIDE elements apart", rows: bars, reference: 1,
+                                             axisLabel: "median / contiguous median", format: { formatFixed($0, decimals: 2) + "x" }),
+                               "The cost of a non-contiguous layout on this machine: bars right of 1.00x are slower than contiguous.")
+            }
+        }
+        if let batch = report.batch {
+            html += "<h3>Batch size</h3>"
+            let series = batch.series.map { s in
+                SVGChart.Series(name: "\(s.op.rawValue) \(s.dtype.rawValue) \(s.device)", points: s.rows.compactMap { row in row.operationsPerSecond.map { (Double(row.batch), $0) } })
+            }
+            let markers = batch.series.compactMap { s in s.saturationBatch.map { (x: Double($0), label: "\(s.op.rawValue) stops at \($0)") } }
+            html += figure(SVGChart.lines(title: "Throughput against batch size, weights \(batch.n)x\(batch.k)", series: series, xLabel: "batch M (log)",
+                                          yLabel: "op/s (log)", logX: true, logY: true, xFormat: { String(Int($0)) }, yFormat: { formatSI($0, unit: "") }, markers: markers),
+                           "Where a line flattens, a larger batch adds latency, not throughput.")
+            html += table("Each batch against the previous one (growth = op/s / previous op/s)", ["device", "op", "dtype", "batch", "median", "op/s", "growth"],
+                          batch.series.flatMap { s in s.rows.map { row in
+                              [s.device, s.op.rawValue, s.dtype.rawValue, String(row.batch), row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue,
+                               row.operationsPerSecond.map { formatSI($0, unit: "op/s") } ?? "-", row.growth.map { formatFixed($0, decimals: 2) + "x" } ?? "-"].map(e)
+                          } }, numeric: [3, 4, 5, 6])
         }
         return section("comparisons", "Comparisons", html)
     }

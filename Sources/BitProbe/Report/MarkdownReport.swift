@@ -37,6 +37,18 @@ public enum MarkdownReport {
             })
             md += "\nSelection guide:\n\n" + comparison.guide.map { "- \($0.line)\n" }.joined()
         }
+        if let layout = report.layout {
+            md += "\n## Layouts: strided against contiguous\n\n" + table(["stride", "median", "bytes/s", "slowdown"], layout.rows.map { row in
+                [String(row.stride), row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue, row.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-",
+                 row.slowdown.map { formatFixed($0, decimals: 2) + "x" } ?? "-"]
+            })
+        }
+        if let batch = report.batch {
+            md += "\n## Batch size (weights \(batch.n)x\(batch.k))\n\n" + table(["device", "op", "dtype", "batch", "op/s", "growth"], batch.series.flatMap { s in
+                s.rows.map { row in [s.device, s.op.rawValue, s.dtype.rawValue, String(row.batch), row.operationsPerSecond.map { formatSI($0, unit: "op/s") } ?? row.outcome.rawValue,
+                                     row.growth.map { formatFixed($0, decimals: 2) + "x" } ?? "-"] }
+            })
+        }
         if let memory = report.memory {
             md += "\n## Memory analysis\n\n" + table(["device", "peak held", "pool hit rate", "retained from system", "events"], memory.devices.map { d in
                 [d.device, ByteCount.format(d.peakBytes), d.poolHitRate.map { formatFixed($0 * 100, decimals: 1) + "%" } ?? "-", ByteCount.format(d.retainedBytes),

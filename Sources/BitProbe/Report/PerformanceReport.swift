@@ -142,6 +142,10 @@ public struct PerformanceReport: Codable, Sendable {
     public var roofline: Roofline?
     public var dtypeComparisons: [DTypeComparison]
     public var deviceComparison: DeviceComparison?
+    /// Strided against contiguous reads (`compare --strides`, and measured by `bitprobe report`).
+    public var layout: LayoutComparison?
+    /// Throughput against batch size (`compare --batch`, from a saved file).
+    public var batch: BatchComparison?
     public var memory: MemoryReport?
     public var profile: ProfileSection?
     public var regression: RegressionReport?
@@ -158,6 +162,8 @@ public struct PerformanceReport: Codable, Sendable {
         public var host: HostInfo?
         public var cpuPressureShare: Double?
         public var comparison: DeviceComparison?
+        public var layout: LayoutComparison?
+        public var batch: BatchComparison?
         public var memory: MemoryReport?
         public var profile: ProfileAnalysis?
         public var regression: RegressionReport?
@@ -186,13 +192,17 @@ public struct PerformanceReport: Codable, Sendable {
         roofline = Roofline(results: results)
         dtypeComparisons = Self.dtypeComparisons(results)
         deviceComparison = inputs.comparison
+        layout = inputs.layout
+        batch = inputs.batch
         memory = inputs.memory
         profile = inputs.profile.map { ProfileSection(rootNanos: $0.rootNanos, nodes: $0.nodes, hotspots: Array($0.hotspots.prefix(10))) }
         regression = inputs.regression
         alerts = inputs.alerts
         history = inputs.history
-        recommendations = RecommendationRules.all(results: results, comparison: inputs.comparison, roofline: roofline,
-                                                  regression: inputs.regression, memory: inputs.memory, profile: inputs.profile)
+        recommendations = Recommendation.prioritised(
+            RecommendationRules.all(results: results, comparison: inputs.comparison, roofline: roofline, regression: inputs.regression,
+                                    memory: inputs.memory, profile: inputs.profile)
+                + (inputs.layout?.recommendations ?? []) + (inputs.batch?.recommendations ?? []))
         summary = ExecutiveSummary.make(results: results, roofline: roofline, comparison: inputs.comparison, memory: inputs.memory,
                                         regression: inputs.regression, alerts: inputs.alerts, recommendations: recommendations)
     }

@@ -8,6 +8,8 @@ import Glibc
 public enum ReportSources {
     public enum Kind: String, Sendable, Equatable {
         case bench, compare, regress, memory, baseline, report
+        /// `compare --strides` and `compare --batch`.
+        case layout, batch
     }
 
     public struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
@@ -25,6 +27,8 @@ public enum ReportSources {
         public var results: [ProbeResult] = []
         public var host: HostInfo?
         public var comparison: DeviceComparison?
+        public var layout: LayoutComparison?
+        public var batch: BatchComparison?
         public var regression: RegressionReport?
         public var memory: MemoryReport?
         /// A whole report read back: rendered again as it is.
@@ -50,6 +54,12 @@ public enum ReportSources {
                 case .compare:
                     guard loaded.comparison == nil else { throw Failure(path: path, reason: "a second compare file; give one") }
                     loaded.comparison = try ProjectJSON.decoder().decode(DeviceComparison.self, from: Data(bytes))
+                case .layout:
+                    guard loaded.layout == nil else { throw Failure(path: path, reason: "a second layout file; give one") }
+                    loaded.layout = try ProjectJSON.decoder().decode(LayoutComparison.self, from: Data(bytes))
+                case .batch:
+                    guard loaded.batch == nil else { throw Failure(path: path, reason: "a second batch file; give one") }
+                    loaded.batch = try ProjectJSON.decoder().decode(BatchComparison.self, from: Data(bytes))
                 case .regress:
                     guard loaded.regression == nil else { throw Failure(path: path, reason: "a second regress file; give one") }
                     loaded.regression = try RegressionReport.decode(json: bytes)
@@ -65,7 +75,8 @@ public enum ReportSources {
                 throw Failure(path: path, reason: "not a valid \(kind.rawValue) file: \(decodingReason(error))")
             }
         }
-        if loaded.report == nil, loaded.results.isEmpty, loaded.comparison == nil, loaded.regression == nil, loaded.memory == nil {
+        if loaded.report == nil, loaded.results.isEmpty, loaded.comparison == nil, loaded.regression == nil, loaded.memory == nil,
+           loaded.layout == nil, loaded.batch == nil {
             throw Failure(path: paths.joined(separator: ", "), reason: "no file given")
         }
         return loaded
@@ -96,6 +107,8 @@ public enum ReportSources {
         if top.kindValue == Baseline.kind { return .baseline }
         if top.keys.isSuperset(of: ["comparisons", "baseline", "status"]) { return .regress }
         if top.keys.isSuperset(of: ["rows", "guide", "cpu"]) { return .compare }
+        if top.keys.isSuperset(of: ["elements", "rows"]) { return .layout }
+        if top.keys.isSuperset(of: ["batches", "series"]) { return .batch }
         if top.keys.isSuperset(of: ["results", "backend", "host"]) { return .bench }
         if top.keys.isSuperset(of: ["host", "devices", "leaks"]) { return .memory }
         throw Failure(path: path, reason: "not a file bitprobe wrote (expected the JSON of bench, compare, regress, memory, a baseline or a report)")

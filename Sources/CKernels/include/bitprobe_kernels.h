@@ -140,6 +140,11 @@ int bp_mul_f16(const bp_ctx *ctx, const uint16_t *a, const uint16_t *b, uint16_t
 /// dst = src over `bytes` bytes (non-overlapping).
 int bp_copy(const bp_ctx *ctx, const void *src, void *dst, int64_t bytes);
 
+/// c[i] = a[i * stride] + b[i * stride] for i < n: `add` over inputs laid out `stride` elements
+/// apart (a and b hold at least (n - 1) * stride + 1 elements). Stride 1 is the contiguous case.
+int bp_strided_add_f32(const bp_ctx *ctx, const float *a, const float *b, float *c, int64_t n,
+                       int64_t stride);
+
 #ifdef __cplusplus
 }
 #endif
