@@ -27,7 +27,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Ops to compare: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
     var op: [String] = []
 
-    @Option(help: "Element types (default: each op's compare defaults).")
+    @Option(name: [.customLong("dtype"), .customLong("dtypes")], help: "Element types, e.g. f32,f16 to compare precisions (default: each op's compare defaults).")
     var dtype: [String] = []
 
     @Option(help: "Sizes to sweep, e.g. 256,1024,4096 (default: each op's sweep).")

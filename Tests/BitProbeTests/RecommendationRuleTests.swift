@@ -129,6 +129,12 @@ import Testing
         let comparison = DeviceComparison(sweeps: sweeps, cpu: "cpu0", gpus: [], results: ["cpu0": f32 + f16])
         #expect(comparison.recommendations?.map(\.title) == ["Use f16 for matmul 128x128x128 on cpu0"])
         #expect(comparison.table().contains("\nrecommendations:\n  - [medium] memory: Use f16 for matmul 128x128x128 on cpu0 — "))
+        // Precisions side by side at every size, against f32.
+        #expect(comparison.precision?.map(\.size) == [64, 128])
+        #expect(comparison.precision?.first?.reference == .f32 && comparison.precision?.first?.speedup == ["f32": 1, "f16": 2])
+        #expect(comparison.table().contains("\nprecisions (speed-up against the widest dtype measured):\nOP      SIZE  DEVICE  F32      F16        SPEEDUP F32  SPEEDUP F16\nmatmul  64    cpu0    1.00 ms  500.00 µs  1.00x        2.00x\n"))
+        let single = DeviceComparison(sweeps: [sweeps[0]], cpu: "cpu0", gpus: [], results: ["cpu0": f32])
+        #expect(single.precision == nil)
     }
 }
 

@@ -75,6 +75,19 @@ public struct DeviceComparison: Codable, Sendable {
         public var fastest: String?
     }
 
+    /// One op, size and device measured in several dtypes: each dtype's median and its speed-up
+    /// over the widest dtype measured (f32 when present).
+    public struct PrecisionRow: Codable, Sendable, Equatable {
+        public var op: ProbeOp
+        public var size: Int
+        public var device: String
+        /// The dtype the speed-ups are against.
+        public var reference: DType
+        public var medianSeconds: [String: Double]
+        /// reference median / this dtype's median, per dtype (above 1: faster than the reference).
+        public var speedup: [String: Double]
+    }
+
     public struct Guide: Codable, Sendable, Equatable {
         public var op: ProbeOp
         public var dtype: DType
@@ -94,6 +107,8 @@ public struct DeviceComparison: Codable, Sendable {
     /// Which device per op and size, and f16 against f32 at each sweep's largest size, from the
     /// measurements (RecommendationRules). Optional so that files written before it still load.
     public var recommendations: [Recommendation]?
+    /// Precisions side by side where an op was swept in more than one dtype (`--dtype f32,f16`).
+    public var precision: [PrecisionRow]?
 
     /// Builds the comparison from every result (`results[device]` in the sweeps' order).
     public init(sweeps: [Sweep], cpu: String, gpus: [String], results: [String: [ProbeResult]], note: String? = nil) {
@@ -138,6 +153,29 @@ public struct DeviceComparison: Codable, Sendable {
             }
         }
         recommendations = Recommendation.prioritised(RecommendationRules.deviceSelection(self) + RecommendationRules.halfPrecision(atLargest))
+        let sideBySide = precisionRows(cpu: cpu, gpus: gpus)
+        precision = sideBySide.isEmpty ? nil : sideBySide
+    }
+
+    /// For each op, size and device verified in two or more dtypes: medians and speed-ups against
+    /// the widest dtype among them (DType's declaration order: f32 before f16 and bf16).
+    private func precisionRows(cpu: String, gpus: [String]) -> [PrecisionRow] {
+        var result: [PrecisionRow] = []
+        var seen: [(ProbeOp, Int)] = []
+        for row in rows where !seen.contains(where: { $0 == (row.op, row.size) }) {
+            seen.append((row.op, row.size))
+            let same = rows.filter { $0.op == row.op && $0.size == row.size }
+            guard Set(same.map(\.dtype)).count > 1 else { continue }
+            for device in [cpu] + gpus {
+                var medians: [DType: Double] = [:]
+                for entry in same { if let median = entry.cells.first(where: { $0.device == device })?.medianSeconds { medians[entry.dtype] = median } }
+                guard medians.count > 1, let reference = DType.allCases.first(where: { medians[$0] != nil }), let base = medians[reference] else { continue }
+                result.append(PrecisionRow(op: row.op, size: row.size, device: device, reference: reference,
+                                           medianSeconds: Dictionary(uniqueKeysWithValues: medians.map { ($0.key.rawValue, $0.value) }),
+                                           speedup: Dictionary(uniqueKeysWithValues: medians.map { ($0.key.rawValue, base / $0.value) })))
+            }
+        }
+        return result
     }
 
     /// Per GPU, the smallest size from which it beats the CPU at every larger size tried; the GPU
@@ -176,7 +214,17 @@ public struct DeviceComparison: Codable, Sendable {
             line.append(row.fastest ?? "-")
             lines.append(line)
         }
-        var text = alignedColumns(lines).joined(separator: "\n") + "\n\nselection guide:\n"
+        var text = alignedColumns(lines).joined(separator: "\n") + "\n"
+        if let precision {
+            let dtypes = DType.allCases.filter { dtype in precision.contains { $0.medianSeconds[dtype.rawValue] != nil } }
+            var table = [["OP", "SIZE", "DEVICE"] + dtypes.map { $0.rawValue.uppercased() } + dtypes.map { "SPEEDUP \($0.rawValue.uppercased())" }]
+            for row in precision {
+                table.append([row.op.rawValue, String(row.size), row.device] + dtypes.map { row.medianSeconds[$0.rawValue].map(formatDuration) ?? "-" }
+                             + dtypes.map { row.speedup[$0.rawValue].map { formatFixed($0, decimals: 2) + "x" } ?? "-" })
+            }
+            text += "\nprecisions (speed-up against the widest dtype measured):\n" + alignedColumns(table).joined(separator: "\n") + "\n"
+        }
+        text += "\nselection guide:\n"
         text += guide.map { "  \($0.line)\n" }.joined()
         if let recommendations, !recommendations.isEmpty { text += "\nrecommendations:\n" + recommendations.map { "  - \($0.line)\n" }.joined() }
         if let note { text += "\nnote: \(note)\n" }
