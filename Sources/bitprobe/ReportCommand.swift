@@ -1,8 +1,5 @@
 import ArgumentParser
 import BitProbe
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +7,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Measure this machine and write a report a person reads: summary, charts, comparisons, memory, flame graph, recommendations.",
         discussion: """
         Without --from, runs the probe suite once with the profiler and the memory tracker on, then (with \
-        --compare, the default) a short sweep of sizes on the CPU and every GPU, and with --baseline the \
+        --compare, the default) a short sweep of sizes on the CPU and every GPU and a layout study, and with --baseline the \
         regression gate of 'bitprobe regress'. With --from, runs nothing and renders JSON files written \
         earlier by bench, compare, regress, memory, baseline create or report. Every figure and sentence \
         comes from those measurements (docs/report.md).
@@ -33,7 +30,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Also run the regression gate against this stored baseline (as 'bitprobe regress --baseline NAME').")
     var baseline: String?
 
-    @Flag(inversion: .prefixedNo, help: "Sweep sizes on the CPU and every GPU (throughput against size, crossover, selection guide).")
+    @Flag(inversion: .prefixedNo, help: "Sweep sizes on the CPU and every GPU (throughput against size, crossover, selection guide) and compare layouts (strided against contiguous).")
     var compare: Bool = true
 
     @Option(name: .customLong("from"), parsing: .upToNextOption, help: "Render JSON files written earlier by bench, compare, regress, memory, baseline create or report; runs nothing.")

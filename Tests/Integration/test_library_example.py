@@ -10,9 +10,12 @@ EXAMPLE = os.path.join(ROOT, "Examples", "TimeYourOperation")
 
 
 def test_example_package_builds_runs_and_writes_bench_json(tmp_path):
-    build = subprocess.run(["swift", "build", "--package-path", EXAMPLE], capture_output=True, text=True, timeout=900)
+    # A scratch path of its own each time, as a user's fresh checkout builds: SwiftPM does not always
+    # notice files added to a path dependency in a build folder it planned before.
+    scratch = tmp_path / "build"
+    build = subprocess.run(["swift", "build", "--package-path", EXAMPLE, "--scratch-path", str(scratch)], capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    binary = os.path.join(EXAMPLE, ".build", "debug", "TimeYourOperation")
+    binary = str(scratch / "debug" / "TimeYourOperation")
     output = tmp_path / "ops.json"
     run = subprocess.run([binary, str(output)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
