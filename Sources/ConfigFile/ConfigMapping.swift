@@ -10,6 +10,8 @@ public struct ConfigMapping {
     public let path: String
     public let location: SourceLocation
     private let entries: [(key: String, keyLocation: SourceLocation, value: YAMLNode)]
+    /// Position of each key in `entries`, so reading every key of a large mapping stays linear.
+    private let index: [String: Int]
     private var taken: Set<String> = []
 
     public init(_ node: YAMLNode, path: String) throws(ConfigError) {
@@ -19,6 +21,7 @@ public struct ConfigMapping {
         self.path = path
         self.location = location
         self.entries = entries
+        index = Dictionary(entries.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -26,8 +29,8 @@ public struct ConfigMapping {
     /// The raw node of `key`, or nil when absent or null.
     public mutating func node(_ key: String) -> YAMLNode? {
         taken.insert(key)
-        guard let entry = entries.first(where: { $0.key == key }), !entry.value.isNull else { return nil }
-        return entry.value
+        guard let position = index[key], !entries[position].value.isNull else { return nil }
+        return entries[position].value
     }
 
     public mutating func string(_ key: String) throws(ConfigError) -> String? {

@@ -4,11 +4,19 @@ import ConfigFile
 /// Reads an agent config file strictly: unknown keys and bad values are errors with
 /// file:line:column and the key path.
 public enum AgentConfigLoader {
+    /// Largest config, web config or TLS file read: real ones are a few kilobytes, and a larger file
+    /// is refused whole rather than cut (a cut file could lose its `web:` section).
+    public static let maxFileBytes = 1 << 20
+
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        guard let text = SystemFile.readText(path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "cannot read config file '\(path)': \(lastErrorText())")
+        try parse(readFile(path, what: "config file"), file: path)
+    }
+
+    /// The text of a file the agent is configured from, or an error naming it.
+    static func readFile(_ path: String, what: String) throws(ConfigError) -> String {
+        do { return try RegularFile.readText(path, limit: maxFileBytes) } catch {
+            throw ConfigError(location: nil, keyPath: "", message: "cannot read \(what) '\(path)': \(error.reason)")
         }
-        return try parse(text, file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> AgentConfig {

@@ -23,9 +23,7 @@ public struct WebConfig: Equatable, Sendable {
 
 public enum WebConfigLoader {
     public static func load(path: String) throws(ConfigError) -> WebConfig {
-        guard let text = SystemFile.readText(path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "cannot read web config file '\(path)': \(lastErrorText())")
-        }
+        let text = try AgentConfigLoader.readFile(path, what: "web config file")
         var config = WebConfig()
         guard let root = try YAMLParser.parse(text, file: path) else { return config }
         var top = try ConfigMapping(root, path: "")
@@ -61,9 +59,8 @@ public enum WebConfigLoader {
 
     private static func readReferenced(_ file: String, relativeTo directory: String, node: YAMLNode, keyPath: String) throws(ConfigError) -> String {
         let path = file.hasPrefix("/") ? file : "\(directory)/\(file)"
-        guard let text = SystemFile.readText(path) else {
-            throw ConfigError(location: node.location, keyPath: keyPath, message: "cannot read '\(path)': \(lastErrorText())")
+        do { return try RegularFile.readText(path, limit: AgentConfigLoader.maxFileBytes) } catch {
+            throw ConfigError(location: node.location, keyPath: keyPath, message: error.description)
         }
-        return text
     }
 }
