@@ -50,3 +50,11 @@ def test_sighup_with_deep_yaml_keeps_the_agent_running(agent):
     agent.process.send_signal(signal.SIGHUP)
     wait_until(lambda: reload_gauge(agent) == 1, 10, what="reload gauge 1")
 
+
+def test_durations_past_a_year_are_refused_by_check_config(tmp_path):
+    # check-config accepted these; the agent then trapped after its first cycle (exit 132).
+    path = tmp_path / "far.yml"
+    path.write_text("interval: 1s\njitter: 10000000000y\n")
+    result = check_config(path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"bitprobe check-config: error: {path}:2:9: jitter: must be at most 365d, got 10000000000y\n"
