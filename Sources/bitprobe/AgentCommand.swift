@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import BitProbe
 import Logging
 
 struct AgentCommand: ParsableCommand {
@@ -84,6 +85,9 @@ struct CheckConfigCommand: ParsableCommand {
             let config = try AgentConfigLoader.load(path: file)
             if let web = config.web.configFile { _ = try WebConfigLoader.load(path: web) }
             let probes = try config.probes.resolvedSuite()
+            // The agent skips such a probe each cycle; say so now rather than let it go unnoticed.
+            let available = HostInfo.read().memoryAvailableBytes
+            for probe in probes { try probe.requireMemory(availableBytes: available) }
             writeStandardOutput("\(file): OK (\(probes.count) probes every \(config.interval) s, listening on \(config.web.listenAddress))\n")
         } catch let error as CustomStringConvertible {
             throw fail("check-config", error.description, status: 1)

@@ -127,6 +127,15 @@ final class ProbeScheduler: @unchecked Sendable {
                 let benchmarker = Benchmarker(config: config.probes.benchmarkConfig, backend: backend)
                 for spec in specs {
                     if isStopping { break }
+                    // Checked per probe against the memory available now, as `bench` does: a probe
+                    // that cannot fit is skipped with its reason instead of driving the host into swap.
+                    do { try spec.requireMemory(availableBytes: HostInfo.read().memoryAvailableBytes) } catch {
+                        logger.warning("probe skipped", metadata: ["probe": "\(spec)", "reason": "\(error.description)"])
+                        let result = ProbeResult.notRun(spec, reason: error.description, kernelPath: backend.kernelPath, threads: backend.threads)
+                        recorder.record(result)
+                        results.append(result)
+                        continue
+                    }
                     state.memory.beginProbe(spec.description)
                     let result = benchmarker.run(spec, profile: cycleSpan)
                     for leak in state.memory.endProbe() {
