@@ -6,7 +6,11 @@ import Glibc
 public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    /// The `errno` behind `reason`; 0 when the file itself is refused (too large, not regular).
+    public var code: Int32 = 0
     public var description: String { "cannot read '\(path)': \(reason)" }
+
+    static func system(_ path: String) -> FileReadError { FileReadError(path: path, reason: lastErrorText(), code: errno) }
 }
 
 /// Reads whole files that users hand us (configs, TLS material, baselines). Unlike
@@ -16,10 +20,10 @@ public struct FileReadError: Error, Equatable, Sendable, CustomStringConvertible
 public enum RegularFile {
     public static func read(_ path: String, limit: Int) throws(FileReadError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw FileReadError(path: path, reason: lastErrorText()) }
+        guard fd >= 0 else { throw .system(path) }
         defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else { throw FileReadError(path: path, reason: lastErrorText()) }
+        guard fstat(fd, &status) == 0 else { throw .system(path) }
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw FileReadError(path: path, reason: "not a regular file") }
         let tooLarge = FileReadError(path: path, reason: "larger than the \(limit)-byte limit")
         if status.st_size > limit { throw tooLarge }
@@ -30,7 +34,7 @@ public enum RegularFile {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileReadError(path: path, reason: lastErrorText())
+                throw .system(path)
             }
             if n == 0 { return bytes }
             // The file may grow between fstat and here.
