@@ -155,8 +155,9 @@ enum AgentFamilies {
     }
 
     static func alertmanager(_ counters: AlertmanagerNotifier.Counters) -> MetricFamily {
-        MetricFamily(name: "bitprobe_alertmanager_notifications", help: "Batches of alerts posted to Alertmanager, by result (sent, failed after retries).",
+        MetricFamily(name: "bitprobe_alertmanager_notifications", help: "Batches of alerts posted to Alertmanager, by result (sent, failed after retries, dropped unsent).",
                      type: .counter, metrics: [
+                         Metric(labels: Labels([("result", "dropped")]), value: .counter(Double(counters.dropped), created: nil)),
                          Metric(labels: Labels([("result", "failed")]), value: .counter(Double(counters.failed), created: nil)),
                          Metric(labels: Labels([("result", "sent")]), value: .counter(Double(counters.sent), created: nil)),
                      ])

@@ -113,13 +113,19 @@ public final class AgentRuntime: Sendable {
         stopRequested.wait()
 
         logger.info("shutting down", metadata: ["deadline_seconds": "\(Self.shutdownDeadline)"])
+        // One deadline for all the parts, each given what the ones before left of it (minus a
+        // reserve for those after), so no receiver, however slow, can stretch the whole.
+        let stopBy = MonotonicClock.seconds() + Self.shutdownDeadline
+        func remaining(reserving reserve: Double) -> Double { max(0, stopBy - reserve - MonotonicClock.seconds()) }
         server.stop()
-        if !scheduler.stop(deadline: Self.shutdownDeadline - 0.5) {
+        if !scheduler.stop(deadline: remaining(reserving: 1)) {
             logger.warning("probe thread did not stop within the deadline; exiting anyway")
         }
-        notifier?.drain()
-        if let exporter, !exporter.shutdown(deadline: .milliseconds(1500)) {
-            logger.warning("trace export did not flush within 1.5 s; queued spans were dropped")
+        if let notifier, !notifier.shutdown(deadline: remaining(reserving: 0.5)) {
+            logger.warning("Alertmanager notifications did not finish before the deadline; the rest were dropped")
+        }
+        if let exporter, !exporter.shutdown(deadline: .milliseconds(Int(remaining(reserving: 0) * 1000))) {
+            logger.warning("trace export did not flush before the deadline; queued spans were dropped")
         }
         logger.info("stopped")
     }
