@@ -6,10 +6,41 @@ public struct TLSSettings: Sendable, Equatable {
     public var certificatePEM: String
     /// An unencrypted private key matching the certificate.
     public var privateKeyPEM: String
+    /// The oldest protocol version accepted: TLS 1.2 by default, as exporter-toolkit does (1.0 and
+    /// 1.1 are deprecated by RFC 8996).
+    public var minVersion: TLSVersion
+    /// The newest protocol version offered; nil offers every version GnuTLS supports.
+    public var maxVersion: TLSVersion?
 
-    public init(certificatePEM: String, privateKeyPEM: String) {
+    public init(certificatePEM: String, privateKeyPEM: String, minVersion: TLSVersion = .tls12, maxVersion: TLSVersion? = nil) {
         self.certificatePEM = certificatePEM
         self.privateKeyPEM = privateKeyPEM
+        self.minVersion = minVersion
+        self.maxVersion = maxVersion
+    }
+
+    /// GnuTLS's priority string: its defaults with only the versions from `minVersion` to `maxVersion`.
+    var gnutlsPriorities: String {
+        let versions = TLSVersion.allCases.filter { $0 >= minVersion && $0 <= (maxVersion ?? .tls13) }
+        return "NORMAL:-VERS-ALL" + versions.map { ":+VERS-\($0.gnutlsName)" }.joined()
+    }
+}
+
+/// TLS protocol versions, named as exporter-toolkit's `min_version` and `max_version` name them.
+public enum TLSVersion: String, Sendable, CaseIterable, Comparable {
+    case tls10 = "TLS10", tls11 = "TLS11", tls12 = "TLS12", tls13 = "TLS13"
+
+    var gnutlsName: String {
+        switch self {
+        case .tls10: "TLS1.0"
+        case .tls11: "TLS1.1"
+        case .tls12: "TLS1.2"
+        case .tls13: "TLS1.3"
+        }
+    }
+
+    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 
@@ -109,6 +140,9 @@ extension TLSSettings {
         }
         guard privateKeyPEM.contains("-----BEGIN ") && privateKeyPEM.contains("PRIVATE KEY-----") else {
             throw .tls("private key is not PEM (no -----BEGIN ... PRIVATE KEY----- line)")
+        }
+        if let maxVersion, maxVersion < minVersion {
+            throw .tls("max_version \(maxVersion.rawValue) is older than min_version \(minVersion.rawValue)")
         }
     }
 }

@@ -52,6 +52,11 @@ struct AgentCommand: ParsableCommand {
         if let alertmanagerURL, !(alertmanagerURL.hasPrefix("http://") || alertmanagerURL.hasPrefix("https://")) {
             throw fail("agent", "--alertmanager.url must be an http:// or https:// URL (got '\(alertmanagerURL)')", status: ExitStatus.usage)
         }
+        if let listenAddress {
+            do { try StartupCheck.listenAddress(listenAddress) } catch {
+                throw fail("agent", "--web.listen-address: \(error.description)", status: ExitStatus.usage)
+            }
+        }
         if let maxRequests, maxRequests < 1 { throw fail("agent", "--web.max-requests must be at least 1 (got \(maxRequests))", status: ExitStatus.usage) }
         if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
@@ -83,7 +88,7 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let config = try AgentConfigLoader.load(path: file)
-            if let web = config.web.configFile { _ = try WebConfigLoader.load(path: web) }
+            _ = try StartupCheck(config, environment: environmentDictionary())
             let probes = try config.probes.resolvedSuite()
             // The agent skips such a probe each cycle; say so now rather than let it go unnoticed.
             let available = HostInfo.read().memoryAvailableBytes

@@ -58,24 +58,16 @@ public final class AgentRuntime: Sendable {
         do { config = try Self.loadConfig(path: configPath, overrides: overrides, logger: logger) } catch {
             throw AgentStartError(description: error.description)
         }
-        var webConfig = WebConfig()
-        if let file = config.web.configFile {
-            do { webConfig = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
-        }
+        let checked = try StartupCheck(config, environment: environmentDictionary())
         var notifier: AlertmanagerNotifier?
-        if let url = config.alertmanager.url {
-            let client: HTTPPostClient
-            do {
-                client = try HTTPPostClient(endpoint: AlertmanagerNotifier.endpoint(baseURL: url), contentType: "application/json",
-                                            userAgent: "bitprobe/\(BitProbeVersion.version)")
-            } catch { throw AgentStartError(description: "alertmanager: \(error.description)") }
+        if let client = checked.alertmanager {
             notifier = AlertmanagerNotifier(
                 resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
                 generatorURL: "http://\(hostName()):\(config.web.listenAddress.split(separator: ":").last ?? "")/api/v1/alerts",
                 transport: { body, timeout in client.post(body, timeoutSeconds: timeout) })
         }
         self.notifier = notifier
-        let exporter = try Self.startTracing(logger: logger)
+        let exporter = try Self.startTracing(checked.tracing, logger: logger)
         self.exporter = exporter
         state = AgentState(configLoadedAt: WallClock.unixSeconds(), alertmanager: notifier, tracing: exporter)
         scheduler = ProbeScheduler(
@@ -83,13 +75,8 @@ public final class AgentRuntime: Sendable {
             traceSink: exporter.map { exporter in { cycle in exporter.export(CycleTraceConversion.spans(of: cycle)) } },
             notify: { [notifier] alerts in notifier?.notify(alerts, now: WallClock.unixSeconds()) })
         routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state)
-        var serverConfig = HTTPServerConfig(listenAddress: config.web.listenAddress)
-        serverConfig.maxRequestsInFlight = config.web.maxRequests
-        serverConfig.connectionTimeoutSeconds = Int(config.web.connectionTimeout)
-        serverConfig.tls = webConfig.tls
-        serverConfig.basicAuthUsers = webConfig.basicAuthUsers
         let routes = self.routes
-        server = HTTPServer(config: serverConfig) { routes.handle($0) }
+        server = HTTPServer(config: checked.server) { routes.handle($0) }
     }
 
     static func loadConfig(path: String?, overrides: AgentOverrides, logger: Logger) throws(ConfigError) -> AgentConfig {
@@ -131,11 +118,9 @@ public final class AgentRuntime: Sendable {
     }
 
     /// Tracing is on when the OTEL_* environment names an endpoint (docs/tracing.md).
-    static func startTracing(logger: Logger) throws(AgentStartError) -> OTLPTraceExporter? {
-        let environment = environmentDictionary()
-        let config: OTLPExporterConfig?
-        do { config = try OTLPExporterConfig.fromEnvironment(environment) } catch { throw AgentStartError(description: error.description) }
+    static func startTracing(_ config: OTLPExporterConfig?, logger: Logger) throws(AgentStartError) -> OTLPTraceExporter? {
         guard let config else { return nil }
+        let environment = environmentDictionary()
         let (resource, problems) = OTLPResource.fromEnvironment(environment, defaults: [
             ("service.name", .string("bitprobe")), ("service.version", .string(BitProbeVersion.version)),
             ("host.name", .string(hostName())), ("process.pid", .int(Int64(getpid()))),
