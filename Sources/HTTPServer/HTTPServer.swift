@@ -73,6 +73,7 @@ private final class RunningDaemon {
     private let log: DaemonLog
     private let canned: CannedResponses
     private let tls: TLSMaterial?
+    private let headDeadline: RequestHeadDeadline?
     let port: Int
 
     init(config: HTTPServerConfig, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, statistics: StatisticsRecorder) throws(HTTPServerError) {
@@ -85,9 +86,11 @@ private final class RunningDaemon {
 
         log = DaemonLog(sink: config.errorLog)
         canned = CannedResponses(realm: config.realm)
+        let headDeadline = config.requestHeadTimeoutSeconds > 0 ? RequestHeadDeadline(seconds: config.requestHeadTimeoutSeconds) : nil
+        self.headDeadline = headDeadline
         dispatcher = RequestDispatcher(
             handler: handler, maxRequestsInFlight: config.maxRequestsInFlight, authenticator: authenticator,
-            statistics: statistics, log: log, canned: canned
+            statistics: statistics, log: log, canned: canned, headDeadline: headDeadline
         )
         tls = config.tls.map(TLSMaterial.init)
         port = socket.port
@@ -99,7 +102,9 @@ private final class RunningDaemon {
             MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(socket.descriptor), ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: config.maxConnections, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: config.connectionTimeoutSeconds, ptr_value: nil),
+            MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: config.maxConnectionsPerClient, ptr_value: nil),
         ]
+        if let headDeadline { options.append(headDeadline.option) }
         if config.effectiveThreads > 1 {
             options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: config.effectiveThreads, ptr_value: nil))
         }
@@ -127,11 +132,13 @@ private final class RunningDaemon {
             throw .start(config.listenAddress, reason)
         }
         handle = started
+        headDeadline?.start()
         for message in messages { config.errorLog?(message) }
     }
 
     func stop() {
         MHD_stop_daemon(handle)
+        headDeadline?.stop()
         canned.destroy()
         tls?.free()
     }

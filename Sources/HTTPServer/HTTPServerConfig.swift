@@ -57,11 +57,18 @@ public struct HTTPServerConfig: Sendable {
     /// 0 means no limit (like exporter-toolkit's `--web.max-requests`). Default 40.
     public var maxRequestsInFlight: Int
     /// Open connections libmicrohttpd keeps; further connections are accepted and closed at
-    /// once, without a response. Default 64.
+    /// once, without a response. Default 512: slots are cheap (no thread each), and with
+    /// `maxConnectionsPerClient` one client cannot take them all.
     public var maxConnections: Int
+    /// Open connections from one IP address; further ones from it are closed at once. 0 means no
+    /// limit. Default 128, so one misbehaving client leaves most slots to Prometheus.
+    public var maxConnectionsPerClient: Int
     /// Seconds a connection may sit idle (keep-alive included) before it is closed; 0 never
     /// closes idle connections. Default 10.
     public var connectionTimeoutSeconds: Int
+    /// Seconds from a connection's opening by which its whole request head (and TLS handshake)
+    /// must have arrived, however steadily bytes trickle in; 0 means no deadline. Default 5.
+    public var requestHeadTimeoutSeconds: Int
     /// Polling threads, each running handlers synchronously. Requests in flight can never exceed
     /// this, whatever `maxRequestsInFlight` says. Capped at `maxConnections`. Default: online CPUs.
     public var threads: Int
@@ -78,8 +85,10 @@ public struct HTTPServerConfig: Sendable {
     public init(
         listenAddress: String,
         maxRequestsInFlight: Int = 40,
-        maxConnections: Int = 64,
+        maxConnections: Int = 512,
+        maxConnectionsPerClient: Int = 128,
         connectionTimeoutSeconds: Int = 10,
+        requestHeadTimeoutSeconds: Int = 5,
         threads: Int = HTTPServerConfig.onlineCPUs,
         tls: TLSSettings? = nil,
         basicAuthUsers: [String: String] = [:],
@@ -89,7 +98,9 @@ public struct HTTPServerConfig: Sendable {
         self.listenAddress = listenAddress
         self.maxRequestsInFlight = maxRequestsInFlight
         self.maxConnections = maxConnections
+        self.maxConnectionsPerClient = maxConnectionsPerClient
         self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.requestHeadTimeoutSeconds = requestHeadTimeoutSeconds
         self.threads = threads
         self.tls = tls
         self.basicAuthUsers = basicAuthUsers
@@ -113,6 +124,12 @@ public struct HTTPServerConfig: Sendable {
         }
         guard maxConnections >= 1 else {
             throw .invalidConfiguration("maxConnections must be at least 1, got \(maxConnections)")
+        }
+        guard maxConnectionsPerClient >= 0 else {
+            throw .invalidConfiguration("maxConnectionsPerClient must be 0 (no limit) or more, got \(maxConnectionsPerClient)")
+        }
+        guard requestHeadTimeoutSeconds >= 0 else {
+            throw .invalidConfiguration("requestHeadTimeoutSeconds must be 0 (no deadline) or more, got \(requestHeadTimeoutSeconds)")
         }
         guard connectionTimeoutSeconds >= 0 else {
             throw .invalidConfiguration("connectionTimeoutSeconds must be 0 (never) or more, got \(connectionTimeoutSeconds)")

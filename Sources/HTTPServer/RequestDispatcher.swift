@@ -12,11 +12,14 @@ final class RequestDispatcher: Sendable {
     private let statistics: StatisticsRecorder
     private let log: DaemonLog
     private let canned: CannedResponses
+    private let headDeadline: RequestHeadDeadline?
 
     init(
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, maxRequestsInFlight: Int,
-        authenticator: BasicAuthenticator?, statistics: StatisticsRecorder, log: DaemonLog, canned: CannedResponses
+        authenticator: BasicAuthenticator?, statistics: StatisticsRecorder, log: DaemonLog, canned: CannedResponses,
+        headDeadline: RequestHeadDeadline?
     ) {
+        self.headDeadline = headDeadline
         self.handler = handler
         self.maxRequestsInFlight = maxRequestsInFlight
         self.authenticator = authenticator
@@ -33,6 +36,7 @@ final class RequestDispatcher: Sendable {
     }
 
     private func dispatch(_ connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> MHD_Result {
+        headDeadline?.headReceived(connection)
         let method = String(cString: method)
         guard method == "GET" || method == "HEAD" else {
             return queue(canned.methodNotAllowed, status: 405, on: connection)
