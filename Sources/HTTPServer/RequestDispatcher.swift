@@ -53,7 +53,7 @@ final class RequestDispatcher: Sendable {
             statistics.rejectedOverInFlightLimit()
             return MHD_queue_response(connection, 503, canned.overloaded)
         }
-        if let authenticator, !Self.isAuthorized(connection, by: authenticator) {
+        if let authenticator, !Self.isAuthorized(headers["authorization"], by: authenticator) {
             statistics.authenticationFailed()
             return MHD_queue_response(connection, 401, canned.unauthorized)
         }
@@ -113,19 +113,9 @@ final class RequestDispatcher: Sendable {
         return MHD_queue_response(connection, UInt32(status), response)
     }
 
-    private static func isAuthorized(_ connection: OpaquePointer, by authenticator: BasicAuthenticator) -> Bool {
-        var passwordPointer: UnsafeMutablePointer<CChar>?
-        let userPointer = MHD_basic_auth_get_username_password(connection, &passwordPointer)
-        defer {
-            if let passwordPointer {
-                explicit_bzero(passwordPointer, strlen(passwordPointer))
-                MHD_free(passwordPointer)
-            }
-            if let userPointer { MHD_free(userPointer) }
-        }
-        guard let userPointer, let passwordPointer, let user = String(validatingCString: userPointer) else { return false }
-        let password = Array(UnsafeRawBufferPointer(start: passwordPointer, count: strlen(passwordPointer)))
-        return authenticator.verify(user: user, password: password) != .denied
+    private static func isAuthorized(_ header: String?, by authenticator: BasicAuthenticator) -> Bool {
+        guard let header, let credentials = BasicCredentials(header: header) else { return false }
+        return authenticator.verify(user: credentials.user, password: credentials.password) != .denied
     }
 
     /// Request headers (names lowercased, repeats joined with ", ") or query arguments (first
