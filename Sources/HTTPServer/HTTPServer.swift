@@ -103,6 +103,7 @@ private final class RunningDaemon {
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: config.maxConnections, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: config.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: config.maxConnectionsPerClient, ptr_value: nil),
+            PercentUnescape.option,
         ]
         if let headDeadline { options.append(headDeadline.option) }
         if config.effectiveThreads > 1 {
