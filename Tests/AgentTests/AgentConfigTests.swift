@@ -95,6 +95,7 @@ import Testing
         ("probes:\n  suite:\n    - op: matmul\n      shape: 0x1x1\n", "a.yml:3:7: probes.suite[0]: shape '0x1x1' has a dimension that is not positive"),
         ("probes:\n  suite:\n    - ops: matmul\n", "a.yml:3:7: probes.suite[0].ops: unknown key"),
         ("probes:\n  suite: matmul\n", "a.yml:2:10: probes.suite: expected a list, got 'matmul'"),
+        ("probes:\n  suite: []\n", "a.yml:2:10: probes.suite: lists no probe; leave suite out for the default suite"),
         ("probes:\n  suite:\n    - backend: rocm\n", "a.yml:3:16: probes.suite[0].backend: expected one of: cpu, cuda"),
         ("probes:\n  suite:\n    - backend: cuda\n      device: gpu0\n", "a.yml:4:15: probes.suite[0].device: expected a GPU as cudaN (cuda0, cuda1, ...)"),
         ("probes:\n  suite:\n    - device: cpu1\n", "a.yml:3:15: probes.suite[0].device: the cpu backend has one device, cpu0"),

@@ -58,3 +58,23 @@ def test_durations_past_a_year_are_refused_by_check_config(tmp_path):
     result = check_config(path)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"bitprobe check-config: error: {path}:2:9: jitter: must be at most 365d, got 10000000000y\n"
+
+
+def test_an_empty_file_is_an_error_not_the_defaults(tmp_path):
+    path = tmp_path / "empty.yml"
+    path.write_text("# nothing left\n")
+    result = check_config(path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (f"bitprobe check-config: error: config file '{path}' is empty (no YAML document); "
+                             "leave out --config.file for the embedded default\n")
+
+
+def test_reloading_an_emptied_file_keeps_the_running_configuration(agent):
+    good = agent.config_path.read_text()
+    agent.config_path.write_text("")
+    agent.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: reload_gauge(agent) == 0, 10, what="reload gauge 0")
+    assert "is empty (no YAML document)" in agent.log_path.read_text()
+    agent.config_path.write_text(good)
+    agent.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: reload_gauge(agent) == 1, 10, what="reload gauge 1")
