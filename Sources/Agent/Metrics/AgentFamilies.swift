@@ -1,5 +1,6 @@
 import BitProbe
 import Exposition
+import HTTPServer
 import OTLPExport
 
 /// Device, build and agent-health families, built from plain values so they are easy to test.
@@ -91,6 +92,12 @@ enum AgentFamilies {
     static func httpRequests(_ counts: [(handler: String, code: Int, count: Double)]) -> MetricFamily {
         MetricFamily(name: "bitprobe_http_requests", help: "HTTP requests served, by handler and status code.", type: .counter, unit: nil,
                      metrics: counts.map { Metric(labels: Labels([("code", String($0.code)), ("handler", $0.handler)]), value: .counter($0.count, created: nil)) })
+    }
+
+    /// Requests refused 401 by the server before any handler ran: a rising rate is someone guessing.
+    static func authenticationFailures(_ statistics: HTTPServerStatistics) -> MetricFamily {
+        MetricFamily(name: "bitprobe_http_authentication_failures", help: "HTTP requests refused with 401: missing, malformed or wrong basic-auth credentials.",
+                     type: .counter, unit: nil, metrics: [Metric(labels: Labels([]), value: .counter(Double(statistics.authenticationFailures), created: nil))])
     }
 
     /// Probe memory accounting and host memory pressure (docs/memory.md).

@@ -77,6 +77,7 @@ public final class AgentRuntime: Sendable {
         routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state)
         let routes = self.routes
         server = HTTPServer(config: checked.server) { routes.handle($0) }
+        routes.attach { [weak server] in server?.statistics ?? HTTPServerStatistics() }
     }
 
     static func loadConfig(path: String?, overrides: AgentOverrides, logger: Logger) throws(ConfigError) -> AgentConfig {
