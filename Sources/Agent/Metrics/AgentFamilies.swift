@@ -186,7 +186,12 @@ enum AgentFamilies {
                          metrics: [Metric(value: .histogram(durations))]),
             MetricFamily(name: "bitprobe_otlp_queued_spans", help: "Spans waiting in the OTLP export queue.", type: .gauge,
                          metrics: [Metric(value: .gauge(Double(statistics.queuedSpans)))]),
-        ]
+        ] + (statistics.failedRequestsByCode.isEmpty ? [] : [
+            MetricFamily(name: "bitprobe_otlp_export_request_failures", help: "OTLP export requests that failed, retries included, by HTTP status (none: no answer).",
+                         type: .counter, metrics: statistics.failedRequestsByCode.sorted { $0.key < $1.key }.map {
+                             Metric(labels: Labels([("code", $0.key)]), value: .counter(Double($0.value), created: nil))
+                         }),
+        ])
     }
 
     /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.

@@ -2,6 +2,7 @@ import BitProbe
 import Dispatch
 import Exposition
 import Logging
+import OTLPExport
 import Synchronization
 
 /// Runs probe cycles on its own thread: every `interval` (plus jitter), within the duty-cycle
@@ -43,6 +44,7 @@ final class ProbeScheduler: @unchecked Sendable {
     /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes.
     private let cuda: CUDAProbeRunner
     private var cycles = 0
+    private var exportFailures = ExportFailureLog()
     private var busySeconds = 0.0
     private var contendedCycles = 0
     /// The agent's own cgroup's CPU pressure where cgroup v2 gives one, else the machine's.
@@ -169,6 +171,7 @@ final class ProbeScheduler: @unchecked Sendable {
             if isStopping { break }
             state.recordProfile(cycleSpan)
             traces(cycleSpan)
+            if let exporter = state.tracing { exportFailures.report(exporter.statistics, to: logger) }
             let now = WallClock.unixSeconds()
             let hostMemory = HostMemoryStatus.read()
             let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,
