@@ -49,6 +49,19 @@ import Glibc
         #expect(try RegularFile.readText(directory + "/new.json", limit: 100) == "made")
     }
 
+    /// A writer SIGKILLed between creating its temporary and renaming it left the temporary behind.
+    @Test func temporariesOfDeadWritersAreRemovedOthersKept() throws {
+        mkdir(directory, 0o700)
+        defer { unlink(directory + "/.out.json.tmp-\(getppid())-7"); unlink(directory + "/out.json"); rmdir(directory) }
+        // Process 0x7fffffff cannot exist (pid_max is at most 2^22).
+        try AtomicFile.write(Array("stale".utf8), to: directory + "/.out.json.tmp-2147483647-1")
+        try AtomicFile.write(Array("live".utf8), to: directory + "/.out.json.tmp-\(getppid())-7")
+        try AtomicFile.write(Array("new".utf8), to: directory + "/out.json")
+        #expect(access(directory + "/.out.json.tmp-2147483647-1", F_OK) != 0)
+        #expect(access(directory + "/.out.json.tmp-\(getppid())-7", F_OK) == 0)
+        #expect(try RegularFile.readText(directory + "/out.json", limit: 100) == "new")
+    }
+
     @Test func aFullDeviceIsAnErrorAndStaysADevice() throws {
         #expect(throws: FileWriteError(path: "/dev/full", reason: "No space left on device")) {
             try AtomicFile.write(Array("x".utf8), to: "/dev/full")

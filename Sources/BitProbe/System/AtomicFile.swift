@@ -59,9 +59,10 @@ public enum AtomicFile {
     }
 
     private static func replace(_ path: String, with bytes: [UInt8], reportedAs reported: String) throws(FileWriteError) {
+        removeOrphanedTemporaries(of: path)
         // Unique per call, so concurrent writers of one path (in this or another process) never
         // share a temporary file; the last rename wins whole.
-        let temporary = "\(parentDirectory(of: path))/.\(baseName(of: path)).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let temporary = "\(parentDirectory(of: path))/\(temporaryPrefix(of: path))\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileWriteError(path: reported, reason: lastErrorText()) }
         if let reason = writeAll(bytes, to: fd) {
@@ -84,6 +85,25 @@ public enum AtomicFile {
         if directoryFD >= 0 {
             fsync(directoryFD)
             close(directoryFD)
+        }
+    }
+
+    static func temporaryPrefix(of path: String) -> String { ".\(baseName(of: path)).tmp-" }
+
+    /// Deletes the temporaries of `path` whose writer process no longer exists: a writer killed
+    /// between creating its temporary and renaming it (SIGKILL during `baseline create`'s save)
+    /// leaves one behind. A live writer's temporary is never touched.
+    static func removeOrphanedTemporaries(of path: String) {
+        let directory = parentDirectory(of: path)
+        let prefix = temporaryPrefix(of: path)
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            guard name.hasPrefix(prefix), let pid = pid_t(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
+            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH { unlink("\(directory)/\(name)") }
         }
     }
 
