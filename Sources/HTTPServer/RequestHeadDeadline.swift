@@ -21,7 +21,6 @@ final class RequestHeadDeadline: Sendable {
     private let nanoseconds: UInt64
     /// Connections still waiting for their head, by address.
     private let waiting = Mutex<[UInt: Waiting]>([:])
-    private let expired = Atomic<Int>(0)
     private let queue = DispatchQueue(label: "bitprobe.http.head-deadline")
     private let stopRequested = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -29,9 +28,6 @@ final class RequestHeadDeadline: Sendable {
     init(seconds: Int) {
         nanoseconds = UInt64(seconds) * 1_000_000_000
     }
-
-    /// Connections closed so far for a late head.
-    var expiredCount: Int { expired.load(ordering: .relaxed) }
 
     /// The MHD_OPTION_NOTIFY_CONNECTION entry; `self` must outlive the daemon.
     var option: MHD_OptionItem {
@@ -75,7 +71,6 @@ final class RequestHeadDeadline: Sendable {
             for (key, entry) in waiting where entry.deadline <= now {
                 shutdown(entry.descriptor, Int32(SHUT_RDWR))
                 waiting[key] = nil
-                expired.wrappingAdd(1, ordering: .relaxed)
             }
         }
     }

@@ -11,7 +11,7 @@ import Glibc
 enum ParentLifeline {
     /// The child side: returns at once; a background thread ends the process when stdin closes.
     static func exitWhenStandardInputCloses() {
-        Thread.detach {
+        DispatchQueue.global().async {
             var byte: UInt8 = 0
             while true {
                 let n = read(0, &byte, 1)
@@ -19,11 +19,5 @@ enum ParentLifeline {
                 if n <= 0 { _exit(ExitStatus.couldNotRun) }
             }
         }
-    }
-}
-
-private enum Thread {
-    static func detach(_ body: @escaping @Sendable () -> Void) {
-        DispatchQueue.global().async(execute: body)
     }
 }

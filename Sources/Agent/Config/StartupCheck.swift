@@ -7,7 +7,6 @@ import OTLPExport
 /// material it names (loaded into GnuTLS), the listen address, the basic-auth users, the OTEL_*
 /// environment and the Alertmanager URL.
 public struct StartupCheck: Sendable {
-    public var web: WebConfig
     public var server: HTTPServerConfig
     /// nil: tracing is off (no OTLP endpoint in the environment).
     public var tracing: OTLPExporterConfig?
@@ -20,7 +19,7 @@ public struct StartupCheck: Sendable {
     }
 
     public init(_ config: AgentConfig, environment: [String: String]) throws(AgentStartError) {
-        web = WebConfig()
+        var web = WebConfig()
         if let file = config.web.configFile {
             do { web = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
         }
