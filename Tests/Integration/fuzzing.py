@@ -132,10 +132,13 @@ def fuzz_check_config(binary, directory, count, rng, good):
     return statuses
 
 
-def fuzz_reloads(binary, config_path, pid, count, rng, good, log=None):
-    """SIGHUPs the agent with `count` files check-config refuses, then with the good file again."""
+def fuzz_reloads(binary, config_path, pid, count, rng, good):
+    """SIGHUPs the agent with up to `count` files check-config refuses (trying at most 20 times as
+    many), then with the good file again; returns how many were sent."""
     sent = 0
-    while sent < count:
+    for _ in range(20 * count):
+        if sent == count:
+            break
         text = yaml_case(rng, good)
         with open(config_path, "w", encoding="utf-8", errors="surrogatepass") as file:
             file.write(text)

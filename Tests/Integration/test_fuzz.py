@@ -32,7 +32,7 @@ def test_malformed_yaml_in_check_config_and_on_reload(agent, tmp_path):
     good = agent.config_path.read_text()
     statuses = fuzz_check_config(BINARY, str(tmp_path), 120, random.Random(SEED), good)
     assert set(statuses) <= {0, 1}, statuses
-    fuzz_reloads(BINARY, str(agent.config_path), agent.process.pid, 40, random.Random(SEED + 1), good)
+    assert fuzz_reloads(BINARY, str(agent.config_path), agent.process.pid, 40, random.Random(SEED + 1), good) == 40
     wait_until(lambda: reload_gauge(agent) == 1, 20, what="the good config reloaded")
     assert agent.process.poll() is None
     assert http_get(agent.url + "/-/ready")[0] == 200
