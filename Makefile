@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/bitprobe
 
-.PHONY: all deps test-deps build release run test bench clean
+.PHONY: all deps test-deps build release run test bench fuzz clean
 
 all: build
 
@@ -38,6 +38,12 @@ bench: release
 	scripts/bench-cpu
 	scripts/bench-agent
 	scripts/bench-tracing
+
+# Malformed HTTP, YAML and baselines against a live agent for FUZZ_SECONDS (docs/faults.md).
+FUZZ_SECONDS ?= 600
+fuzz: test-deps
+	$(SWIFT) build $(BUILD_FLAGS)
+	scripts/fuzz --binary $(CURDIR)/.build/debug/bitprobe --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build

@@ -24,4 +24,10 @@ static inline const struct sockaddr *bitprobe_mhd_client_address(struct MHD_Conn
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info == NULL ? NULL : info->client_addr;
 }
+// MHD_get_connection_info is variadic; CONNECTION_FD takes no extra arguments. -1 when unknown.
+static inline int bitprobe_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : info->connect_fd;
+}
 #endif

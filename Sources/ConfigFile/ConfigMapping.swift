@@ -10,6 +10,8 @@ public struct ConfigMapping {
     public let path: String
     public let location: SourceLocation
     private let entries: [(key: String, keyLocation: SourceLocation, value: YAMLNode)]
+    /// Position of each key in `entries`, so reading every key of a large mapping stays linear.
+    private let index: [String: Int]
     private var taken: Set<String> = []
 
     public init(_ node: YAMLNode, path: String) throws(ConfigError) {
@@ -19,6 +21,7 @@ public struct ConfigMapping {
         self.path = path
         self.location = location
         self.entries = entries
+        index = Dictionary(entries.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -26,8 +29,8 @@ public struct ConfigMapping {
     /// The raw node of `key`, or nil when absent or null.
     public mutating func node(_ key: String) -> YAMLNode? {
         taken.insert(key)
-        guard let entry = entries.first(where: { $0.key == key }), !entry.value.isNull else { return nil }
-        return entry.value
+        guard let position = index[key], !entries[position].value.isNull else { return nil }
+        return entries[position].value
     }
 
     public mutating func string(_ key: String) throws(ConfigError) -> String? {
@@ -62,7 +65,8 @@ public struct ConfigMapping {
         return value
     }
 
-    /// A duration in Prometheus's syntax ("500ms", "30s", "5m", "1h30m"), in seconds.
+    /// A duration in Prometheus's syntax ("500ms", "30s", "5m", "1h30m"), in seconds, at most
+    /// `DurationText.maximum` so that every consumer can turn it into integer nanoseconds.
     public mutating func duration(_ key: String, minimum: Double = 0) throws(ConfigError) -> Double? {
         guard let node = node(key) else { return nil }
         guard case .scalar(let text, _, _) = node, let seconds = DurationText.parse(text) else {
@@ -70,6 +74,9 @@ public struct ConfigMapping {
         }
         if seconds < minimum {
             throw ConfigError(location: node.location, keyPath: keyPath(key), message: "must be at least \(DurationText.format(minimum)), got \(text)")
+        }
+        if seconds > DurationText.maximum {
+            throw ConfigError(location: node.location, keyPath: keyPath(key), message: "must be at most \(DurationText.format(DurationText.maximum)), got \(text)")
         }
         return seconds
     }
@@ -123,6 +130,10 @@ public struct ConfigMapping {
 
 /// Prometheus-style durations: a sequence of number+unit with units ms, s, m, h, d, w, y.
 public enum DurationText {
+    /// The longest duration a config may give (365 days). Longer ones overflowed the integer
+    /// conversions of timers and trapped the agent after `check-config` had accepted them.
+    public static let maximum: Double = 365 * 86400
+
     public static func parse(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800), ("y", 31_536_000)]
         var rest = Substring(text)
@@ -140,6 +151,7 @@ public enum DurationText {
     }
 
     public static func format(_ seconds: Double) -> String {
+        if seconds >= 86400, seconds.truncatingRemainder(dividingBy: 86400) == 0 { return "\(Int(seconds / 86400))d" }
         if seconds >= 1, seconds == seconds.rounded() { return "\(Int(seconds))s" }
         if seconds < 1, (seconds * 1000) == (seconds * 1000).rounded() { return "\(Int(seconds * 1000))ms" }
         return "\(seconds)s"

@@ -3,6 +3,12 @@ import CYAML
 /// Parses YAML text with libyaml into `YAMLNode`s. Anchors and aliases are refused: config files
 /// are small, and an alias would make "where was this written" ambiguous.
 public enum YAMLParser {
+    /// Deepest nesting of lists and mappings. Nodes are read recursively, so without a bound a few
+    /// kilobytes of `[[[[...` overflow the stack; real configs nest fewer than 10 levels.
+    public static let maxDepth = 64
+    /// Most nodes (scalars, lists, mappings) in one document, bounding the memory a file can claim.
+    public static let maxNodes = 100_000
+
     /// The single document in `text`, or nil for an empty file.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLNode? {
         var parser = yaml_parser_t()
@@ -22,6 +28,7 @@ public enum YAMLParser {
     private struct EventReader {
         var parser: yaml_parser_t
         let file: String
+        var nodes = 0
 
         mutating func next() throws(ConfigError) -> yaml_event_t {
             var event = yaml_event_t()
@@ -52,13 +59,20 @@ public enum YAMLParser {
                     if root != nil {
                         throw ConfigError(location: location(event), keyPath: "", message: "expected a single YAML document")
                     }
-                    root = try node(from: event)
+                    root = try node(from: event, depth: 1)
                 }
             }
         }
 
-        mutating func node(from event: yaml_event_t) throws(ConfigError) -> YAMLNode {
+        mutating func node(from event: yaml_event_t, depth: Int) throws(ConfigError) -> YAMLNode {
             let here = location(event)
+            nodes += 1
+            if nodes > YAMLParser.maxNodes {
+                throw ConfigError(location: here, keyPath: "", message: "more than \(YAMLParser.maxNodes) YAML nodes")
+            }
+            if depth > YAMLParser.maxDepth {
+                throw ConfigError(location: here, keyPath: "", message: "nested deeper than \(YAMLParser.maxDepth) levels")
+            }
             switch event.type {
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
@@ -70,23 +84,24 @@ public enum YAMLParser {
                     var item = try next()
                     defer { yaml_event_delete(&item) }
                     if item.type == YAML_SEQUENCE_END_EVENT { return .sequence(items, here) }
-                    items.append(try node(from: item))
+                    items.append(try node(from: item, depth: depth + 1))
                 }
             case YAML_MAPPING_START_EVENT:
                 var entries: [(key: String, keyLocation: SourceLocation, value: YAMLNode)] = []
+                var keys: Set<String> = []
                 while true {
                     var keyEvent = try next()
                     defer { yaml_event_delete(&keyEvent) }
                     if keyEvent.type == YAML_MAPPING_END_EVENT { return .mapping(entries, here) }
-                    guard case .scalar(let key, _, let keyLocation) = try node(from: keyEvent) else {
+                    guard case .scalar(let key, _, let keyLocation) = try node(from: keyEvent, depth: depth + 1) else {
                         throw ConfigError(location: location(keyEvent), keyPath: "", message: "mapping keys must be scalars")
                     }
-                    if entries.contains(where: { $0.key == key }) {
+                    if !keys.insert(key).inserted {
                         throw ConfigError(location: keyLocation, keyPath: key, message: "duplicate key")
                     }
                     var valueEvent = try next()
                     defer { yaml_event_delete(&valueEvent) }
-                    entries.append((key, keyLocation, try node(from: valueEvent)))
+                    entries.append((key, keyLocation, try node(from: valueEvent, depth: depth + 1)))
                 }
             case YAML_ALIAS_EVENT:
                 throw ConfigError(location: here, keyPath: "", message: "YAML aliases are not supported in config files")

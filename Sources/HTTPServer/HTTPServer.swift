@@ -66,13 +66,14 @@ public final class HTTPServer: Sendable {
 }
 
 /// One libmicrohttpd daemon and what must outlive it: the dispatcher and log its threads call
-/// through `cls` pointers, the canned responses, and the PEM strings GnuTLS was given.
+/// through `cls` pointers, the canned responses, and the TLS material GnuTLS was given.
 private final class RunningDaemon {
     private let handle: OpaquePointer
     private let dispatcher: RequestDispatcher
     private let log: DaemonLog
     private let canned: CannedResponses
-    private let pemStrings: [UnsafeMutablePointer<CChar>]
+    private let tls: TLSMaterial?
+    private let headDeadline: RequestHeadDeadline?
     let port: Int
 
     init(config: HTTPServerConfig, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, statistics: StatisticsRecorder) throws(HTTPServerError) {
@@ -85,11 +86,13 @@ private final class RunningDaemon {
 
         log = DaemonLog(sink: config.errorLog)
         canned = CannedResponses(realm: config.realm)
+        let headDeadline = config.requestHeadTimeoutSeconds > 0 ? RequestHeadDeadline(seconds: config.requestHeadTimeoutSeconds) : nil
+        self.headDeadline = headDeadline
         dispatcher = RequestDispatcher(
             handler: handler, maxRequestsInFlight: config.maxRequestsInFlight, authenticator: authenticator,
-            statistics: statistics, log: log, canned: canned
+            statistics: statistics, log: log, canned: canned, headDeadline: headDeadline
         )
-        pemStrings = config.tls.map { [strdup($0.certificatePEM)!, strdup($0.privateKeyPEM)!] } ?? []
+        tls = config.tls.map(TLSMaterial.init)
         port = socket.port
 
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_USE_ERROR_LOG.rawValue
@@ -99,14 +102,16 @@ private final class RunningDaemon {
             MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(socket.descriptor), ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: config.maxConnections, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: config.connectionTimeoutSeconds, ptr_value: nil),
+            MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: config.maxConnectionsPerClient, ptr_value: nil),
+            PercentUnescape.option,
         ]
+        if let headDeadline { options.append(headDeadline.option) }
         if config.effectiveThreads > 1 {
             options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: config.effectiveThreads, ptr_value: nil))
         }
-        if pemStrings.count == 2 {
+        if let tls {
             flags |= MHD_USE_TLS.rawValue
-            options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: UnsafeMutableRawPointer(pemStrings[0])))
-            options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: UnsafeMutableRawPointer(pemStrings[1])))
+            options += tls.options
         }
         options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
 
@@ -120,7 +125,7 @@ private final class RunningDaemon {
             // libmicrohttpd closes the socket it was given when it fails to start (seen with 0.9.75
             // on a refused certificate); closing it again could hit a descriptor reused meanwhile.
             canned.destroy()
-            Self.free(pemStrings)
+            tls?.free()
             let reason = messages.isEmpty ? "libmicrohttpd gave no reason" : messages.joined(separator: "; ")
             if config.tls != nil && messages.contains(where: { $0.contains("TLS") || $0.contains("certificate") }) {
                 throw .tls(reason)
@@ -128,20 +133,14 @@ private final class RunningDaemon {
             throw .start(config.listenAddress, reason)
         }
         handle = started
+        headDeadline?.start()
         for message in messages { config.errorLog?(message) }
     }
 
     func stop() {
         MHD_stop_daemon(handle)
+        headDeadline?.stop()
         canned.destroy()
-        Self.free(pemStrings)
-    }
-
-    private static func free(_ strings: [UnsafeMutablePointer<CChar>]) {
-        for string in strings {
-            // The private key must not linger in freed heap memory.
-            explicit_bzero(string, strlen(string))
-            Glibc.free(string)
-        }
+        tls?.free()
     }
 }

@@ -6,10 +6,41 @@ public struct TLSSettings: Sendable, Equatable {
     public var certificatePEM: String
     /// An unencrypted private key matching the certificate.
     public var privateKeyPEM: String
+    /// The oldest protocol version accepted: TLS 1.2 by default, as exporter-toolkit does (1.0 and
+    /// 1.1 are deprecated by RFC 8996).
+    public var minVersion: TLSVersion
+    /// The newest protocol version offered; nil offers every version GnuTLS supports.
+    public var maxVersion: TLSVersion?
 
-    public init(certificatePEM: String, privateKeyPEM: String) {
+    public init(certificatePEM: String, privateKeyPEM: String, minVersion: TLSVersion = .tls12, maxVersion: TLSVersion? = nil) {
         self.certificatePEM = certificatePEM
         self.privateKeyPEM = privateKeyPEM
+        self.minVersion = minVersion
+        self.maxVersion = maxVersion
+    }
+
+    /// GnuTLS's priority string: its defaults with only the versions from `minVersion` to `maxVersion`.
+    var gnutlsPriorities: String {
+        let versions = TLSVersion.allCases.filter { $0 >= minVersion && $0 <= (maxVersion ?? .tls13) }
+        return "NORMAL:-VERS-ALL" + versions.map { ":+VERS-\($0.gnutlsName)" }.joined()
+    }
+}
+
+/// TLS protocol versions, named as exporter-toolkit's `min_version` and `max_version` name them.
+public enum TLSVersion: String, Sendable, CaseIterable, Comparable {
+    case tls10 = "TLS10", tls11 = "TLS11", tls12 = "TLS12", tls13 = "TLS13"
+
+    var gnutlsName: String {
+        switch self {
+        case .tls10: "TLS1.0"
+        case .tls11: "TLS1.1"
+        case .tls12: "TLS1.2"
+        case .tls13: "TLS1.3"
+        }
+    }
+
+    public static func < (lhs: TLSVersion, rhs: TLSVersion) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 }
 
@@ -26,11 +57,18 @@ public struct HTTPServerConfig: Sendable {
     /// 0 means no limit (like exporter-toolkit's `--web.max-requests`). Default 40.
     public var maxRequestsInFlight: Int
     /// Open connections libmicrohttpd keeps; further connections are accepted and closed at
-    /// once, without a response. Default 64.
+    /// once, without a response. Default 512: slots are cheap (no thread each), and with
+    /// `maxConnectionsPerClient` one client cannot take them all.
     public var maxConnections: Int
+    /// Open connections from one IP address; further ones from it are closed at once. 0 means no
+    /// limit. Default 128, so one misbehaving client leaves most slots to Prometheus.
+    public var maxConnectionsPerClient: Int
     /// Seconds a connection may sit idle (keep-alive included) before it is closed; 0 never
     /// closes idle connections. Default 10.
     public var connectionTimeoutSeconds: Int
+    /// Seconds from a connection's opening by which its whole request head (and TLS handshake)
+    /// must have arrived, however steadily bytes trickle in; 0 means no deadline. Default 5.
+    public var requestHeadTimeoutSeconds: Int
     /// Polling threads, each running handlers synchronously. Requests in flight can never exceed
     /// this, whatever `maxRequestsInFlight` says. Capped at `maxConnections`. Default: online CPUs.
     public var threads: Int
@@ -47,8 +85,10 @@ public struct HTTPServerConfig: Sendable {
     public init(
         listenAddress: String,
         maxRequestsInFlight: Int = 40,
-        maxConnections: Int = 64,
+        maxConnections: Int = 512,
+        maxConnectionsPerClient: Int = 128,
         connectionTimeoutSeconds: Int = 10,
+        requestHeadTimeoutSeconds: Int = 5,
         threads: Int = HTTPServerConfig.onlineCPUs,
         tls: TLSSettings? = nil,
         basicAuthUsers: [String: String] = [:],
@@ -58,7 +98,9 @@ public struct HTTPServerConfig: Sendable {
         self.listenAddress = listenAddress
         self.maxRequestsInFlight = maxRequestsInFlight
         self.maxConnections = maxConnections
+        self.maxConnectionsPerClient = maxConnectionsPerClient
         self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.requestHeadTimeoutSeconds = requestHeadTimeoutSeconds
         self.threads = threads
         self.tls = tls
         self.basicAuthUsers = basicAuthUsers
@@ -82,6 +124,12 @@ public struct HTTPServerConfig: Sendable {
         }
         guard maxConnections >= 1 else {
             throw .invalidConfiguration("maxConnections must be at least 1, got \(maxConnections)")
+        }
+        guard maxConnectionsPerClient >= 0 else {
+            throw .invalidConfiguration("maxConnectionsPerClient must be 0 (no limit) or more, got \(maxConnectionsPerClient)")
+        }
+        guard requestHeadTimeoutSeconds >= 0 else {
+            throw .invalidConfiguration("requestHeadTimeoutSeconds must be 0 (no deadline) or more, got \(requestHeadTimeoutSeconds)")
         }
         guard connectionTimeoutSeconds >= 0 else {
             throw .invalidConfiguration("connectionTimeoutSeconds must be 0 (never) or more, got \(connectionTimeoutSeconds)")
@@ -109,6 +157,9 @@ extension TLSSettings {
         }
         guard privateKeyPEM.contains("-----BEGIN ") && privateKeyPEM.contains("PRIVATE KEY-----") else {
             throw .tls("private key is not PEM (no -----BEGIN ... PRIVATE KEY----- line)")
+        }
+        if let maxVersion, maxVersion < minVersion {
+            throw .tls("max_version \(maxVersion.rawValue) is older than min_version \(minVersion.rawValue)")
         }
     }
 }

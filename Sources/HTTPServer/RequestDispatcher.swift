@@ -12,11 +12,14 @@ final class RequestDispatcher: Sendable {
     private let statistics: StatisticsRecorder
     private let log: DaemonLog
     private let canned: CannedResponses
+    private let headDeadline: RequestHeadDeadline?
 
     init(
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, maxRequestsInFlight: Int,
-        authenticator: BasicAuthenticator?, statistics: StatisticsRecorder, log: DaemonLog, canned: CannedResponses
+        authenticator: BasicAuthenticator?, statistics: StatisticsRecorder, log: DaemonLog, canned: CannedResponses,
+        headDeadline: RequestHeadDeadline?
     ) {
+        self.headDeadline = headDeadline
         self.handler = handler
         self.maxRequestsInFlight = maxRequestsInFlight
         self.authenticator = authenticator
@@ -33,6 +36,7 @@ final class RequestDispatcher: Sendable {
     }
 
     private func dispatch(_ connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> MHD_Result {
+        headDeadline?.headReceived(connection)
         let method = String(cString: method)
         guard method == "GET" || method == "HEAD" else {
             return queue(canned.methodNotAllowed, status: 405, on: connection)
@@ -49,7 +53,7 @@ final class RequestDispatcher: Sendable {
             statistics.rejectedOverInFlightLimit()
             return MHD_queue_response(connection, 503, canned.overloaded)
         }
-        if let authenticator, !Self.isAuthorized(connection, by: authenticator) {
+        if let authenticator, !Self.isAuthorized(headers["authorization"], by: authenticator) {
             statistics.authenticationFailed()
             return MHD_queue_response(connection, 401, canned.unauthorized)
         }
@@ -109,19 +113,9 @@ final class RequestDispatcher: Sendable {
         return MHD_queue_response(connection, UInt32(status), response)
     }
 
-    private static func isAuthorized(_ connection: OpaquePointer, by authenticator: BasicAuthenticator) -> Bool {
-        var passwordPointer: UnsafeMutablePointer<CChar>?
-        let userPointer = MHD_basic_auth_get_username_password(connection, &passwordPointer)
-        defer {
-            if let passwordPointer {
-                explicit_bzero(passwordPointer, strlen(passwordPointer))
-                MHD_free(passwordPointer)
-            }
-            if let userPointer { MHD_free(userPointer) }
-        }
-        guard let userPointer, let passwordPointer, let user = String(validatingCString: userPointer) else { return false }
-        let password = Array(UnsafeRawBufferPointer(start: passwordPointer, count: strlen(passwordPointer)))
-        return authenticator.verify(user: user, password: password) != .denied
+    private static func isAuthorized(_ header: String?, by authenticator: BasicAuthenticator) -> Bool {
+        guard let header, let credentials = BasicCredentials(header: header) else { return false }
+        return authenticator.verify(user: credentials.user, password: credentials.password) != .denied
     }
 
     /// Request headers (names lowercased, repeats joined with ", ") or query arguments (first

@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import BitProbe
 import Logging
 
 struct AgentCommand: ParsableCommand {
@@ -51,6 +52,11 @@ struct AgentCommand: ParsableCommand {
         if let alertmanagerURL, !(alertmanagerURL.hasPrefix("http://") || alertmanagerURL.hasPrefix("https://")) {
             throw fail("agent", "--alertmanager.url must be an http:// or https:// URL (got '\(alertmanagerURL)')", status: ExitStatus.usage)
         }
+        if let listenAddress {
+            do { try StartupCheck.listenAddress(listenAddress) } catch {
+                throw fail("agent", "--web.listen-address: \(error.description)", status: ExitStatus.usage)
+            }
+        }
         if let maxRequests, maxRequests < 1 { throw fail("agent", "--web.max-requests must be at least 1 (got \(maxRequests))", status: ExitStatus.usage) }
         if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
@@ -82,8 +88,11 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let config = try AgentConfigLoader.load(path: file)
-            if let web = config.web.configFile { _ = try WebConfigLoader.load(path: web) }
+            _ = try StartupCheck(config, environment: environmentDictionary())
             let probes = try config.probes.resolvedSuite()
+            // The agent skips such a probe each cycle; say so now rather than let it go unnoticed.
+            let available = HostInfo.read().memoryAvailableBytes
+            for probe in probes { try probe.requireMemory(availableBytes: available) }
             writeStandardOutput("\(file): OK (\(probes.count) probes every \(config.interval) s, listening on \(config.web.listenAddress))\n")
         } catch let error as CustomStringConvertible {
             throw fail("check-config", error.description, status: 1)

@@ -169,7 +169,7 @@ struct ProbeRunner {
             "--shape", spec.shape.description, "--threads", String(threads), "--simd", simdPath,
             "--warmup", String(config.warmupIterations), "--iterations", String(config.measurementIterations),
             "--min-time", "\(config.minMeasurementSeconds)", "--timeout", "\(config.timeoutSeconds)", "--seed", String(config.seed),
-            "--format", "json",
+            "--format", "json", "--exit-when-stdin-closes",
         ]
         let child: ChildProcess.Output
         do { child = try ChildProcess.run(executable: "/proc/self/exe", arguments: arguments) } catch {
@@ -201,21 +201,31 @@ enum ChildProcess {
     static func run(executable: String, arguments: [String]) throws(Failure) -> Output {
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
+        // The child's stdin (ParentLifeline): only this process may hold the write end, so the
+        // child sees end-of-file exactly when this process is gone.
+        var lifeline: [Int32] = [0, 0]
         guard pipe(&outPipe) == 0 else { throw Failure(reason: lastError()) }
         guard pipe(&errPipe) == 0 else {
             close(outPipe[0]); close(outPipe[1])
             throw Failure(reason: lastError())
         }
+        guard pipe(&lifeline) == 0 else {
+            for fd in outPipe + errPipe { close(fd) }
+            throw Failure(reason: lastError())
+        }
+        defer { close(lifeline[1]) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, lifeline[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        for fd in outPipe + errPipe + lifeline { posix_spawn_file_actions_addclose(&actions, fd) }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(lifeline[0])
         close(outPipe[1])
         close(errPipe[1])
         defer { close(outPipe[0]); close(errPipe[0]) }

@@ -41,7 +41,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the output to this file (atomically) instead of stdout.")
     var output: String?
 
+    /// Set by `baseline create` for its children (ParentLifeline).
+    @Flag(name: .customLong("exit-when-stdin-closes"), help: .hidden)
+    var exitWhenStandardInputCloses = false
+
     func run() throws {
+        if exitWhenStandardInputCloses { ParentLifeline.exitWhenStandardInputCloses() }
         let outputFormat: OutputFormat
         switch format {
         case "table": outputFormat = .table

@@ -22,7 +22,13 @@ func fail(_ command: String, _ message: String, status: Int32) -> ExitCode {
 
 func writeStandardError(_ text: String) { StandardStream.write(text, to: 2) }
 
-func writeStandardOutput(_ text: String) { StandardStream.write(text, to: 1) }
+/// Output that cannot be written (a full disk, a closed descriptor) ends the command with status 3:
+/// a job that redirects `bench --format json` to a file must not get status 0 and an empty file.
+func writeStandardOutput(_ text: String) {
+    guard let reason = StandardStream.write(text, to: 1) else { return }
+    writeStandardError("bitprobe: error: cannot write standard output: \(reason)\n")
+    exit(ExitStatus.couldNotRun)
+}
 
 /// Splits repeatable list options that also accept commas: `--op matmul,add --op copy`.
 func splitList(_ values: [String]) -> [String] {

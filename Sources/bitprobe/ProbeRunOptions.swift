@@ -49,9 +49,9 @@ struct ProbeRunOptions: ParsableArguments {
 
 /// Refuses, before anything is allocated, a probe whose buffers exceed the memory available now.
 func requireMemory(for specs: [ProbeSpec], host: HostInfo, command: String) throws {
-    guard let available = host.memoryAvailableBytes else { return }
-    for spec in specs where spec.bufferBytes > available {
-        throw fail(command, ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: available).description,
-                   status: ExitStatus.couldNotRun)
+    for spec in specs {
+        do { try spec.requireMemory(availableBytes: host.memoryAvailableBytes) } catch {
+            throw fail(command, error.description, status: ExitStatus.couldNotRun)
+        }
     }
 }

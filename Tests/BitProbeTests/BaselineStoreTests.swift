@@ -159,6 +159,43 @@ final class ScratchDirectory {
         ])
     }
 
+    /// A created_at of 1e20 trapped `baseline list`, `show` and `regress` converting it to a date.
+    @Test func anImpossibleCreationTimeIsACorruptFileNotATrap() throws {
+        let scratch = ScratchDirectory()
+        let store = BaselineStore(directory: scratch.path)
+        var future = sample()
+        future.createdAt = 1e20
+        try scratch.write("main.json", String(decoding: try future.json(), as: UTF8.self))
+        #expect(throws: BaselineError.corrupt(path: store.path(for: "main"), reason: "created_at 1e+20 is not a time between 1970 and 9999")) {
+            try store.load("main")
+        }
+        let entries = try store.list()
+        #expect(BaselineTable.list(entries).contains("error: baseline file '\(scratch.path)/main.json' is corrupt: created_at 1e+20 is not a time between 1970 and 9999"))
+    }
+
+    /// Opening a FIFO for reading waits for a writer: `baseline list` and the agent hung on one.
+    @Test func aFIFONamedLikeABaselineIsListedWithItsErrorWithoutBlocking() throws {
+        let scratch = ScratchDirectory()
+        let store = BaselineStore(directory: scratch.path)
+        try store.save(sample(), overwrite: false)
+        #expect(mkfifo(scratch.path + "/pipe.json", 0o600) == 0)
+        let entries = try store.list()
+        #expect(entries.map(\.name) == ["main", "pipe"])
+        #expect(throws: BaselineError.unreadable(path: store.path(for: "pipe"), reason: "not a regular file")) { try entries[1].baseline.get() }
+    }
+
+    @Test func escapeSequencesInADescriptionAreShownNotSent() throws {
+        let scratch = ScratchDirectory()
+        let store = BaselineStore(directory: scratch.path)
+        var sneaky = sample()
+        sneaky.description = "fine\u{1B}]0;pwned\u{07}\u{1B}[2J"
+        try store.save(sneaky, overwrite: false)
+        let listed = BaselineTable.list(try store.list())
+        #expect(!listed.contains("\u{1B}"))
+        #expect(listed.contains("fine\\u{1B}]0;pwned\\u{7}\\u{1B}[2J"))
+        #expect(BaselineTable.show(try store.load("main")).contains("description: fine\\u{1B}]0;pwned\\u{7}\\u{1B}[2J\n"))
+    }
+
     @Test func missingDirectoryListsNothing() throws {
         #expect(try BaselineStore(directory: "/tmp/bitprobe-no-such-dir-\(getpid())").list().isEmpty)
     }

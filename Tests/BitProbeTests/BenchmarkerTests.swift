@@ -4,7 +4,7 @@ import Testing
 
 /// A backend whose one probe behaves as scripted, to drive the runner's control flow.
 final class ScriptedBackend: ProbeBackend, @unchecked Sendable {
-    enum Behaviour { case fixed(seconds: Double), wrongResult, failsToAllocate, kernelError, hangsUntilCancelled }
+    enum Behaviour { case fixed(seconds: Double), wrongResult, failsToAllocate, kernelError, hangsUntilCancelled, preparesFor(seconds: Double) }
 
     let kind = BackendKind.cpu
     let device = "cpu0"
@@ -18,6 +18,7 @@ final class ScriptedBackend: ProbeBackend, @unchecked Sendable {
 
     func prepare(_ spec: ProbeSpec, seed: UInt64) throws(ProbeRunError) -> any PreparedProbe {
         if case .failsToAllocate = behaviour { throw .allocationFailed(bytes: 3 << 30) }
+        if case .preparesFor(let seconds) = behaviour { usleep(UInt32(seconds * 1e6)) }
         return Prepared(backend: self)
     }
 
@@ -33,6 +34,9 @@ final class ScriptedBackend: ProbeBackend, @unchecked Sendable {
             case .fixed(let seconds): return seconds
             case .wrongResult: return 0.001
             case .failsToAllocate: return 0
+            case .preparesFor:
+                if backend.cancelled.load(ordering: .sequentiallyConsistent) { throw .cancelled }
+                return 0.001
             case .kernelError: throw .kernelFailed("launch failed")
             case .hangsUntilCancelled:
                 while !backend.cancelled.load(ordering: .sequentiallyConsistent) { usleep(1000) }
@@ -122,6 +126,16 @@ import Glibc
         #expect(elapsed < 1.5)
         let stillCancelled = backend.cancelled.load(ordering: .sequentiallyConsistent)
         #expect(!stillCancelled, "cancellation is cleared for the next probe")
+    }
+
+    /// The timeout covers buffer preparation: a probe whose inputs take longer to fill than its
+    /// timeout ends as `timeout` before any kernel runs, not `ok` after a long stall.
+    @Test func preparationCountsAgainstTheTimeout() {
+        let backend = ScriptedBackend(.preparesFor(seconds: 0.3))
+        let result = Benchmarker(config: config(timeout: 0.1), backend: backend).run(spec)
+        #expect(result.outcome == .timeout)
+        #expect(result.detail == "exceeded the 0.1 s timeout after 0 warmup and 0 measured iterations")
+        #expect(backend.released == 1)
     }
 
     @Test func realKernelIsCancelledAtTheDeadline() throws {

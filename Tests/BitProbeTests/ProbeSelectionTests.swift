@@ -103,4 +103,15 @@ import Testing
         let error = ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: 8 << 30)
         #expect(error.description == "probe cpu0 matmul f32 100000x100000x100000 needs 111.76 GiB of buffers but only 8.00 GiB of memory is available")
     }
+
+    /// The check bench, check-config and the agent share: the agent once allocated such a probe
+    /// until the host ran out of memory.
+    @Test func memoryCheckRefusesOnlyWhatDoesNotFit() throws {
+        let spec = try ProbeSpec(op: .matmul, dtype: .f32, shape: ProbeShape([100000, 100000, 100000]))
+        #expect(throws: ProbeInputError.insufficientMemory(probe: spec.description, neededBytes: spec.bufferBytes, availableBytes: 8 << 30)) {
+            try spec.requireMemory(availableBytes: 8 << 30)
+        }
+        try spec.requireMemory(availableBytes: spec.bufferBytes)
+        try spec.requireMemory(availableBytes: nil)
+    }
 }

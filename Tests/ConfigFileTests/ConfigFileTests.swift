@@ -33,6 +33,44 @@ import Testing
     }
 }
 
+@Suite struct YAMLLimitTests {
+    /// 10,000 levels overflowed the stack of the recursive node reader (a segfault, also on SIGHUP).
+    @Test func deepNestingIsRefusedAtTheFirstLevelTooDeep() {
+        let text = "x: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n"
+        #expect(throws: ConfigError(location: SourceLocation(file: "f.yml", line: 1, column: 67), keyPath: "",
+                                    message: "nested deeper than 64 levels")) {
+            _ = try YAMLParser.parse(text, file: "f.yml")
+        }
+    }
+
+    @Test func sixtyFourLevelsAreAccepted() throws {
+        // The root mapping is level 1, the value of x level 2, ...: 62 lists and their scalar make 64.
+        let text = "x: " + String(repeating: "[", count: 62) + "1" + String(repeating: "]", count: 62) + "\n"
+        #expect(try YAMLParser.parse(text, file: "f.yml") != nil)
+    }
+
+    @Test func tooManyNodesAreRefusedWithTheirPlace() {
+        let text = "x: [" + String(repeating: "1,", count: 100_000) + "1]\n"
+        // Node 100,001 is list item 99,998 (at column 5 + 2 * 99,997): the root mapping, the key x and
+        // the list come first.
+        #expect(throws: ConfigError(location: SourceLocation(file: "f.yml", line: 1, column: 5 + 2 * 99_997), keyPath: "",
+                                    message: "more than 100000 YAML nodes")) {
+            _ = try YAMLParser.parse(text, file: "f.yml")
+        }
+    }
+
+    /// Duplicate keys were found by comparing each key with all before it: 500,000 keys took over a minute.
+    @Test func manyKeysParseInLinearTime() throws {
+        let text = (0..<49_000).map { "key\($0): 1\n" }.joined()
+        let start = ContinuousClock.now
+        var mapping = try ConfigMapping(#require(try YAMLParser.parse(text, file: "f.yml")), path: "")
+        for key in 0..<49_000 { _ = try mapping.int("key\(key)") }
+        try mapping.finish()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
+    }
+}
+
 @Suite struct ConfigMappingTests {
     func mapping(_ text: String) throws -> ConfigMapping {
         try ConfigMapping(#require(try YAMLParser.parse(text, file: "c.yml")), path: "")

@@ -39,6 +39,44 @@ struct BasicAuthTests {
         #expect(statistics.responsesByStatus == [401: 5, 200: 3])
     }
 
+    /// RFC 7617: the scheme name is case-insensitive; libmicrohttpd refused `basic`.
+    @Test func theSchemeNameIsCaseInsensitive() throws {
+        let server = try startedServer({ $0.basicAuthUsers = Self.users }) { _ in .text(200, "secret metrics\n") }
+        defer { server.stop() }
+        // "alice:wonderland"
+        for scheme in ["basic", "BASIC", "Basic", "bAsIc"] {
+            let admitted = curl(["-H", "Authorization: \(scheme) YWxpY2U6d29uZGVybGFuZA==", url(server, "/metrics")], scratch: scratch)
+            #expect(admitted.status == 200, "\(scheme)")
+        }
+    }
+
+    /// libmicrohttpd cut the password at its first NUL: "wonderland\0junk" logged in as alice.
+    @Test func aNULInThePasswordIsRefused() throws {
+        let server = try startedServer({ $0.basicAuthUsers = Self.users }) { _ in .text(200, "secret metrics\n") }
+        defer { server.stop() }
+        // "alice:wonderland\0junk"
+        let refused = curl(["-H", "Authorization: Basic YWxpY2U6d29uZGVybGFuZABqdW5r", url(server, "/metrics")], scratch: scratch)
+        #expect(refused.status == 401)
+    }
+
+    @Test(arguments: [
+        ("Basic YWxpY2U6d29uZGVybGFuZA==", "alice|wonderland"),
+        ("basic   YWxpY2U6d29uZGVybGFuZA==", "alice|wonderland"),
+        ("Basic YWxpY2U6", "alice|"),
+        ("Basic YTpiOmM=", "a|b:c"),
+        ("Bearer YWxpY2U6d29uZGVybGFuZA==", nil),
+        ("Basic YWxpY2U6d29uZGVybGFuZA", nil),
+        ("Basic YWxpY2U6d29uZGVybGFuZA=A", nil),
+        ("Basic YWxpY2U=", nil),
+        ("Basic YWxpY2U6d29uZGVybGFuZABqdW5r", nil),
+        ("Basic", nil),
+        ("Basic ", nil),
+    ])
+    func credentialsAreParsedStrictly(header: String, expected: String?) {
+        let parsed = BasicCredentials(header: header).map { "\($0.user)|\(String(decoding: $0.password, as: UTF8.self))" }
+        #expect(parsed == expected)
+    }
+
     @Test func theRealmIsConfigurable() throws {
         let server = try startedServer({
             $0.basicAuthUsers = Self.users

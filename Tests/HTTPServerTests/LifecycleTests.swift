@@ -77,6 +77,8 @@ struct LifecycleTests {
     @Test(arguments: [
         (config { $0.maxRequestsInFlight = -1 }, "maxRequestsInFlight must be 0 (no limit) or more, got -1"),
         (config { $0.maxConnections = 0 }, "maxConnections must be at least 1, got 0"),
+        (config { $0.maxConnectionsPerClient = -1 }, "maxConnectionsPerClient must be 0 (no limit) or more, got -1"),
+        (config { $0.requestHeadTimeoutSeconds = -1 }, "requestHeadTimeoutSeconds must be 0 (no deadline) or more, got -1"),
         (config { $0.connectionTimeoutSeconds = -5 }, "connectionTimeoutSeconds must be 0 (never) or more, got -5"),
         (config { $0.threads = 0 }, "threads must be at least 1, got 0"),
         (config { $0.realm = "a\"b" }, "realm 'a\"b' must be non-empty, without quotes, backslashes or control characters"),
@@ -91,8 +93,10 @@ struct LifecycleTests {
     @Test func defaultsFollowExporterConventions() {
         let config = HTTPServerConfig(listenAddress: ":9464")
         #expect(config.maxRequestsInFlight == 40)
-        #expect(config.maxConnections == 64)
+        #expect(config.maxConnections == 512)
+        #expect(config.maxConnectionsPerClient == 128)
         #expect(config.connectionTimeoutSeconds == 10)
+        #expect(config.requestHeadTimeoutSeconds == 5)
         #expect(config.threads == HTTPServerConfig.onlineCPUs)
         #expect(config.realm == "bitprobe")
         #expect(config.tls == nil)

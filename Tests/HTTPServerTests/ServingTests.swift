@@ -50,6 +50,21 @@ struct ServingTests {
         #expect(reply.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"))
     }
 
+    /// The default unescaper decoded %00 into a NUL that ended the path: `/metrics%00x` was `/metrics`.
+    @Test func anEscapedNULStaysInThePathAndQuery() throws {
+        let seen = Mutex<HTTPRequest?>(nil)
+        let server = try startedServer { request in
+            seen.withLock { $0 = request }
+            return .text(request.path == "/metrics" ? 200 : 404, "")
+        }
+        defer { server.stop() }
+        #expect(curl([url(server, "/metrics%00x?a=1%00b&c=%41%2f")], scratch: scratch).status == 404)
+        let request = try #require(seen.withLock { $0 })
+        #expect(request.path == "/metrics%00x")
+        #expect(request.query == ["a": "1%00b", "c": "A/"])
+        #expect(curl([url(server, "/%6detrics")], scratch: scratch).status == 200)
+    }
+
     @Test func theHandlerSeesPathQueryLowercasedHeadersAndClient() throws {
         let seen = Mutex<HTTPRequest?>(nil)
         let server = try startedServer { request in

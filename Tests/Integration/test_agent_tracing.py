@@ -85,3 +85,22 @@ def test_bad_otel_settings_stop_the_agent_with_the_variable_named(tmp_path):
                             env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_BSP_SCHEDULE_DELAY": "soon"})
     assert result.returncode == 3
     assert "OTEL_BSP_SCHEDULE_DELAY" in result.stderr.splitlines()[-1]
+
+
+def test_refused_exports_are_logged_and_counted_by_status(agent_factory):
+    # A collector answering 401 then 503 was in no metric and no log line (issue 12).
+    receiver = Receiver({"responses": [{"status": 401}, {"status": 503}], "default": {"status": 200}}).start()
+    try:
+        agent = agent_factory(env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}", "OTEL_BSP_SCHEDULE_DELAY": "100"})
+        agent.wait_ready()
+
+        def failures():
+            text = http_get(agent.url + "/metrics")[2].decode()
+            return sorted(line for line in text.splitlines() if line.startswith("bitprobe_otlp_export_request_failures_total{"))
+        wait_until(lambda: len(failures()) == 2, 30, what="both failures counted")
+        assert failures() == ['bitprobe_otlp_export_request_failures_total{code="401"} 1',
+                              'bitprobe_otlp_export_request_failures_total{code="503"} 1']
+        wait_until(lambda: "trace export failed" in agent.log_path.read_text(), 30, what="the failure logged")
+        assert 'reason="POST http://127.0.0.1:%d/v1/traces: HTTP 401 (not retryable)"' % receiver.port in agent.log_path.read_text()
+    finally:
+        receiver.stop()

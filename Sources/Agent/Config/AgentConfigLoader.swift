@@ -4,16 +4,34 @@ import ConfigFile
 /// Reads an agent config file strictly: unknown keys and bad values are errors with
 /// file:line:column and the key path.
 public enum AgentConfigLoader {
+    /// Largest config, web config or TLS file read: real ones are a few kilobytes, and a larger file
+    /// is refused whole rather than cut (a cut file could lose its `web:` section).
+    public static let maxFileBytes = 1 << 20
+
+    /// A file without a YAML document is an error, not the defaults: a config truncated to nothing
+    /// (an editor, a failed deploy) and reloaded would otherwise silently switch every setting.
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        guard let text = SystemFile.readText(path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "cannot read config file '\(path)': \(lastErrorText())")
+        guard let root = try YAMLParser.parse(readFile(path, what: "config file"), file: path) else {
+            throw ConfigError(location: nil, keyPath: "", message: "config file '\(path)' is empty (no YAML document); leave out --config.file for the embedded default")
         }
-        return try parse(text, file: path)
+        return try read(root)
     }
 
+    /// The text of a file the agent is configured from, or an error naming it.
+    static func readFile(_ path: String, what: String) throws(ConfigError) -> String {
+        do { return try RegularFile.readText(path, limit: maxFileBytes) } catch {
+            throw ConfigError(location: nil, keyPath: "", message: "cannot read \(what) '\(path)': \(error.reason)")
+        }
+    }
+
+    /// Text without a YAML document is the defaults.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> AgentConfig {
+        guard let root = try YAMLParser.parse(text, file: file) else { return AgentConfig() }
+        return try read(root)
+    }
+
+    private static func read(_ root: YAMLNode) throws(ConfigError) -> AgentConfig {
         var config = AgentConfig()
-        guard let root = try YAMLParser.parse(text, file: file) else { return config }
         var top = try ConfigMapping(root, path: "")
         if let interval = try top.duration("interval", minimum: 0.1) { config.interval = interval }
         if let jitter = try top.duration("jitter") { config.jitter = jitter }
@@ -81,6 +99,10 @@ public enum AgentConfigLoader {
         if let minTime = try probes.duration("min_measurement_time") { config.minMeasurementTime = minTime }
         if let timeout = try probes.duration("timeout", minimum: 0.001) { config.timeout = timeout }
         if let suite = try probes.list("suite") {
+            // An empty list would mean the default suite (`suite` empty), the opposite of what it says.
+            guard !suite.isEmpty else {
+                throw probes.error("suite", at: probes.node("suite")!, "lists no probe; leave suite out for the default suite")
+            }
             config.suite = []
             for (index, node) in suite.enumerated() {
                 var entry = try ConfigMapping(node, path: "\(probes.keyPath("suite"))[\(index)]")

@@ -14,18 +14,20 @@ import HTTPServer
 public struct WebConfig: Equatable, Sendable {
     public var tls: TLSSettings?
     public var basicAuthUsers: [String: String] = [:]
+    /// Where the TLS material came from, for errors about it: "web.yml: tls_server_config (cert_file
+    /// 'server.crt', key_file 'server.key')".
+    public var tlsSource: String?
 
-    public init(tls: TLSSettings? = nil, basicAuthUsers: [String: String] = [:]) {
+    public init(tls: TLSSettings? = nil, basicAuthUsers: [String: String] = [:], tlsSource: String? = nil) {
         self.tls = tls
         self.basicAuthUsers = basicAuthUsers
+        self.tlsSource = tlsSource
     }
 }
 
 public enum WebConfigLoader {
     public static func load(path: String) throws(ConfigError) -> WebConfig {
-        guard let text = SystemFile.readText(path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "cannot read web config file '\(path)': \(lastErrorText())")
-        }
+        let text = try AgentConfigLoader.readFile(path, what: "web config file")
         var config = WebConfig()
         guard let root = try YAMLParser.parse(text, file: path) else { return config }
         var top = try ConfigMapping(root, path: "")
@@ -41,13 +43,25 @@ public enum WebConfigLoader {
             }
             let certificate = try readReferenced(certPath, relativeTo: directory, node: certNode, keyPath: tls.keyPath("cert_file"))
             let key = try readReferenced(keyPath, relativeTo: directory, node: keyNode, keyPath: tls.keyPath("key_file"))
+            var settings = TLSSettings(certificatePEM: certificate, privateKeyPEM: key)
+            if let minimum = try version(&tls, "min_version") { settings.minVersion = minimum }
+            settings.maxVersion = try version(&tls, "max_version")
+            if let maximum = settings.maxVersion, maximum < settings.minVersion {
+                throw tls.error("max_version", at: tls.node("max_version")!, "\(maximum.rawValue) is older than min_version \(settings.minVersion.rawValue)")
+            }
             try tls.finish()
-            config.tls = TLSSettings(certificatePEM: certificate, privateKeyPEM: key)
+            config.tls = settings
+            config.tlsSource = "\(path): tls_server_config (cert_file '\(certPath)', key_file '\(keyPath)')"
         }
         if let usersNode = top.node("basic_auth_users") {
             var users = try ConfigMapping(usersNode, path: "basic_auth_users")
             guard case .mapping(let entries, _) = usersNode else { fatalError("ConfigMapping accepted a non-mapping") }
             for entry in entries {
+                // RFC 7617: the user name ends at the first ':' of the credentials, so such a user
+                // could never log in.
+                guard !entry.key.isEmpty, !entry.key.contains(":"), !entry.key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw ConfigError(location: entry.keyLocation, keyPath: users.keyPath(entry.key), message: "a user name must be non-empty, without ':' or control characters")
+                }
                 guard let hash = try users.string(entry.key), hash.hasPrefix("$2") else {
                     throw ConfigError(location: entry.value.location, keyPath: users.keyPath(entry.key), message: "expected a bcrypt hash ($2a$, $2b$ or $2y$)")
                 }
@@ -59,11 +73,18 @@ public enum WebConfigLoader {
         return config
     }
 
+    private static func version(_ tls: inout ConfigMapping, _ key: String) throws(ConfigError) -> TLSVersion? {
+        guard let node = tls.node(key) else { return nil }
+        guard case .scalar(let text, _, _) = node, let version = TLSVersion(rawValue: text) else {
+            throw tls.error(key, at: node, "expected one of: \(TLSVersion.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return version
+    }
+
     private static func readReferenced(_ file: String, relativeTo directory: String, node: YAMLNode, keyPath: String) throws(ConfigError) -> String {
         let path = file.hasPrefix("/") ? file : "\(directory)/\(file)"
-        guard let text = SystemFile.readText(path) else {
-            throw ConfigError(location: node.location, keyPath: keyPath, message: "cannot read '\(path)': \(lastErrorText())")
+        do { return try RegularFile.readText(path, limit: AgentConfigLoader.maxFileBytes) } catch {
+            throw ConfigError(location: node.location, keyPath: keyPath, message: error.description)
         }
-        return text
     }
 }

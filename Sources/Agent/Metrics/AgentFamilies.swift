@@ -1,5 +1,6 @@
 import BitProbe
 import Exposition
+import HTTPServer
 import OTLPExport
 
 /// Device, build and agent-health families, built from plain values so they are easy to test.
@@ -93,6 +94,12 @@ enum AgentFamilies {
                      metrics: counts.map { Metric(labels: Labels([("code", String($0.code)), ("handler", $0.handler)]), value: .counter($0.count, created: nil)) })
     }
 
+    /// Requests refused 401 by the server before any handler ran: a rising rate is someone guessing.
+    static func authenticationFailures(_ statistics: HTTPServerStatistics) -> MetricFamily {
+        MetricFamily(name: "bitprobe_http_authentication_failures", help: "HTTP requests refused with 401: missing, malformed or wrong basic-auth credentials.",
+                     type: .counter, unit: nil, metrics: [Metric(labels: Labels([]), value: .counter(Double(statistics.authenticationFailures), created: nil))])
+    }
+
     /// Probe memory accounting and host memory pressure (docs/memory.md).
     /// `devicePressure`: each GPU's level from its free/total memory (MemoryPressureLevel.assessDevice).
     static func memory(tracker: MemoryTracker, host: HostMemoryStatus, leaks: [MemoryLeak],
@@ -155,8 +162,9 @@ enum AgentFamilies {
     }
 
     static func alertmanager(_ counters: AlertmanagerNotifier.Counters) -> MetricFamily {
-        MetricFamily(name: "bitprobe_alertmanager_notifications", help: "Batches of alerts posted to Alertmanager, by result (sent, failed after retries).",
+        MetricFamily(name: "bitprobe_alertmanager_notifications", help: "Batches of alerts posted to Alertmanager, by result (sent, failed after retries, dropped unsent).",
                      type: .counter, metrics: [
+                         Metric(labels: Labels([("result", "dropped")]), value: .counter(Double(counters.dropped), created: nil)),
                          Metric(labels: Labels([("result", "failed")]), value: .counter(Double(counters.failed), created: nil)),
                          Metric(labels: Labels([("result", "sent")]), value: .counter(Double(counters.sent), created: nil)),
                      ])
@@ -178,7 +186,12 @@ enum AgentFamilies {
                          metrics: [Metric(value: .histogram(durations))]),
             MetricFamily(name: "bitprobe_otlp_queued_spans", help: "Spans waiting in the OTLP export queue.", type: .gauge,
                          metrics: [Metric(value: .gauge(Double(statistics.queuedSpans)))]),
-        ]
+        ] + (statistics.failedRequestsByCode.isEmpty ? [] : [
+            MetricFamily(name: "bitprobe_otlp_export_request_failures", help: "OTLP export requests that failed, retries included, by HTTP status (none: no answer).",
+                         type: .counter, metrics: statistics.failedRequestsByCode.sorted { $0.key < $1.key }.map {
+                             Metric(labels: Labels([("code", $0.key)]), value: .counter(Double($0.value), created: nil))
+                         }),
+        ])
     }
 
     /// Benchmark-only constant series (`benchmark.synthetic_series`), to measure /metrics at scale.

@@ -8,7 +8,9 @@ import Glibc
 /// Sends the in-process alerts to Alertmanager's API v2 (`POST /api/v2/alerts`), as Prometheus does:
 /// firing alerts are re-sent every `resendInterval` with `endsAt` a few intervals ahead (so they
 /// expire if the agent dies), resolved alerts once with `endsAt` = the time they resolved. Posting
-/// happens on its own queue with bounded retries, so a slow or absent Alertmanager never delays probes.
+/// happens on its own queue with bounded retries, so a slow or absent Alertmanager never delays probes;
+/// at most `maxPending` posts wait (the oldest is dropped first: firing alerts are re-sent anyway),
+/// so one that accepts connections and never answers cannot make the agent's memory grow.
 final class AlertmanagerNotifier: Sendable {
     /// Sends one POST to the alerts endpoint; returns the HTTP status, or nil when no response came
     /// (connection error, timeout).
@@ -22,7 +24,14 @@ final class AlertmanagerNotifier: Sendable {
     struct Counters: Sendable, Equatable {
         var sent = 0
         var failed = 0
+        /// Posts dropped unsent: the queue was full, or the agent stopped first.
+        var dropped = 0
         var alertsSent = 0
+    }
+
+    private struct Post {
+        var body: [UInt8]
+        var alerts: Int
     }
 
     private struct State {
@@ -30,7 +39,16 @@ final class AlertmanagerNotifier: Sendable {
         var lastFiringSent: [[String: String]: Double] = [:]
         var resolvedSent: Set<[String: String]> = []
         var counters = Counters()
+        /// Posts waiting for the queue's worker, oldest first.
+        var pending: [Post] = []
+        /// Whether the worker is scheduled or running (it exits when `pending` is empty).
+        var sending = false
+        var stopping = false
     }
+
+    /// Posts that may wait while one is in flight. Each is a whole batch of due alerts; with the
+    /// default 1-minute resend interval, 8 are several minutes of notifications.
+    static let maxPending = 8
 
     let resendInterval: Double
     let timeout: Double
@@ -69,29 +87,73 @@ final class AlertmanagerNotifier: Sendable {
             return due
         }
         guard !due.isEmpty else { return }
-        let body = Self.payload(due, now: now, resendInterval: resendInterval, generatorURL: generatorURL)
-        queue.async { [self] in post(body, count: due.count) }
+        let post = Post(body: Self.payload(due, now: now, resendInterval: resendInterval, generatorURL: generatorURL), alerts: due.count)
+        let startWorker = state.withLock { state -> Bool in
+            guard !state.stopping else {
+                state.counters.dropped += 1
+                return false
+            }
+            state.pending.append(post)
+            if state.pending.count > Self.maxPending {
+                state.pending.removeFirst()
+                state.counters.dropped += 1
+            }
+            if state.sending { return false }
+            state.sending = true
+            return true
+        }
+        if startWorker { queue.async { [self] in sendPending() } }
     }
 
-    /// Waits for queued posts (tests, shutdown).
+    /// Waits for queued posts (tests).
     func drain() { queue.sync {} }
 
-    private func post(_ body: [UInt8], count: Int) {
+    /// Stops taking alerts and gives the posts already queued until `deadline` (seconds from now);
+    /// returns whether they all finished. A post still in flight then is abandoned to the process's
+    /// exit, so an Alertmanager that never answers cannot hold up SIGTERM.
+    func shutdown(deadline: Double) -> Bool {
+        state.withLock { $0.stopping = true }
+        let finished = DispatchSemaphore(value: 0)
+        queue.async { finished.signal() }
+        if finished.wait(timeout: .now() + .milliseconds(Int(max(0, deadline) * 1000))) == .success { return true }
+        state.withLock { state in
+            state.counters.dropped += state.pending.count
+            state.pending.removeAll()
+        }
+        return false
+    }
+
+    private func sendPending() {
+        while let next = state.withLock({ state -> Post? in
+            guard !state.pending.isEmpty else {
+                state.sending = false
+                return nil
+            }
+            return state.pending.removeFirst()
+        }) {
+            post(next)
+        }
+    }
+
+    private func post(_ post: Post) {
         var delay = 0.5
         for attempt in 1...maxAttempts {
-            let status = transport(body, timeout)
+            let status = transport(post.body, timeout)
             if let status, (200..<300).contains(status) {
                 state.withLock {
                     $0.counters.sent += 1
-                    $0.counters.alertsSent += count
+                    $0.counters.alertsSent += post.alerts
                 }
                 return
             }
             // A 4xx other than 429 means the payload itself was refused: sending it again won't help.
             if let status, (400..<500).contains(status), status != 429 { break }
-            if attempt < maxAttempts {
+            // Once stopping, one attempt per post: shutdown has a deadline to keep.
+            if attempt < maxAttempts, !state.withLock({ $0.stopping }) {
                 sleepSeconds(delay)
                 delay *= 2
+            } else {
+                break
             }
         }
         state.withLock { $0.counters.failed += 1 }

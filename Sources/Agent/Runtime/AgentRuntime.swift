@@ -58,24 +58,16 @@ public final class AgentRuntime: Sendable {
         do { config = try Self.loadConfig(path: configPath, overrides: overrides, logger: logger) } catch {
             throw AgentStartError(description: error.description)
         }
-        var webConfig = WebConfig()
-        if let file = config.web.configFile {
-            do { webConfig = try WebConfigLoader.load(path: file) } catch { throw AgentStartError(description: error.description) }
-        }
+        let checked = try StartupCheck(config, environment: environmentDictionary())
         var notifier: AlertmanagerNotifier?
-        if let url = config.alertmanager.url {
-            let client: HTTPPostClient
-            do {
-                client = try HTTPPostClient(endpoint: AlertmanagerNotifier.endpoint(baseURL: url), contentType: "application/json",
-                                            userAgent: "bitprobe/\(BitProbeVersion.version)")
-            } catch { throw AgentStartError(description: "alertmanager: \(error.description)") }
+        if let client = checked.alertmanager {
             notifier = AlertmanagerNotifier(
                 resendInterval: config.alertmanager.resendInterval, timeout: config.alertmanager.timeout,
                 generatorURL: "http://\(hostName()):\(config.web.listenAddress.split(separator: ":").last ?? "")/api/v1/alerts",
                 transport: { body, timeout in client.post(body, timeoutSeconds: timeout) })
         }
         self.notifier = notifier
-        let exporter = try Self.startTracing(logger: logger)
+        let exporter = try Self.startTracing(checked.tracing, logger: logger)
         self.exporter = exporter
         state = AgentState(configLoadedAt: WallClock.unixSeconds(), alertmanager: notifier, tracing: exporter)
         scheduler = ProbeScheduler(
@@ -83,13 +75,9 @@ public final class AgentRuntime: Sendable {
             traceSink: exporter.map { exporter in { cycle in exporter.export(CycleTraceConversion.spans(of: cycle)) } },
             notify: { [notifier] alerts in notifier?.notify(alerts, now: WallClock.unixSeconds()) })
         routes = AgentRoutes(telemetryPath: config.web.telemetryPath, state: state)
-        var serverConfig = HTTPServerConfig(listenAddress: config.web.listenAddress)
-        serverConfig.maxRequestsInFlight = config.web.maxRequests
-        serverConfig.connectionTimeoutSeconds = Int(config.web.connectionTimeout)
-        serverConfig.tls = webConfig.tls
-        serverConfig.basicAuthUsers = webConfig.basicAuthUsers
         let routes = self.routes
-        server = HTTPServer(config: serverConfig) { routes.handle($0) }
+        server = HTTPServer(config: checked.server) { routes.handle($0) }
+        routes.attach { [weak server] in server?.statistics ?? HTTPServerStatistics() }
     }
 
     static func loadConfig(path: String?, overrides: AgentOverrides, logger: Logger) throws(ConfigError) -> AgentConfig {
@@ -113,23 +101,27 @@ public final class AgentRuntime: Sendable {
         stopRequested.wait()
 
         logger.info("shutting down", metadata: ["deadline_seconds": "\(Self.shutdownDeadline)"])
+        // One deadline for all the parts, each given what the ones before left of it (minus a
+        // reserve for those after), so no receiver, however slow, can stretch the whole.
+        let stopBy = MonotonicClock.seconds() + Self.shutdownDeadline
+        func remaining(reserving reserve: Double) -> Double { max(0, stopBy - reserve - MonotonicClock.seconds()) }
         server.stop()
-        if !scheduler.stop(deadline: Self.shutdownDeadline - 0.5) {
+        if !scheduler.stop(deadline: remaining(reserving: 1)) {
             logger.warning("probe thread did not stop within the deadline; exiting anyway")
         }
-        notifier?.drain()
-        if let exporter, !exporter.shutdown(deadline: .milliseconds(1500)) {
-            logger.warning("trace export did not flush within 1.5 s; queued spans were dropped")
+        if let notifier, !notifier.shutdown(deadline: remaining(reserving: 0.5)) {
+            logger.warning("Alertmanager notifications did not finish before the deadline; the rest were dropped")
+        }
+        if let exporter, !exporter.shutdown(deadline: .milliseconds(Int(remaining(reserving: 0) * 1000))) {
+            logger.warning("trace export did not flush before the deadline; queued spans were dropped")
         }
         logger.info("stopped")
     }
 
     /// Tracing is on when the OTEL_* environment names an endpoint (docs/tracing.md).
-    static func startTracing(logger: Logger) throws(AgentStartError) -> OTLPTraceExporter? {
-        let environment = environmentDictionary()
-        let config: OTLPExporterConfig?
-        do { config = try OTLPExporterConfig.fromEnvironment(environment) } catch { throw AgentStartError(description: error.description) }
+    static func startTracing(_ config: OTLPExporterConfig?, logger: Logger) throws(AgentStartError) -> OTLPTraceExporter? {
         guard let config else { return nil }
+        let environment = environmentDictionary()
         let (resource, problems) = OTLPResource.fromEnvironment(environment, defaults: [
             ("service.name", .string("bitprobe")), ("service.version", .string(BitProbeVersion.version)),
             ("host.name", .string(hostName())), ("process.pid", .int(Int64(getpid()))),

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// The process environment as a dictionary (read where configuration depends on it).
-func environmentDictionary() -> [String: String] {
+public func environmentDictionary() -> [String: String] {
     var result: [String: String] = [:]
     var pointer = environ
     while let entry = pointer.pointee {

@@ -2,6 +2,7 @@ import BitProbe
 import Dispatch
 import Exposition
 import Logging
+import OTLPExport
 import Synchronization
 
 /// Runs probe cycles on its own thread: every `interval` (plus jitter), within the duty-cycle
@@ -43,6 +44,7 @@ final class ProbeScheduler: @unchecked Sendable {
     /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes.
     private let cuda: CUDAProbeRunner
     private var cycles = 0
+    private var exportFailures = ExportFailureLog()
     private var busySeconds = 0.0
     private var contendedCycles = 0
     /// The agent's own cgroup's CPU pressure where cgroup v2 gives one, else the machine's.
@@ -127,6 +129,15 @@ final class ProbeScheduler: @unchecked Sendable {
                 let benchmarker = Benchmarker(config: config.probes.benchmarkConfig, backend: backend)
                 for spec in specs {
                     if isStopping { break }
+                    // Checked per probe against the memory available now, as `bench` does: a probe
+                    // that cannot fit is skipped with its reason instead of driving the host into swap.
+                    do { try spec.requireMemory(availableBytes: HostInfo.read().memoryAvailableBytes) } catch {
+                        logger.warning("probe skipped", metadata: ["probe": "\(spec)", "reason": "\(error.description)"])
+                        let result = ProbeResult.notRun(spec, reason: error.description, kernelPath: backend.kernelPath, threads: backend.threads)
+                        recorder.record(result)
+                        results.append(result)
+                        continue
+                    }
                     state.memory.beginProbe(spec.description)
                     let result = benchmarker.run(spec, profile: cycleSpan)
                     for leak in state.memory.endProbe() {
@@ -160,6 +171,7 @@ final class ProbeScheduler: @unchecked Sendable {
             if isStopping { break }
             state.recordProfile(cycleSpan)
             traces(cycleSpan)
+            if let exporter = state.tracing { exportFailures.report(exporter.statistics, to: logger) }
             let now = WallClock.unixSeconds()
             let hostMemory = HostMemoryStatus.read()
             let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,

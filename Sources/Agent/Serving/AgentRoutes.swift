@@ -11,10 +11,16 @@ final class AgentRoutes: Sendable {
     private let state: AgentState
     private let processMetrics = ProcessMetrics()
     private let requestCounts = Mutex<[String: [Int: Double]]>([:])
+    /// The server's own counters (logins refused before a handler runs); set once the server exists.
+    private let serverStatistics = Mutex<(@Sendable () -> HTTPServerStatistics)?>(nil)
 
     init(telemetryPath: String, state: AgentState) {
         self.telemetryPath = telemetryPath
         self.state = state
+    }
+
+    func attach(serverStatistics statistics: @escaping @Sendable () -> HTTPServerStatistics) {
+        serverStatistics.withLock { $0 = statistics }
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -46,6 +52,7 @@ final class AgentRoutes: Sendable {
             counts.flatMap { handler, codes in codes.map { (handler: handler, code: $0.key, count: $0.value) } }
         }
         dynamic.append(AgentFamilies.httpRequests(counts.sorted { ($0.handler, $0.code) < ($1.handler, $1.code) }))
+        if let statistics = serverStatistics.withLock({ $0 })?() { dynamic.append(AgentFamilies.authenticationFailures(statistics)) }
         let body = ExpositionRenderer.render(dynamic, merging: snapshot.rendered, as: format)
         return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body, compressible: true)
     }

@@ -78,14 +78,23 @@ public struct Baseline: Codable, Sendable {
         guard let version = header.schemaVersion else { throw .corrupt(path: path, reason: "schema_version is missing or not an integer") }
         guard version <= schemaVersion else { throw .newerSchema(path: path, version: version) }
         guard version >= 1 else { throw .corrupt(path: path, reason: "schema_version \(version) is not a version (versions start at 1)") }
+        let baseline: Baseline
         do {
-            return try decoder.decode(Baseline.self, from: data)
+            baseline = try decoder.decode(Baseline.self, from: data)
         } catch let error as DecodingError {
             throw .corrupt(path: path, reason: describe(error))
         } catch {
             throw .corrupt(path: path, reason: "\(error)")
         }
+        // Shown as a date by list, show and regress; 1e20 once trapped converting to an integer.
+        guard (0...latestCreatedAt).contains(baseline.createdAt) else {
+            throw .corrupt(path: path, reason: "created_at \(baseline.createdAt) is not a time between 1970 and 9999")
+        }
+        return baseline
     }
+
+    /// 9999-12-31 23:59:59 UTC in Unix seconds: the last time with a four-digit year.
+    static let latestCreatedAt = 253_402_300_799.0
 
     /// The fields that decide how to read the rest; anything else about them is a foreign file.
     private struct Header: Decodable {

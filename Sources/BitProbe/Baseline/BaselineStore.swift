@@ -115,24 +115,16 @@ public struct BaselineStore: Sendable {
         }
     }
 
-    /// The whole file, which may be larger than `SystemFile.readText` allows: samples add up.
+    /// Largest baseline file read. Samples add up (a default baseline is well under 1 MiB), so the
+    /// bound is generous; it only keeps a stray huge file from taking the process's memory.
+    public static let maxFileBytes = 256 << 20
+
+    /// The whole file; a FIFO or device named like a baseline is refused rather than read (reading
+    /// one would block `baseline list` and the agent forever).
     private func readFile(_ path: String, name: String) throws(BaselineError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw .notFound(name: name, directory: directory) }
-            throw .unreadable(path: path, reason: lastErrorText())
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, reason: lastErrorText())
-            }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
+        do { return try RegularFile.read(path, limit: Self.maxFileBytes) } catch {
+            if error.code == ENOENT { throw .notFound(name: name, directory: directory) }
+            throw .unreadable(path: path, reason: error.reason)
         }
     }
 }

@@ -8,9 +8,9 @@ public enum BaselineTable {
             switch entry.baseline {
             case .success(let baseline):
                 [entry.name, UTCTime.format(baseline.createdAt), String(baseline.results.count),
-                 baseline.description ?? "", baseline.fingerprint.summary]
+                 TerminalText.printable(baseline.description ?? ""), TerminalText.printable(baseline.fingerprint.summary)]
             case .failure(let error):
-                [entry.name, "-", "-", "error: \(error)", "-"]
+                [entry.name, "-", "-", TerminalText.printable("error: \(error)"), "-"]
             }
         }
         let all = [listHeaders] + rows
@@ -22,9 +22,9 @@ public enum BaselineTable {
         let config = baseline.config
         var lines = [
             "name: \(baseline.name)",
-            "description: \(baseline.description ?? "")",
+            "description: \(TerminalText.printable(baseline.description ?? ""))",
             "created: \(UTCTime.format(baseline.createdAt))",
-            "environment: \(baseline.fingerprint.summary)",
+            "environment: \(TerminalText.printable(baseline.fingerprint.summary))",
             "settings: at least \(baseline.rounds) rounds per probe over at least \(formatNumber(baseline.durationSeconds)) s, quietest kept; each \(config.warmupIterations) warmup, at least \(config.measurementIterations) iterations and \(formatNumber(config.minMeasurementSeconds)) s; seed \(config.seed)",
         ]
         if let injection = baseline.faultInjection {

@@ -57,18 +57,19 @@ public enum WallClock {
 
 /// Whole-text writes to a file descriptor (stdout, stderr), retried on EINTR and partial writes.
 public enum StandardStream {
-    public static func write(_ text: String, to descriptor: Int32) {
+    /// Nil when all of `text` was written, else the system's reason ("No space left on device").
+    @discardableResult
+    public static func write(_ text: String, to descriptor: Int32) -> String? {
         var text = text
-        text.withUTF8 { bytes in
+        return text.withUTF8 { bytes -> String? in
             var offset = 0
             while offset < bytes.count {
                 let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { return n < 0 ? lastErrorText() : "nothing was written" }
                 offset += n
             }
+            return nil
         }
     }
 }

@@ -14,6 +14,13 @@ extension OTLPExporterConfig {
     /// let config = try OTLPExporterConfig.fromEnvironment(environment)
     /// config?.endpoint  // "http://collector:4318/v1/traces"
     /// ```
+    /// The largest OTEL_BSP_MAX_QUEUE_SIZE taken. The queue's storage is reserved up front, so
+    /// 99999999999 aborted the agent; 100,000 spans are a few hundred cycles of the default suite.
+    public static let maxQueueSize = 100_000
+    /// The longest OTEL_* duration taken, in milliseconds: 365 days, as for config durations, so
+    /// that every conversion to nanoseconds fits.
+    public static let maxMilliseconds = 365 * 86_400_000
+
     public static func fromEnvironment(_ environment: [String: String]) throws(OTLPConfigError) -> OTLPExporterConfig? {
         let variables = EnvironmentReader(environment)
         if let disabled = variables["OTEL_SDK_DISABLED"] {
@@ -76,10 +83,10 @@ extension OTLPExporterConfig {
         }
 
         if let size = variables["OTEL_BSP_MAX_QUEUE_SIZE"] {
-            config.batch.maxQueueSize = try size.positiveInteger()
+            config.batch.maxQueueSize = try size.positiveInteger(maximum: maxQueueSize)
         }
         if let size = variables["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] {
-            config.batch.maxExportBatchSize = try size.positiveInteger()
+            config.batch.maxExportBatchSize = try size.positiveInteger(maximum: maxQueueSize)
             guard config.batch.maxExportBatchSize <= config.batch.maxQueueSize else {
                 throw size.error("\(size.value) is larger than OTEL_BSP_MAX_QUEUE_SIZE (\(config.batch.maxQueueSize))")
             }
@@ -135,21 +142,24 @@ struct EnvironmentReader {
             OTLPConfigError(variable: name, problem: problem)
         }
 
-        func positiveInteger() throws(OTLPConfigError) -> Int {
-            guard value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                  let number = Int(value), number > 0
-            else { throw error("'\(value)' is not a positive integer") }
+        func positiveInteger(maximum: Int) throws(OTLPConfigError) -> Int {
+            guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+                throw error("'\(value)' is not a positive integer")
+            }
+            guard let number = Int(value), number <= maximum else { throw error("'\(value)' is larger than \(maximum)") }
+            guard number > 0 else { throw error("'\(value)' is not a positive integer") }
             return number
         }
 
         /// A timeout of zero is refused: the specification leaves its meaning open, and an
         /// unbounded export is what must never happen to an agent.
         func milliseconds(allowZero: Bool) throws(OTLPConfigError) -> Duration {
-            guard value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                  let number = Int(value), allowZero || number > 0
-            else {
-                throw error("'\(value)' is not a \(allowZero ? "non-negative" : "positive") integer number of milliseconds")
+            let kind = "'\(value)' is not a \(allowZero ? "non-negative" : "positive") integer number of milliseconds"
+            guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { throw error(kind) }
+            guard let number = Int(value), number <= OTLPExporterConfig.maxMilliseconds else {
+                throw error("'\(value)' is larger than \(OTLPExporterConfig.maxMilliseconds) (365 days)")
             }
+            guard allowZero || number > 0 else { throw error(kind) }
             return .milliseconds(number)
         }
 

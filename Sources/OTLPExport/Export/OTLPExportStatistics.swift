@@ -24,6 +24,8 @@ public struct OTLPExportStatistics: Sendable, Equatable {
     public var exportRequests: UInt64 = 0
     /// HTTP requests that were retries.
     public var retries: UInt64 = 0
+    /// Requests that failed, by the HTTP status of the answer, or "none" when no answer came.
+    public var failedRequestsByCode: [String: UInt64] = [:]
     /// The latest export's duration, retries included; nil before the first.
     public var lastExportDuration: Duration?
     /// Per bucket of `exportDurationUpperBounds`, the last for `+Inf`; not cumulative.

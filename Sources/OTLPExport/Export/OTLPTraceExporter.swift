@@ -60,7 +60,7 @@ public final class OTLPTraceExporter: Sendable {
     /// Creates the HTTP client and starts the worker thread. Spans exported before `start` wait
     /// in the queue. Calling it again, or after `shutdown`, does nothing.
     public func start() throws(OTLPExportError) {
-        let transport = try makeTransport(config, "\(scope.name)/\(scope.version)", pipeline.shutdown)
+        let transport = FailureCountingTransport(try makeTransport(config, "\(scope.name)/\(scope.version)", pipeline.shutdown), pipeline: pipeline)
         guard pipeline.markRunning() else { return }
         let worker = Worker(
             pipeline: pipeline, transport: transport, config: config, resource: resource, scope: scope, clock: clock
