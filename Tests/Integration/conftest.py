@@ -139,3 +139,14 @@ def cuda_stub(tmp_path_factory):
     path = tmp_path_factory.mktemp("cuda-stub") / "libcuda.so.1"
     subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(path), CUDA_STUB_SOURCE], check=True)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def package_binary():
+    """The binary that `make install`, `make deb` and `make image` ship (a release build with the Swift
+    runtime linked in): $BITPROBE_PACKAGE_BIN when set, else `make dist` builds it once per session."""
+    path = os.environ.get("BITPROBE_PACKAGE_BIN")
+    if not path:
+        subprocess.run(["make", "-s", "dist"], cwd=ROOT, check=True, timeout=1800)
+        path = os.path.join(ROOT, ".build", "static", "release", "bitprobe")
+    return path
