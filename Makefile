@@ -92,9 +92,10 @@ uninstall:
 	! cmp -s deploy/agent.yml $(DESTDIR)$(SYSCONFDIR)/bitprobe/agent.yml || rm -f $(DESTDIR)$(SYSCONFDIR)/bitprobe/agent.yml
 	! [ -d $(DESTDIR)$(SYSCONFDIR)/bitprobe ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/bitprobe
 
-# dist/bitprobe_VERSION_ARCH.deb (scripts/build-deb).
+# $(DEBDIR)/bitprobe_VERSION_ARCH.deb (scripts/build-deb).
+DEBDIR ?= dist
 deb: $(SHIP_DEPS)
-	PACKAGE_BIN=$(abspath $(SHIP_BIN)) scripts/build-deb dist
+	PACKAGE_BIN=$(abspath $(SHIP_BIN)) scripts/build-deb $(DEBDIR)
 
 # OCI image bitprobe:VERSION from scratch with podman (scripts/build-image).
 image: $(SHIP_DEPS)
