@@ -1,0 +1,104 @@
+"""`make image`: the OCI image built FROM scratch with podman runs the agent as a non-root user on a
+read-only root file system, serves /metrics on 127.0.0.1, writes baselines to its volume, and carries the
+OCI labels. podman runs with runc, cgroupfs and a containers.conf without default ulimits (what this
+machine kind allows; docs/deployment.md#container-image). Prints the image size."""
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import ROOT, free_port, http_get, wait_until
+
+# The binary is ~18 MB stripped and its libraries ~20 MB; a base image or a debug build would show here.
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory):
+    if shutil.which("podman") is None or shutil.which("runc") is None:
+        pytest.fail("podman and runc are not installed (scripts/install-deps --test)")
+    conf = tmp_path_factory.mktemp("podman") / "containers.conf"
+    conf.write_text("[containers]\ndefault_ulimits = []\n")
+    env = {**os.environ, "CONTAINERS_CONF": str(conf)}
+
+    def podman(*args, check=True, timeout=120):
+        result = subprocess.run(["podman", "--runtime", "runc", "--cgroup-manager=cgroupfs", *args],
+                                capture_output=True, text=True, env=env, timeout=timeout)
+        if check:
+            assert result.returncode == 0, f"podman {' '.join(args)}: {result.stdout}{result.stderr}"
+        return result
+    return podman
+
+
+@pytest.fixture(scope="module")
+def image(package_binary, podman):
+    name = f"localhost/bitprobe-test-{uuid.uuid4().hex[:8]}"
+    result = subprocess.run(["make", "-s", "image", f"PACKAGE_BIN={package_binary}"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "IMAGE_NAME": name})
+    assert result.returncode == 0, result.stdout + result.stderr
+    reference = result.stdout.strip().splitlines()[-1]
+    assert reference.startswith(name + ":")
+    yield reference
+    podman("rmi", "--force", reference, f"{name}:latest", check=False)
+
+
+def test_image_metadata(image, podman, package_binary):
+    (info,) = json.loads(podman("image", "inspect", image).stdout)
+    version, revision = run_version(package_binary)
+    labels = info["Config"]["Labels"]
+    assert labels["org.opencontainers.image.version"] == version
+    assert labels["org.opencontainers.image.revision"] == revision
+    assert labels["org.opencontainers.image.source"]
+    assert info["Config"]["User"] == "65532:65532"
+    assert info["Config"]["Entrypoint"] == ["/usr/bin/bitprobe"]
+    assert "/var/lib/bitprobe" in info["Config"]["Volumes"]
+    # FROM scratch: one layer of files we put there, one for the state directory's owner.
+    assert len(info["RootFS"]["Layers"]) == 2
+    print(f"\nimage {image}: {info['Size']} bytes ({info['Size'] / 1e6:.1f} MB)")
+    assert info["Size"] < MAX_IMAGE_BYTES
+
+
+def run_version(binary):
+    text = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    version, rest = text.split(" ", 1)
+    return version, rest.strip().strip("()")
+
+
+def test_container_serves_metrics_read_only_as_non_root(image, podman, package_binary):
+    port = free_port()
+    volume = f"bitprobe-test-{uuid.uuid4().hex[:8]}"
+    container = podman("run", "--detach", "--read-only", "--network", "host", "--volume", f"{volume}:/var/lib/bitprobe",
+                       image, "agent", "--config.file=/etc/bitprobe/agent.yml",
+                       f"--web.listen-address=127.0.0.1:{port}").stdout.strip()
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def logs():
+            return podman("logs", container, check=False).stdout + podman("logs", container, check=False).stderr
+
+        wait_until(lambda: http_get(url + "/-/ready")[0] == 200, 60, what="the container's readiness", explain=logs)
+        status, headers, body = http_get(url + "/metrics")
+        text = body.decode()
+        version, revision = run_version(package_binary)
+        assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert f'bitprobe_build_info{{revision="{revision}",version="{version}"}} 1' in text
+        assert 'bitprobe_probe_runs_total{backend="cpu",device="cpu0",dtype="f32",op="matmul"' in text
+        assert 'bitprobe_backend_up{backend="cpu",device="cpu0"} 1' in text
+        top = podman("top", container, "user", "args").stdout
+        assert "bitprobe agent" in top and "root" not in top.splitlines()[1]
+        # The root file system is read-only, the volume is not: a baseline can be made in it.
+        created = podman("exec", container, "/usr/bin/bitprobe", "baseline", "create", "smoke", "--max-quiet-wait", "0",
+                         "--op", "add", "--dtype", "f32", "--shape", "65536", "--rounds", "1", "--duration", "0",
+                         "--iterations", "3", "--min-time", "0", timeout=120)
+        assert created.returncode == 0
+        assert "smoke" in podman("exec", container, "/usr/bin/bitprobe", "baseline", "list").stdout
+        denied = podman("exec", container, "/usr/bin/bitprobe", "baseline", "create", "x", "--baseline-dir", "/etc/x",
+                        "--max-quiet-wait", "0", "--op", "add", "--dtype", "f32", "--shape", "65536", "--rounds", "1",
+                        "--duration", "0", "--iterations", "3", "--min-time", "0", check=False)
+        assert denied.returncode != 0
+    finally:
+        podman("rm", "--force", "--time", "2", container, check=False)
+        podman("volume", "rm", "--force", volume, check=False)
