@@ -6,7 +6,7 @@ BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/bitprobe
 
 .PHONY: all deps test-deps build release run test bench clean
-.PHONY: dist install uninstall deb image
+.PHONY: package-deps dist install uninstall deb image
 
 all: build
 
@@ -61,12 +61,15 @@ PACKAGE_BIN ?=
 SHIP_BIN := $(or $(PACKAGE_BIN),$(DIST_BIN))
 SHIP_DEPS := $(if $(PACKAGE_BIN),,dist)
 
+package-deps:
+	@scripts/install-deps --package
+
 dist: deps
 	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath --scratch-path .build/static $(BUILD_FLAGS)
 
 # The config is written only where none exists (an edited one is kept), and removed by uninstall
 # only while it is still the shipped default.
-install: $(SHIP_DEPS)
+install: package-deps $(SHIP_DEPS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bitprobe $(DESTDIR)$(DATADIR)/bitprobe/alerts \
 		$(DESTDIR)$(DATADIR)/bitprobe/dashboards $(DESTDIR)$(DATADIR)/bitprobe/systemd $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
@@ -94,9 +97,9 @@ uninstall:
 
 # $(DEBDIR)/bitprobe_VERSION_ARCH.deb (scripts/build-deb).
 DEBDIR ?= dist
-deb: $(SHIP_DEPS)
+deb: package-deps $(SHIP_DEPS)
 	PACKAGE_BIN=$(abspath $(SHIP_BIN)) scripts/build-deb $(DEBDIR)
 
 # OCI image bitprobe:VERSION from scratch with podman (scripts/build-image).
-image: $(SHIP_DEPS)
+image: package-deps $(SHIP_DEPS)
 	scripts/build-image $(SHIP_BIN)
