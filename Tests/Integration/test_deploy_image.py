@@ -102,3 +102,62 @@ def test_container_serves_metrics_read_only_as_non_root(image, podman, package_b
     finally:
         podman("rm", "--force", "--time", "2", container, check=False)
         podman("volume", "rm", "--force", volume, check=False)
+
+
+def test_the_daemonset_container_spec_runs_this_image(image, podman, tmp_path):
+    """The base DaemonSet's container, as a kubelet would run it, translated to podman: its args, env,
+    user, read-only root, dropped capabilities, memory limit, the ConfigMap mounted read-only where it
+    says and emptyDirs for the rest; its readiness and liveness paths answer. Only the listen address is
+    added, to stay on 127.0.0.1 with the host's network."""
+    from test_deploy_kubernetes import by_kind, kustomize
+
+    kinds = by_kind(kustomize("base"))
+    (daemonset,) = kinds["DaemonSet"]
+    (config_map,) = kinds["ConfigMap"]
+    pod = daemonset["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] and security["capabilities"]["drop"] == ["ALL"]
+    assert security["allowPrivilegeEscalation"] is False
+
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    for name, text in config_map["data"].items():
+        (config_dir / name).write_text(text)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    flags = ["--read-only", "--cap-drop=ALL", "--security-opt=no-new-privileges", "--network", "host",
+             f"--user={pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}",
+             f"--memory={container['resources']['limits']['memory'].replace('Mi', 'm')}"]
+    for mount in container["volumeMounts"]:
+        volume = volumes[mount["name"]]
+        if "configMap" in volume:
+            assert volume["configMap"]["name"] == config_map["metadata"]["name"] and mount.get("readOnly")
+            flags += ["--volume", f"{config_dir}:{mount['mountPath']}:ro"]
+        else:
+            assert "emptyDir" in volume, volume
+            # An emptyDir the pod's fsGroup may write: a tmpfs owned by the container's user (podman 4.3
+            # ignores a tmpfs mode, so U it is).
+            flags += ["--tmpfs", f"{mount['mountPath']}:rw,U"]
+    for variable in container["env"]:
+        flags += ["--env", f"{variable['name']}={variable['value']}"]
+    port = free_port()
+    args = [*container["args"], f"--web.listen-address=127.0.0.1:{port}"]
+    container_id = podman("run", "--detach", *flags, image, *args).stdout.strip()
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def logs():
+            result = podman("logs", container_id, check=False)
+            return result.stdout + result.stderr
+
+        ready = container["readinessProbe"]["httpGet"]["path"]
+        wait_until(lambda: http_get(url + ready)[0] == 200, 60, what="readiness at " + ready, explain=logs)
+        assert http_get(url + container["livenessProbe"]["httpGet"]["path"])[0] == 200
+        status, _, body = http_get(url + "/metrics")
+        assert status == 200 and b'bitprobe_backend_up{backend="cpu",device="cpu0"} 1' in body
+        created = podman("exec", container_id, "/usr/bin/bitprobe", "baseline", "create", "smoke", "--max-quiet-wait",
+                         "0", "--op", "add", "--dtype", "f32", "--shape", "65536", "--rounds", "1", "--duration", "0",
+                         "--iterations", "3", "--min-time", "0", timeout=120)
+        assert created.returncode == 0
+    finally:
+        podman("rm", "--force", "--time", "2", container_id, check=False)
