@@ -161,3 +161,13 @@ def test_the_daemonset_container_spec_runs_this_image(image, podman, tmp_path):
         assert created.returncode == 0
     finally:
         podman("rm", "--force", "--time", "2", container_id, check=False)
+
+
+def test_image_loads_a_cuda_driver_where_the_nvidia_runtime_puts_it(image, podman, cuda_stub):
+    """The NVIDIA container runtime mounts the host's libcuda.so.1 into /usr/lib/x86_64-linux-gnu; the
+    image's loader searches there (no ld.so.cache needed), so `devices` finds the GPUs without
+    BITPROBE_CUDA_LIBRARY. The stub driver (docs/cuda.md) stands in for the real one."""
+    result = podman("run", "--rm", "--read-only", "--network", "none",
+                    "--volume", f"{cuda_stub}:/usr/lib/x86_64-linux-gnu/libcuda.so.1:ro",
+                    "--env", "BITPROBE_CUDA_STUB=devices=2", image, "devices")
+    assert "bitprobe stub GPU 0" in result.stdout and "bitprobe stub GPU 1" in result.stdout, result.stdout
