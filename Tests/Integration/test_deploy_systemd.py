@@ -47,7 +47,7 @@ def main_pid(sh):
 
 def metric(sh, name):
     text = sh("curl -s --max-time 5 http://127.0.0.1:9961/metrics", check=False).stdout
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
     return float(match.group(1)) if match else None
 
 
@@ -87,6 +87,18 @@ def test_packaged_unit_under_systemd(machine, deb, podman):  # noqa: F811
     wait_until(lambda: metric(sh, "bitprobe_config_last_reload_success_timestamp_seconds") > before, 20,
                what="the reload to be counted")
     assert main_pid(sh) == pid and metric(sh, "bitprobe_config_last_reload_successful") == 1
+
+    # A baseline made by root as docs/deployment.md says is compared once the config names it.
+    sh("BITPROBE_BASELINE_DIR=/var/lib/bitprobe/baselines bitprobe baseline create nightly --max-quiet-wait 0 "
+       "--op add --dtype f32 --shape 4194304 --rounds 1 --duration 0 --iterations 3 --min-time 0", timeout=120)
+    sh("printf 'baseline:\\n  name: nightly\\n' >> /etc/bitprobe/agent.yml && systemctl restart bitprobe")
+    ratio = 'bitprobe_probe_baseline_ratio{backend="cpu",baseline="nightly",device="cpu0",dtype="f32",op="add",shape="4194304"}'
+    wait_until(lambda: metric(sh, ratio) is not None, 60, interval=0.5, what="the baseline compared",
+               explain=lambda: sh("journalctl -u bitprobe --no-pager -n 20", check=False).stdout)
+    # systemd leaves it root's (it fixes ownership only when the state directory's own owner differs);
+    # the agent only reads baselines.
+    assert sh("stat -c %U /var/lib/private/bitprobe/baselines/nightly.json").stdout.strip() == "root"
+    pid = main_pid(sh)
 
     # Killed, it comes back after RestartSec.
     sh("systemctl kill --signal=SIGKILL bitprobe")
