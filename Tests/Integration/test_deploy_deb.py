@@ -8,8 +8,6 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
-
 # Tags lintian may report, each explained in docs/deployment.md#debian-package.
 EXPECTED_LINTIAN_TAGS = {"initial-upload-closes-no-bugs"}
 
@@ -21,13 +19,9 @@ def run(args, check=True, **kwargs):
     return result
 
 
-@pytest.fixture(scope="module")
-def deb(package_binary, tmp_path_factory):
-    out = tmp_path_factory.mktemp("deb")
-    result = run(["make", "-s", "deb", f"PACKAGE_BIN={package_binary}", f"DEBDIR={out}"], cwd=ROOT)
-    path = result.stdout.strip().splitlines()[-1]
-    assert os.path.isfile(path) and path.startswith(str(out)), result.stdout
-    return path
+@pytest.fixture
+def deb(deb_package):
+    return deb_package
 
 
 def field(deb, name):

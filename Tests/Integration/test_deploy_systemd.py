@@ -8,14 +8,17 @@ GPU drop-in, score the same exposure online as offline, and go away on purge. do
 import os
 import re
 import shutil
+import subprocess
 import uuid
 
 import pytest
 
-from conftest import wait_until
-from test_deploy_deb import deb  # noqa: F401  (the package, built once for this module)
+from conftest import ROOT, wait_until
 from test_deploy_image import podman  # noqa: F401  (podman with runc, cgroupfs and a containers.conf)
 from test_deploy_install import MAX_EXPOSURE, MAX_EXPOSURE_GPU
+
+# The same binary packaged under a version that sorts after any 0.0.0~dev build.
+NEWER = "0.0.1~upgrade-1"
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("/lib/systemd/systemd") is None,
                                 reason="booting systemd in podman needs root and systemd installed (CI has both)")
@@ -41,6 +44,16 @@ def machine(podman):  # noqa: F811
         podman("rm", "--force", "--time", "2", name, check=False)
 
 
+@pytest.fixture(scope="module")
+def newer_deb(package_binary, tmp_path_factory):
+    out = tmp_path_factory.mktemp("deb-newer")
+    result = subprocess.run(["make", "-s", "deb", f"PACKAGE_BIN={package_binary}", f"DEBDIR={out}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "DEB_VERSION": NEWER, "DEB_XZ_LEVEL": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
 def main_pid(sh):
     return int(sh("systemctl show --property MainPID --value bitprobe").stdout.strip())
 
@@ -63,12 +76,14 @@ def exposure(sh):
     return float(re.search(r"Overall exposure level for bitprobe\.service: ([0-9.]+)", output).group(1))
 
 
-def test_packaged_unit_under_systemd(machine, deb, podman):  # noqa: F811
+def test_packaged_unit_under_systemd(machine, deb_package, newer_deb, podman):  # noqa: F811
+    deb = deb_package
     name, sh = machine
     podman("cp", deb, f"{name}:/root/bitprobe.deb")
     # A container image's policy-rc.d forbids maintainer scripts to start services; a host has none
     # (removed in the overlay only), so the postinst's enable-and-start runs as on a host.
-    sh("rm -f /usr/sbin/policy-rc.d && dpkg -i /root/bitprobe.deb")
+    # man-db's trigger rebuilds the whole manual index at every dpkg run (seconds each): off, in the overlay.
+    sh("rm -f /usr/sbin/policy-rc.d /var/lib/man-db/auto-update && dpkg -i /root/bitprobe.deb")
     assert sh("systemctl is-enabled bitprobe").stdout.strip() == "enabled"
     wait_serving(sh, "bitprobe.service started by the package's postinst")
 
@@ -111,6 +126,18 @@ def test_packaged_unit_under_systemd(machine, deb, podman):  # noqa: F811
     wait_serving(sh, "the agent serving with the GPU drop-in")
     assert base_exposure < exposure(sh) <= MAX_EXPOSURE_GPU
     sh("rm /etc/systemd/system/bitprobe.service.d/nvidia.conf && systemctl daemon-reload")
+
+    # Upgrade to a newer package and roll back to the first: each restarts the agent (postinst), and the
+    # edited config (a conffile) stays.
+    podman("cp", newer_deb, f"{name}:/root/newer.deb")
+    original = subprocess.run(["dpkg-deb", "--field", deb, "Version"], capture_output=True, text=True).stdout.strip()
+    for package, version in (("/root/newer.deb", NEWER), ("/root/bitprobe.deb", original)):
+        before = main_pid(sh)
+        sh(f"dpkg -i {package}")
+        assert sh("dpkg-query -W -f '${Version}' bitprobe").stdout == version
+        wait_until(lambda: main_pid(sh) not in (0, before), 30, interval=0.5, what=f"a restart on installing {version}")
+        wait_serving(sh, f"the agent serving after installing {version}")
+        assert "name: nightly" in sh("cat /etc/bitprobe/agent.yml").stdout
 
     # The prerm stops it; purge removes its state.
     sh("dpkg --purge bitprobe")
