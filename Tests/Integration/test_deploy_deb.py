@@ -31,7 +31,8 @@ def field(deb, name):
 def test_package_metadata_and_contents(deb, package_binary):
     assert field(deb, "Package") == "bitprobe"
     assert field(deb, "Architecture") == run(["dpkg", "--print-architecture"]).stdout.strip()
-    upstream, revision = re.fullmatch(r"(\S+) \(([0-9a-f]{12})[0-9a-f]*\)\n", run([package_binary, "--version"]).stdout).groups()
+    version = run([package_binary, "--version"]).stdout
+    upstream, revision = re.fullmatch(r"(\S+) \(([0-9a-f]{12})[0-9a-f]*\)\n", version).groups()
     assert field(deb, "Version") == f"{upstream.replace('-', '~')}+git{revision}-1"
     assert run(["dpkg-deb", "--ctrl-tarfile", deb]).returncode == 0
     conffiles = subprocess.run(f"dpkg-deb --ctrl-tarfile {deb} | tar -xO ./conffiles", shell=True,

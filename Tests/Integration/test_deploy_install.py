@@ -46,7 +46,10 @@ def make(target, package_binary, destdir, prefix="/usr"):
 def test_make_install_and_uninstall(package_binary, tmp_path):
     root = tmp_path / "root"
     make("install", package_binary, root)
-    docs = sorted(f"usr/share/doc/bitprobe/{name}" for name in os.listdir(os.path.join(ROOT, "docs")) if name.endswith(".md"))
+    def shipped(directory, suffix):
+        return [n for n in os.listdir(os.path.join(ROOT, directory)) if n.endswith(suffix)]
+
+    docs = sorted(f"usr/share/doc/bitprobe/{name}" for name in shipped("docs", ".md"))
     expected = sorted([
         "etc/bitprobe/agent.yml",
         "usr/bin/bitprobe",
@@ -55,8 +58,8 @@ def test_make_install_and_uninstall(package_binary, tmp_path):
         "usr/share/bitprobe/systemd/nvidia.conf",
         "usr/share/doc/bitprobe/README.md",
         *docs,
-        *(f"usr/share/bitprobe/alerts/{n}" for n in os.listdir(os.path.join(ROOT, "alerts")) if n.endswith(".yml")),
-        *(f"usr/share/bitprobe/dashboards/{n}" for n in os.listdir(os.path.join(ROOT, "dashboards")) if n.endswith(".json")),
+        *(f"usr/share/bitprobe/alerts/{n}" for n in shipped("alerts", ".yml")),
+        *(f"usr/share/bitprobe/dashboards/{n}" for n in shipped("dashboards", ".json")),
     ])
     assert installed_files(root) == expected
     assert "usr/share/doc/bitprobe/deployment.md" in expected
@@ -70,7 +73,7 @@ def test_make_install_and_uninstall(package_binary, tmp_path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     unit = (root / "usr/lib/systemd/system/bitprobe.service").read_text()
     assert "ExecStart=/usr/bin/bitprobe agent --config.file=/etc/bitprobe/agent.yml\n" in unit
-    man = subprocess.run(["zcat", str(root / "usr/share/man/man1/bitprobe.1.gz")], capture_output=True, text=True).stdout
+    man = run(["zcat", str(root / "usr/share/man/man1/bitprobe.1.gz")]).stdout
     assert ".TH BITPROBE \"1\"" in man and "agent" in man
 
     # An edited config survives a reinstall and an uninstall; everything else goes.
@@ -147,5 +150,6 @@ def test_systemd_security_exposure(tmp_path, package_binary):
     (tmp_path / "gpu").mkdir()
     gpu_score, gpu_report = exposure(unit_under_test(tmp_path / "gpu", package_binary, drop_in=True))
     # The drop-in is read and loosens exactly what the GPU needs.
-    assert re.search(r"✗ MemoryDenyWriteExecute=", gpu_report) and not re.search(r"✗ MemoryDenyWriteExecute=", report)
+    loosened = re.compile(r"✗ MemoryDenyWriteExecute=")
+    assert loosened.search(gpu_report) and not loosened.search(report)
     assert score < gpu_score <= MAX_EXPOSURE_GPU, gpu_report

@@ -107,7 +107,8 @@ def test_packaged_unit_under_systemd(machine, deb_package, newer_deb, podman):  
     sh("BITPROBE_BASELINE_DIR=/var/lib/bitprobe/baselines bitprobe baseline create nightly --max-quiet-wait 0 "
        "--op add --dtype f32 --shape 4194304 --rounds 1 --duration 0 --iterations 3 --min-time 0", timeout=120)
     sh("printf 'baseline:\\n  name: nightly\\n' >> /etc/bitprobe/agent.yml && systemctl restart bitprobe")
-    ratio = 'bitprobe_probe_baseline_ratio{backend="cpu",baseline="nightly",device="cpu0",dtype="f32",op="add",shape="4194304"}'
+    ratio = ('bitprobe_probe_baseline_ratio{backend="cpu",baseline="nightly",device="cpu0",dtype="f32",op="add",'
+             'shape="4194304"}')
     wait_until(lambda: metric(sh, ratio) is not None, 60, interval=0.5, what="the baseline compared",
                explain=lambda: sh("journalctl -u bitprobe --no-pager -n 20", check=False).stdout)
     # systemd leaves it root's (it fixes ownership only when the state directory's own owner differs);
