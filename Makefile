@@ -6,6 +6,7 @@ BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/bitprobe
 
 .PHONY: all deps test-deps build release run test bench fuzz clean
+.PHONY: package-deps dist install uninstall deb image
 
 all: build
 
@@ -47,3 +48,64 @@ fuzz: test-deps
 
 clean:
 	rm -rf .build
+
+# --- Install and packaging (docs/deployment.md) ---------------------------------------------------
+# `make install PREFIX=/usr DESTDIR=/tmp/root`, `make uninstall` with the same variables.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/bitprobe
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# What install, deb and image ship: a release build with the Swift runtime linked in (no Debian
+# package provides it) and no $ORIGIN run path. PACKAGE_BIN=FILE ships that file instead and skips
+# the build (the tests build it once per session).
+DIST_BIN := .build/static/release/bitprobe
+PACKAGE_BIN ?=
+SHIP_BIN := $(or $(PACKAGE_BIN),$(DIST_BIN))
+SHIP_DEPS := $(if $(PACKAGE_BIN),,dist)
+
+package-deps:
+	@scripts/install-deps --package
+
+dist: deps
+	$(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath --scratch-path .build/static $(BUILD_FLAGS)
+
+# The config is written only where none exists (an edited one is kept), and removed by uninstall
+# only while it is still the shipped default.
+install: package-deps $(SHIP_DEPS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bitprobe $(DESTDIR)$(DATADIR)/bitprobe/alerts \
+		$(DESTDIR)$(DATADIR)/bitprobe/dashboards $(DESTDIR)$(DATADIR)/bitprobe/systemd $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -m 0755 -s $(SHIP_BIN) $(DESTDIR)$(BINDIR)/bitprobe
+	[ -e $(DESTDIR)$(SYSCONFDIR)/bitprobe/agent.yml ] || install -m 0644 deploy/agent.yml $(DESTDIR)$(SYSCONFDIR)/bitprobe/agent.yml
+	install -m 0644 alerts/*.rules.yml alerts/alertmanager.example.yml $(DESTDIR)$(DATADIR)/bitprobe/alerts/
+	install -m 0644 dashboards/*.json $(DESTDIR)$(DATADIR)/bitprobe/dashboards/
+	install -m 0644 deploy/systemd/nvidia.conf $(DESTDIR)$(DATADIR)/bitprobe/systemd/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	sed -e 's#/usr/share/#$(DATADIR)/#g' -e 's#/etc/bitprobe/#$(SYSCONFDIR)/bitprobe/#g' deploy/bitprobe.h2m > $(DESTDIR)$(DOCDIR)/.bitprobe.h2m
+	help2man --no-info --section=1 --include=$(DESTDIR)$(DOCDIR)/.bitprobe.h2m \
+		--version-string="bitprobe $$($(SHIP_BIN) --version | cut -d' ' -f1)" \
+		--name="verified performance probes for low-bit inference nodes" $(SHIP_BIN) \
+		| gzip -9n > $(DESTDIR)$(MANDIR)/man1/bitprobe.1.gz
+	rm -f $(DESTDIR)$(DOCDIR)/.bitprobe.h2m
+	sed -e 's#/usr/bin/bitprobe#$(BINDIR)/bitprobe#' -e 's#/etc/bitprobe/#$(SYSCONFDIR)/bitprobe/#' \
+		-e 's#/usr/share/doc/bitprobe/#$(DOCDIR)/#' deploy/systemd/bitprobe.service > $(DESTDIR)$(UNITDIR)/bitprobe.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/bitprobe.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bitprobe $(DESTDIR)$(UNITDIR)/bitprobe.service $(DESTDIR)$(MANDIR)/man1/bitprobe.1.gz
+	rm -rf $(DESTDIR)$(DATADIR)/bitprobe $(DESTDIR)$(DOCDIR)
+	! cmp -s deploy/agent.yml $(DESTDIR)$(SYSCONFDIR)/bitprobe/agent.yml || rm -f $(DESTDIR)$(SYSCONFDIR)/bitprobe/agent.yml
+	! [ -d $(DESTDIR)$(SYSCONFDIR)/bitprobe ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/bitprobe
+
+# $(DEBDIR)/bitprobe_VERSION_ARCH.deb (scripts/build-deb).
+DEBDIR ?= dist
+deb: package-deps $(SHIP_DEPS)
+	PACKAGE_BIN=$(abspath $(SHIP_BIN)) scripts/build-deb $(DEBDIR)
+
+# OCI image bitprobe:VERSION from scratch with podman (scripts/build-image).
+image: package-deps $(SHIP_DEPS)
+	scripts/build-image $(SHIP_BIN)

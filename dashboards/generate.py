@@ -532,6 +532,14 @@ def fleet():
                             f'(rate(bitprobe_probe_duration_seconds_bucket{{{FLEET_PROBE}}}[$__rate_interval])))',
                             "{{instance}} {{device}} {{op}} {{dtype}} {{shape}}")),
                    unit="s", log=True, min_interval="2m"),
+        timeseries("Slower than the hardware class (recorded)", "instance:bitprobe_probe_fleet_slowdown:ratio from "
+                   "alerts/bitprobe-fleet.rules.yml: the median over the nodes of the same hardware class (CPU model "
+                   "and threads, or GPU name) of each probe's 10-minute median bytes/s, over this node's own; above 1 "
+                   "is slower than its peers, and BitprobeNodeBelowFleet fires above 1.2 for 15 minutes.",
+                   targets((f'instance:bitprobe_probe_fleet_slowdown:ratio{{{FLEET_PROBE}}}',
+                            "{{instance}} {{device}} {{op}} {{dtype}} {{shape}}")),
+                   unit="suffix:×", thresholds=steps(("green", None), ("orange", 1.1), ("red", 1.2)),
+                   threshold_style="dashed", w=24),
     ]
     other_row = [
         timeseries("Worst slowdown against baseline", "Highest bitprobe_probe_baseline_ratio of each agent.",

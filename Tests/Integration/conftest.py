@@ -139,3 +139,26 @@ def cuda_stub(tmp_path_factory):
     path = tmp_path_factory.mktemp("cuda-stub") / "libcuda.so.1"
     subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(path), CUDA_STUB_SOURCE], check=True)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def package_binary():
+    """The binary that `make install`, `make deb` and `make image` ship (a release build with the Swift
+    runtime linked in): $BITPROBE_PACKAGE_BIN when set, else `make dist` builds it once per session."""
+    path = os.environ.get("BITPROBE_PACKAGE_BIN")
+    if not path:
+        subprocess.run(["make", "-s", "dist"], cwd=ROOT, check=True, timeout=1800)
+        path = os.path.join(ROOT, ".build", "static", "release", "bitprobe")
+    return path
+
+
+@pytest.fixture(scope="session")
+def deb_package(package_binary, tmp_path_factory):
+    """`make deb` of the package binary, once per session: the path of the .deb."""
+    out = tmp_path_factory.mktemp("deb")
+    result = subprocess.run(["make", "-s", "deb", f"PACKAGE_BIN={package_binary}", f"DEBDIR={out}"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    path = result.stdout.strip().splitlines()[-1]
+    assert os.path.isfile(path) and path.startswith(str(out)), result.stdout
+    return path

@@ -20,7 +20,9 @@ import pytest
 from conftest import BINARY, ROOT, Agent, free_port, http_get, stop_process, wait_until
 
 ALERTS_DIR = os.path.join(ROOT, "alerts")
-RULES = os.path.join(ALERTS_DIR, "bitprobe.rules.yml")
+# The agent's rules (bitprobe.rules.yml) and the fleet rules (bitprobe-fleet.rules.yml): every check
+# below covers both.
+RULE_FILES = sorted(glob.glob(os.path.join(ALERTS_DIR, "*.rules.yml")))
 RULE_TESTS = sorted(glob.glob(os.path.join(ALERTS_DIR, "tests", "*.yml")))
 ALERTMANAGER_EXAMPLE = os.path.join(ALERTS_DIR, "alertmanager.example.yml")
 DASHBOARD_FILES = sorted(glob.glob(os.path.join(ROOT, "dashboards", "*.json")))
@@ -82,7 +84,7 @@ def load_yaml(path):
 
 
 def alert_rules():
-    return [rule for group in load_yaml(RULES)["groups"] for rule in group["rules"] if "alert" in rule]
+    return [rule for path in RULE_FILES for group in load_yaml(path)["groups"] for rule in group["rules"] if "alert" in rule]
 
 
 def has_yaml():
@@ -110,7 +112,7 @@ def doc_anchors():
 # --- alerts/ -------------------------------------------------------------------------------------
 
 def test_promtool_check_rules_is_clean():
-    result = run(["promtool", "check", "rules", "--lint=all", "--lint-fatal", RULES])
+    result = run(["promtool", "check", "rules", "--lint=all", "--lint-fatal", *RULE_FILES])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
@@ -161,7 +163,8 @@ def test_every_alert_is_unit_tested_firing_and_not_firing():
     fired, quiet = set(), set()
     for path in RULE_TESTS:
         document = load_yaml(path)
-        assert [os.path.normpath(os.path.join(os.path.dirname(path), f)) for f in document["rule_files"]] == [RULES]
+        files = [os.path.normpath(os.path.join(os.path.dirname(path), f)) for f in document["rule_files"]]
+        assert len(files) == 1 and files[0] in RULE_FILES, files
         for case in document["tests"]:
             for check in case.get("alert_rule_test", []):
                 (fired if check.get("exp_alerts") else quiet).add(check["alertname"])
@@ -326,8 +329,7 @@ global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files:
-  - {RULES}
-scrape_configs:
+{"".join(f"  - {path}" + chr(10) for path in RULE_FILES)}scrape_configs:
   - job_name: bitprobe
     static_configs:
       - targets: ["127.0.0.1:{agent_port}"]
@@ -413,13 +415,13 @@ def test_prometheus_loaded_every_rule_group_without_errors(live):
         return document["data"]["groups"] if rules and all(r["health"] != "unknown" for r in rules) else None
 
     groups = wait_until(evaluated, 30, what="every rule evaluated once")
-    assert {g["name"] for g in groups} == {"bitprobe-probes", "bitprobe-memory", "bitprobe-agent"}
+    assert {g["name"] for g in groups} == {"bitprobe-probes", "bitprobe-memory", "bitprobe-agent", "bitprobe-fleet"}
     for group in groups:
-        assert group["file"] == RULES
+        assert group["file"] in RULE_FILES
         for rule in group["rules"]:
             assert rule["health"] == "ok", f'{rule["name"]}: {rule.get("lastError")}'
             assert not rule.get("lastError"), f'{rule["name"]}: {rule["lastError"]}'
-    names = {rule["name"] for group in groups for rule in group["rules"]}
+    names = {rule["name"] for group in groups for rule in group["rules"] if rule["type"] == "alerting"}
     if expected is not None:
         assert names == expected
 
