@@ -138,6 +138,21 @@ import Glibc
         #expect(backend.released == 1)
     }
 
+    /// Filling 2.4 GB of `add` buffers took 4.4 s past a 50-ms timeout before any kernel ran (the
+    /// pages are touched only as they are filled); the fill now stops at the deadline too.
+    @Test func largeInputsStopFillingAtTheDeadline() throws {
+        let backend = try CPUBackend(threads: 1)
+        let large = try ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([200_000_000]))
+        let start = MonotonicClock.nanoseconds()
+        let result = Benchmarker(config: config(timeout: 0.05), backend: backend).run(large)
+        let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        #expect(result.outcome == .timeout)
+        #expect(result.detail == "exceeded the 0.05 s timeout after 0 warmup and 0 measured iterations")
+        #expect(elapsed < 1, "took \(elapsed) s")
+        let next = Benchmarker(config: config(), backend: backend).run(try ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([1000])))
+        #expect(next.outcome == .ok)
+    }
+
     @Test func realKernelIsCancelledAtTheDeadline() throws {
         // A 2048^3 f32 matmul on the portable path takes seconds; the pool's cancel flag stops it.
         let backend = try CPUBackend(threads: 2, simdPath: .portable)

@@ -20,14 +20,14 @@ final class CPUElementwiseProbe: PreparedProbe {
         do {
             if dtype == .f32 {
                 let (a, b, c) = (try buffers.allocate(Float.self, count: count), try buffers.allocate(Float.self, count: count), try buffers.allocate(Float.self, count: count))
-                random.fill(a, count: count)
-                random.fill(b, count: count)
+                try kernels.inSlices(of: count) { random.fill(a + $0, count: $1) }
+                try kernels.inSlices(of: count) { random.fill(b + $0, count: $1) }
                 c.poison(count: count)
                 (self.a, self.b, self.c) = (UnsafeMutableRawPointer(a), UnsafeMutableRawPointer(b), UnsafeMutableRawPointer(c))
             } else {
                 let (a, b, c) = (try buffers.allocate(UInt16.self, count: count), try buffers.allocate(UInt16.self, count: count), try buffers.allocate(UInt16.self, count: count))
-                random.fill(a, count: count)
-                random.fill(b, count: count)
+                try kernels.inSlices(of: count) { random.fill(a + $0, count: $1) }
+                try kernels.inSlices(of: count) { random.fill(b + $0, count: $1) }
                 c.poison(count: count)
                 (self.a, self.b, self.c) = (UnsafeMutableRawPointer(a), UnsafeMutableRawPointer(b), UnsafeMutableRawPointer(c))
             }
@@ -88,9 +88,17 @@ final class CPUCopyProbe: PreparedProbe {
             buffers.releaseAll()
             throw error
         }
-        random.fill(source, count: bytes)
-        // Differs from every source byte, so an uncopied byte cannot pass.
-        for i in 0..<bytes { destination[i] = ~source[i] }
+        let (source, destination) = (source, destination)
+        do {
+            try kernels.inSlices(of: bytes) { random.fill(source + $0, count: $1) }
+            // Differs from every source byte, so an uncopied byte cannot pass.
+            try kernels.inSlices(of: bytes) { offset, count in
+                for i in offset..<(offset + count) { destination[i] = ~source[i] }
+            }
+        } catch {
+            buffers.releaseAll()
+            throw error
+        }
     }
 
     func runIteration() throws(ProbeRunError) -> Double {

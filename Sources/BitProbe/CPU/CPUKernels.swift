@@ -22,6 +22,21 @@ final class CPUKernels: @unchecked Sendable {
     func releaseScratch() { bp_pool_release_scratch(pool) }
     func resetCancellation() { bp_pool_reset_cancel(pool) }
 
+    /// Runs `body` over `count` elements in slices of 2^20, throwing `.cancelled` between slices once
+    /// the pool is cancelled. Filling a probe's inputs takes seconds for large shapes (2.4 GB of
+    /// `add` buffers: 4.4 s, mostly first-touch page faults), and the probe timeout covers that
+    /// preparation too. The slice is a multiple of 8, so byte fills draw the same random words as a
+    /// single call would and inputs stay identical for a seed.
+    func inSlices(of count: Int, _ body: (_ offset: Int, _ count: Int) -> Void) throws(ProbeRunError) {
+        let slice = 1 << 20
+        var offset = 0
+        while offset < count {
+            if bp_pool_is_cancelled(pool) != 0 { throw .cancelled }
+            body(offset, min(slice, count - offset))
+            offset += slice
+        }
+    }
+
     @inline(__always)
     private func call(_ body: (UnsafePointer<bp_ctx>) -> Int32) throws(ProbeRunError) {
         var context = bp_ctx(pool: pool, isa: path.isa)

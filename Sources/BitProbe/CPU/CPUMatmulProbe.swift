@@ -17,16 +17,16 @@ final class CPUMatmulProbe: PreparedProbe {
                 let a = try buffers.allocate(Float.self, count: m * k)
                 let b = try buffers.allocate(Float.self, count: k * n)
                 let c = try buffers.allocate(Float.self, count: m * n)
-                random.fill(a, count: m * k)
-                random.fill(b, count: k * n)
+                try kernels.inSlices(of: m * k) { random.fill(a + $0, count: $1) }
+                try kernels.inSlices(of: k * n) { random.fill(b + $0, count: $1) }
                 c.poison(count: m * n)
                 (self.a, self.b, self.c) = (UnsafeMutableRawPointer(a), UnsafeMutableRawPointer(b), UnsafeMutableRawPointer(c))
             default:
                 let a = try buffers.allocate(UInt16.self, count: m * k)
                 let b = try buffers.allocate(UInt16.self, count: k * n)
                 let c = try buffers.allocate(UInt16.self, count: m * n)
-                random.fill(a, count: m * k)
-                random.fill(b, count: k * n)
+                try kernels.inSlices(of: m * k) { random.fill(a + $0, count: $1) }
+                try kernels.inSlices(of: k * n) { random.fill(b + $0, count: $1) }
                 c.poison(count: m * n)
                 (self.a, self.b, self.c) = (UnsafeMutableRawPointer(a), UnsafeMutableRawPointer(b), UnsafeMutableRawPointer(c))
             }

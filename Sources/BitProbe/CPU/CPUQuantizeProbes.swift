@@ -17,11 +17,11 @@ final class CPUQuantizeWeightsProbe: PreparedProbe {
         do {
             if dtype == .f32 {
                 let w = try buffers.allocate(Float.self, count: rows * cols)
-                random.fill(w, count: rows * cols)
+                try kernels.inSlices(of: rows * cols) { random.fill(w + $0, count: $1) }
                 self.w = UnsafeMutableRawPointer(w)
             } else {
                 let w = try buffers.allocate(UInt16.self, count: rows * cols)
-                random.fill(w, count: rows * cols)
+                try kernels.inSlices(of: rows * cols) { random.fill(w + $0, count: $1) }
                 self.w = UnsafeMutableRawPointer(w)
             }
             packed = try buffers.allocate(UInt8.self, count: rows * ternaryRowBytes(k: cols))
@@ -74,11 +74,11 @@ final class CPUQuantizeActivationsProbe: PreparedProbe {
         do {
             if dtype == .f32 {
                 let x = try buffers.allocate(Float.self, count: rows * cols)
-                random.fill(x, count: rows * cols)
+                try kernels.inSlices(of: rows * cols) { random.fill(x + $0, count: $1) }
                 self.x = UnsafeMutableRawPointer(x)
             } else {
                 let x = try buffers.allocate(UInt16.self, count: rows * cols)
-                random.fill(x, count: rows * cols)
+                try kernels.inSlices(of: rows * cols) { random.fill(x + $0, count: $1) }
                 self.x = UnsafeMutableRawPointer(x)
             }
             q = try buffers.allocate(Int8.self, count: rows * cols)

@@ -30,7 +30,11 @@ final class CPUTernaryMatmulProbe: PreparedProbe {
         }
         // Activations over the full int8 range (-128 included), positive per-row scales as absmax
         // quantization would produce, and weights drawn uniformly from {-1, 0, +1}.
-        random.fill(xq, count: m * k)
+        let activations = xq
+        do { try kernels.inSlices(of: m * k) { random.fill(activations + $0, count: $1) } } catch {
+            buffers.releaseAll()
+            throw error
+        }
         for i in 0..<m { scales[i] = 127 / (0.25 + abs(random.nextSignedUnitFloat()) * 4) }
         gamma = 0.01 + abs(random.nextSignedUnitFloat()) * 0.05
         var row = [Int8](repeating: 0, count: k)
