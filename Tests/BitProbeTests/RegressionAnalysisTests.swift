@@ -299,7 +299,7 @@ enum RegressionFixtures {
     }
 
     @Test func xmlEscaping() {
-        #expect(JUnitReport.escape("a<b>&\"'\n\t\u{1}é") == "a&lt;b&gt;&amp;&quot;&apos;&#10;&#9;\u{FFFD}é")
+        #expect(Markup.escape("a<b>&\"'\n\t\u{1}é") == "a&lt;b&gt;&amp;&quot;&apos;&#10;&#9;\u{FFFD}é")
     }
 
     @Test(arguments: [(0.0, "1970-01-01 00:00:00 UTC"), (951_782_400, "2000-02-29 00:00:00 UTC"), (1_795_881_600.9, "2026-11-28 16:00:00 UTC"),

@@ -13,7 +13,7 @@ public enum JUnitReport {
         var lines = [
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
             "<testsuites name=\"bitprobe regress\" \(counts)>",
-            "  <testsuite name=\"\(escape(suiteName))\" \(counts)>",
+            "  <testsuite name=\"\(Markup.escape(suiteName))\" \(counts)>",
             "    <properties>",
         ]
         var properties = [
@@ -28,13 +28,13 @@ public enum JUnitReport {
         if let injection = report.faultInjection { properties.append(("fault_injection", injection.description)) }
         properties += report.warnings.map { ("warning", $0) }
         for (name, value) in properties {
-            lines.append("      <property name=\"\(escape(name))\" value=\"\(escape(value))\"/>")
+            lines.append("      <property name=\"\(Markup.escape(name))\" value=\"\(Markup.escape(value))\"/>")
         }
         lines.append("    </properties>")
 
         for comparison in report.comparisons {
             let spec = comparison.spec
-            let open = "    <testcase classname=\"bitprobe.\(escape(spec.backend.rawValue)).\(escape(spec.device))\" name=\"\(escape("\(spec.op.rawValue) \(spec.dtype.rawValue) \(spec.shape)"))\" time=\"\(formatFixed(comparison.currentWallSeconds ?? 0, decimals: 3))\""
+            let open = "    <testcase classname=\"bitprobe.\(Markup.escape(spec.backend.rawValue)).\(Markup.escape(spec.device))\" name=\"\(Markup.escape("\(spec.op.rawValue) \(spec.dtype.rawValue) \(spec.shape)"))\" time=\"\(formatFixed(comparison.currentWallSeconds ?? 0, decimals: 3))\""
             switch comparison.verdict {
             case .unchanged, .improvement:
                 lines.append(open + "/>")
@@ -42,22 +42,22 @@ public enum JUnitReport {
                 let severity = comparison.severity?.rawValue ?? "?"
                 let message = "\(severity) regression: \(ratioText(comparison))"
                 lines.append(open + ">")
-                lines.append("      <failure message=\"\(escape(message))\" type=\"regression.\(severity)\">\(escape(numbers(comparison)))</failure>")
+                lines.append("      <failure message=\"\(Markup.escape(message))\" type=\"regression.\(severity)\">\(Markup.escape(numbers(comparison)))</failure>")
                 lines.append("    </testcase>")
             case .failed:
                 let outcome = comparison.currentOutcome?.rawValue ?? "?"
                 let message = "probe ended \(outcome)" + (comparison.detail.map { ": " + $0 } ?? "")
                 lines.append(open + ">")
-                lines.append("      <failure message=\"\(escape(message))\" type=\"probe.\(outcome)\">\(escape(message))</failure>")
+                lines.append("      <failure message=\"\(Markup.escape(message))\" type=\"probe.\(outcome)\">\(Markup.escape(message))</failure>")
                 lines.append("    </testcase>")
             case .missingInCurrent, .newProbe, .baselineNotOK:
                 lines.append(open + ">")
-                lines.append("      <skipped message=\"\(escape(RegressionTable.verdictText(comparison)))\"/>")
+                lines.append("      <skipped message=\"\(Markup.escape(RegressionTable.verdictText(comparison)))\"/>")
                 lines.append("    </testcase>")
             }
         }
         if !report.warnings.isEmpty {
-            lines.append("    <system-err>\(escape(report.warnings.map { "WARNING: " + $0 }.joined(separator: "\n")))</system-err>")
+            lines.append("    <system-err>\(Markup.escape(report.warnings.map { "WARNING: " + $0 }.joined(separator: "\n")))</system-err>")
         }
         lines.append("  </testsuite>")
         lines.append("</testsuites>")
@@ -81,32 +81,5 @@ public enum JUnitReport {
             "Mann-Whitney U: \(c.mannWhitney.map { "\($0.u1)" } ?? "-"), p = \(c.mannWhitney.map { "\($0.pValue)" } ?? "-")",
             "median ratios measured: \(c.measuredRatios.map { "\($0)" }.joined(separator: ", "))",
         ].joined(separator: "\n")
-    }
-
-    /// Escapes the five XML specials and replaces what XML 1.0 cannot carry at all (most C0 controls,
-    /// unpaired surrogates cannot occur in a Swift String); tabs and newlines become character
-    /// references so that attribute values keep them.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            case "\n": escaped += "&#10;"
-            case "\r": escaped += "&#13;"
-            case "\t": escaped += "&#9;"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                    escaped += "\u{FFFD}"
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return escaped
     }
 }
