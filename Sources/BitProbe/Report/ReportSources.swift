@@ -1,7 +1,4 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Reads the JSON files that `bench`, `compare`, `regress`, `memory`, `baseline create` and
 /// `report` write, recognises each by its top-level keys, and gathers them into report inputs.
@@ -114,15 +111,9 @@ public enum ReportSources {
         throw Failure(path: path, reason: "not a file bitprobe wrote (expected the JSON of bench, compare, regress, memory, a baseline or a report)")
     }
 
+    /// The whole file, refused (never blocked on, never cut) when it is not a regular file or too large.
     private static func read(_ path: String) throws(Failure) -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw Failure(path: path, reason: "not a regular file") }
-        guard Int(info.st_size) <= sizeLimit else { throw Failure(path: path, reason: "larger than \(ByteCount.format(sizeLimit))") }
-        guard let text = SystemFile.readText(path, limit: sizeLimit + 1) else {
-            throw Failure(path: path, reason: String(cString: strerror(errno)))
-        }
-        return Array(text.utf8)
+        do { return try RegularFile.read(path, limit: sizeLimit) } catch { throw Failure(path: path, reason: error.reason) }
     }
 
     private static func merge(_ results: [ProbeResult], into list: inout [ProbeResult]) {
