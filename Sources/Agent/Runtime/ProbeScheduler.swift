@@ -8,7 +8,7 @@ import Synchronization
 /// Runs probe cycles on its own thread: every `interval` (plus jitter), within the duty-cycle
 /// budget, publishing each finished cycle whole. Never runs on HTTP threads.
 final class ProbeScheduler: @unchecked Sendable {
-    // @unchecked: `recorder`, `backend` and the counters are touched only by the scheduler thread;
+    // @unchecked: `recorder`, `rules`, `baseline` and the counters are touched only by the scheduler thread;
     // what other threads call (stop, reload, wake) goes through `control` and `wakeup`.
     private struct Control {
         var stopping = false
