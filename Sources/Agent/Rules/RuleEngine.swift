@@ -234,9 +234,9 @@ struct RuleEngine {
         }
     }
 
-    /// The probe labels of the metric catalogue, as the metrics use them.
+    /// The probe labels of the metric catalogue (the probe model's), for matching and alert labels.
     static func labels(_ spec: ProbeSpec) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: ProbeMetricsRecorder.labels(for: spec).pairs.map { ($0.name, $0.value) })
+        Dictionary(uniqueKeysWithValues: spec.labels.map { ($0.name, $0.value) })
     }
 
     static func matches(_ match: [String: String], _ spec: ProbeSpec) -> Bool {
