@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
         // CUDA driver, devices and error handling against the stub driver in Tests/CUDAStub (built at test time).
         .testTarget(name: "CUDATests", dependencies: ["BitProbe"]),
