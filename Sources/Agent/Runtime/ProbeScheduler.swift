@@ -1,6 +1,5 @@
 import BitProbe
 import Dispatch
-import Exposition
 import Logging
 import Synchronization
 
