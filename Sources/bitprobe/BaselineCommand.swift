@@ -286,26 +286,23 @@ struct BaselineShowCommand: ParsableCommand {
     @Argument(help: "Baseline name.")
     var name: String
 
-    @Option(help: "Output format: table, json (the stored document), csv (its results).")
-    var format: String = "table"
+    @Option(help: "Output format (json: the stored document; csv: its results).")
+    var format: OutputFormat = .table
 
     @OptionGroup var directory: BaselineDirectoryOptions
     @OptionGroup var destination: OutputFileOption
 
     func run() throws {
         let command = "baseline show"
-        guard ["table", "json", "csv"].contains(format) else {
-            throw fail(command, "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
-        }
         try destination.checkWritable(command: command)
         try validateBaselineName(name, command: command)
         let store = try directory.store(command: command)
         let baseline: Baseline
         do { baseline = try store.load(name) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
         switch format {
-        case "json": try destination.write(String(decoding: try baseline.json(), as: UTF8.self), command: command)
-        case "csv": try destination.write(baseline.csv(), command: command)
-        default: try destination.write(BaselineTable.show(baseline), command: command)
+        case .json: try destination.write(String(decoding: try baseline.json(), as: UTF8.self), command: command)
+        case .csv: try destination.write(baseline.csv(), command: command)
+        case .table: try destination.write(BaselineTable.show(baseline), command: command)
         }
     }
 }
