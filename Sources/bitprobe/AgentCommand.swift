@@ -48,7 +48,11 @@ struct AgentCommand: ParsableCommand {
                 throw fail("agent", "--web.listen-address: \(error.description)", status: ExitStatus.usage)
             }
         }
-        if let maxRequests, maxRequests < 1 { throw fail("agent", "--web.max-requests must be at least 1 (got \(maxRequests))", status: ExitStatus.usage) }
+        let requestRange = AgentConfig.WebSettings.maxRequestsRange
+        if let maxRequests, !requestRange.contains(maxRequests) {
+            throw fail("agent", "--web.max-requests must be between \(requestRange.lowerBound) and \(requestRange.upperBound) (got \(maxRequests))",
+                       status: ExitStatus.usage)
+        }
         if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
         }

@@ -13,6 +13,15 @@ import Testing
         #expect(run.stdout.isEmpty)
     }
 
+    /// The flag accepts what the config file's `web.max_requests` does (issue 13: the flag took any
+    /// positive number, the file 1 to 100000).
+    @Test(arguments: [0, 100_001])
+    func maxRequestsHasTheConfigFilesRange(value: Int) throws {
+        let run = try BinaryRun.run(["agent", "--web.max-requests", String(value)])
+        #expect(run.status == 64)
+        #expect(run.stderr == "bitprobe agent: error: --web.max-requests must be between 1 and 100000 (got \(value))\n")
+    }
+
     /// `warning` is taken for `warn`: the agent gets past the flags to its config, and logs the
     /// failure at error, which both levels let through.
     @Test func warningIsTakenForWarn() throws {
