@@ -44,10 +44,12 @@ let package = Package(
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
         // Metrics model and Prometheus text 0.0.4 / OpenMetrics 1.0 rendering; knows nothing of HTTP.
         .target(name: "Exposition"),
+        // gzip through zlib, for the HTTP server's responses and the OTLP exporter's requests.
+        .target(name: "GzipEncoding", dependencies: ["CZlib"]),
         // HTTP serving through libmicrohttpd: limits, TLS, basic auth, gzip; knows nothing of metrics.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CZlib", "CCrypt"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "GzipEncoding", "CCrypt"]),
         // OTLP/HTTP protobuf trace export: encoding (libprotobuf-c), batching, retries, transport (libcurl).
-        .target(name: "OTLPExport", dependencies: ["COTLP", "CCurl"]),
+        .target(name: "OTLPExport", dependencies: ["COTLP", "CCurl", "GzipEncoding"]),
         // YAML files parsed into nodes that remember file:line:column, for strict config decoding.
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
         // The daemon: config, scheduler, metrics publication, HTTP routes, lifecycle.
@@ -77,7 +79,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
         .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
         // CUDA driver, devices and error handling against the stub driver in Tests/CUDAStub (built at test time).
         .testTarget(name: "CUDATests", dependencies: ["BitProbe"]),

@@ -31,24 +31,15 @@ struct AgentCommand: ParsableCommand {
     @Option(name: .customLong("alertmanager.url"), help: "Alertmanager to push the in-process alerts to, e.g. http://127.0.0.1:9093 (overrides alertmanager.url).")
     var alertmanagerURL: String?
 
-    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log.level"), help: "Least severe log level written.")
+    var logLevel: LogLevelChoice = .info
 
-    @Option(name: .customLong("log.format"), help: "logfmt or json.")
-    var logFormat: String = "logfmt"
+    @Option(name: .customLong("log.format"), help: "Log line format, on stderr.")
+    var logFormat: LogFormatChoice = .logfmt
 
     func run() throws {
-        let level: Logger.Level
-        switch logLevel {
-        case "debug": level = .debug
-        case "info": level = .info
-        case "warn", "warning": level = .warning
-        case "error": level = .error
-        default: throw fail("agent", "unknown --log.level '\(logLevel)'; expected one of: debug, info, warn, error", status: ExitStatus.usage)
-        }
-        guard let format = LogfmtLogHandler.Format(rawValue: logFormat) else {
-            throw fail("agent", "unknown --log.format '\(logFormat)'; expected one of: logfmt, json", status: ExitStatus.usage)
-        }
+        let level = logLevel.level
+        let format = logFormat.format
         if let alertmanagerURL, !(alertmanagerURL.hasPrefix("http://") || alertmanagerURL.hasPrefix("https://")) {
             throw fail("agent", "--alertmanager.url must be an http:// or https:// URL (got '\(alertmanagerURL)')", status: ExitStatus.usage)
         }
@@ -57,7 +48,11 @@ struct AgentCommand: ParsableCommand {
                 throw fail("agent", "--web.listen-address: \(error.description)", status: ExitStatus.usage)
             }
         }
-        if let maxRequests, maxRequests < 1 { throw fail("agent", "--web.max-requests must be at least 1 (got \(maxRequests))", status: ExitStatus.usage) }
+        let requestRange = AgentConfig.WebSettings.maxRequestsRange
+        if let maxRequests, !requestRange.contains(maxRequests) {
+            throw fail("agent", "--web.max-requests must be between \(requestRange.lowerBound) and \(requestRange.upperBound) (got \(maxRequests))",
+                       status: ExitStatus.usage)
+        }
         if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
         }

@@ -186,75 +186,6 @@ struct ProbeRunner {
     }
 }
 
-/// Runs a program to completion, capturing its stdout and stderr.
-enum ChildProcess {
-    struct Output {
-        var status: Int32
-        var standardOutput: [UInt8]
-        var standardError: String
-    }
-
-    struct Failure: Error {
-        var reason: String
-    }
-
-    static func run(executable: String, arguments: [String]) throws(Failure) -> Output {
-        var outPipe: [Int32] = [0, 0]
-        var errPipe: [Int32] = [0, 0]
-        // The child's stdin (ParentLifeline): only this process may hold the write end, so the
-        // child sees end-of-file exactly when this process is gone.
-        var lifeline: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0 else { throw Failure(reason: lastError()) }
-        guard pipe(&errPipe) == 0 else {
-            close(outPipe[0]); close(outPipe[1])
-            throw Failure(reason: lastError())
-        }
-        guard pipe(&lifeline) == 0 else {
-            for fd in outPipe + errPipe { close(fd) }
-            throw Failure(reason: lastError())
-        }
-        defer { close(lifeline[1]) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, lifeline[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe + lifeline { posix_spawn_file_actions_addclose(&actions, fd) }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        close(lifeline[0])
-        close(outPipe[1])
-        close(errPipe[1])
-        defer { close(outPipe[0]); close(errPipe[0]) }
-        guard spawned == 0 else { throw Failure(reason: String(cString: strerror(spawned))) }
-        // stderr carries a line or two at most, so it fits the pipe while stdout is drained first.
-        let output = readAll(outPipe[0])
-        let errors = readAll(errPipe[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw Failure(reason: lastError()) }
-        }
-        let exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Output(status: exit, standardOutput: output, standardError: String(decoding: errors, as: UTF8.self))
-    }
-
-    private static func readAll(_ fd: Int32) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-    }
-
-    private static func lastError() -> String { String(cString: strerror(errno)) }
-}
-
 func validateBaselineName(_ name: String, command: String) throws {
     do { try BaselineStore.validate(name: name) } catch { throw fail(command, error.description, status: ExitStatus.usage) }
 }
@@ -355,26 +286,23 @@ struct BaselineShowCommand: ParsableCommand {
     @Argument(help: "Baseline name.")
     var name: String
 
-    @Option(help: "Output format: table, json (the stored document), csv (its results).")
-    var format: String = "table"
+    @Option(help: "Output format (json: the stored document; csv: its results).")
+    var format: OutputFormat = .table
 
     @OptionGroup var directory: BaselineDirectoryOptions
     @OptionGroup var destination: OutputFileOption
 
     func run() throws {
         let command = "baseline show"
-        guard ["table", "json", "csv"].contains(format) else {
-            throw fail(command, "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
-        }
         try destination.checkWritable(command: command)
         try validateBaselineName(name, command: command)
         let store = try directory.store(command: command)
         let baseline: Baseline
         do { baseline = try store.load(name) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
         switch format {
-        case "json": try destination.write(String(decoding: try baseline.json(), as: UTF8.self), command: command)
-        case "csv": try destination.write(baseline.csv(), command: command)
-        default: try destination.write(BaselineTable.show(baseline), command: command)
+        case .json: try destination.write(String(decoding: try baseline.json(), as: UTF8.self), command: command)
+        case .csv: try destination.write(baseline.csv(), command: command)
+        case .table: try destination.write(BaselineTable.show(baseline), command: command)
         }
     }
 }

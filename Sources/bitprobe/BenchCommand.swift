@@ -35,8 +35,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the probe inputs.")
     var seed: UInt64 = BenchmarkConfig().seed
 
-    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json, csv.")
-    var format: String = "table"
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format.")
+    var format: OutputFormat = .table
 
     @Option(help: "Write the output to this file (atomically) instead of stdout.")
     var output: String?
@@ -47,13 +47,6 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if exitWhenStandardInputCloses { ParentLifeline.exitWhenStandardInputCloses() }
-        let outputFormat: OutputFormat
-        switch format {
-        case "table": outputFormat = .table
-        case "json": outputFormat = .json
-        case "csv": outputFormat = .csv
-        default: throw fail("bench", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
-        }
         var config = try probes.benchmarkConfig(command: "bench")
         config.timeoutSeconds = timeout
         config.seed = seed
@@ -113,7 +106,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         let rendered: [UInt8]
-        switch outputFormat {
+        switch format {
         case .table: rendered = Array(ResultTable.text(results).utf8)
         case .csv: rendered = Array(ResultTable.csv(results).utf8)
         case .json:
@@ -126,6 +119,4 @@ struct BenchCommand: ParsableCommand {
         }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
-
-    enum OutputFormat { case table, json, csv }
 }

@@ -66,15 +66,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Elements of the layout study (default 4194304).")
     var elements: Int?
 
-    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format: table, json, csv.")
-    var format: String = "table"
+    @Option(name: [.customLong("format"), .customLong("output-format")], help: "Output format.")
+    var format: OutputFormat = .table
 
     @OptionGroup var destination: OutputFileOption
 
     func run() throws {
-        guard ["table", "json", "csv"].contains(format) else {
-            throw fail("compare", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
-        }
         var config = BenchmarkConfig()
         config.warmupIterations = warmup
         config.measurementIterations = iterations
@@ -102,9 +99,9 @@ struct CompareCommand: ParsableCommand {
         try destination.checkWritable(command: "compare")
         let comparison = try DeviceSweep.run(sweeps: sweeps, config: config, threads: threads, device: device, command: "compare", progress: progress)
         switch format {
-        case "json": try destination.write(String(decoding: try comparison.json(), as: UTF8.self), command: "compare")
-        case "csv": try destination.write(comparison.csv(), command: "compare")
-        default: try destination.write(comparison.table(), command: "compare")
+        case .json: try destination.write(String(decoding: try comparison.json(), as: UTF8.self), command: "compare")
+        case .csv: try destination.write(comparison.csv(), command: "compare")
+        case .table: try destination.write(comparison.table(), command: "compare")
         }
         if comparison.rows.contains(where: { row in row.cells.contains { $0.outcome != .ok } }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
@@ -134,9 +131,9 @@ struct CompareCommand: ParsableCommand {
         let results = try DeviceSweep.measure(plan, config: config, command: "compare", progress: progress)
         let comparison = LayoutComparison(elements: count, results: results)
         switch format {
-        case "json": try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
-        case "csv": try destination.write(comparison.csv(), command: "compare")
-        default: try destination.write(comparison.table(), command: "compare")
+        case .json: try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
+        case .csv: try destination.write(comparison.csv(), command: "compare")
+        case .table: try destination.write(comparison.table(), command: "compare")
         }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }
@@ -195,9 +192,9 @@ struct CompareCommand: ParsableCommand {
         let results = try DeviceSweep.measure(plan, config: config, command: "compare", progress: progress)
         let comparison = BatchComparison(n: n, k: k, batches: batches, results: results)
         switch format {
-        case "json": try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
-        case "csv": try destination.write(comparison.csv(), command: "compare")
-        default: try destination.write(comparison.table() + (backends.note.map { "note: \($0)\n" } ?? ""), command: "compare")
+        case .json: try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
+        case .csv: try destination.write(comparison.csv(), command: "compare")
+        case .table: try destination.write(comparison.table() + (backends.note.map { "note: \($0)\n" } ?? ""), command: "compare")
         }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }

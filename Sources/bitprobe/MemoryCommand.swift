@@ -13,8 +13,8 @@ struct MemoryCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Output format: table, json, csv (one row per device).")
-    var format: String = "table"
+    @Option(help: "Output format (csv: one row per device).")
+    var format: OutputFormat = .table
 
     @OptionGroup var destination: OutputFileOption
 
@@ -24,9 +24,6 @@ struct MemoryCommand: ParsableCommand {
     @OptionGroup var probes: ProbeRunOptions
 
     func run() throws {
-        guard ["table", "json", "csv"].contains(format) else {
-            throw fail("memory", "unknown format '\(format)'; expected one of: table, json, csv", status: ExitStatus.usage)
-        }
         try destination.checkWritable(command: "memory")
         if let events, events < 1 { throw fail("memory", "--events must be at least 1 (got \(events))", status: ExitStatus.usage) }
         let specs = try probes.specs(command: "memory")
@@ -52,9 +49,9 @@ struct MemoryCommand: ParsableCommand {
         let report = MemoryReport(host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,
                                   poolIdleBytes: backend.bufferPool.counters.idleBytes, recentEvents: events)
         switch format {
-        case "json": try destination.write(String(decoding: try ProjectJSON.file(report), as: UTF8.self), command: "memory")
-        case "csv": try destination.write(report.csv(), command: "memory")
-        default: try destination.write(MemoryTable.text(report, probesRun: specs.count), command: "memory")
+        case .json: try destination.write(String(decoding: try ProjectJSON.file(report), as: UTF8.self), command: "memory")
+        case .csv: try destination.write(report.csv(), command: "memory")
+        case .table: try destination.write(MemoryTable.text(report, probesRun: specs.count), command: "memory")
         }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }

@@ -49,8 +49,13 @@ struct RegressCommand: ParsableCommand {
     @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
     var confirm: Int = RegressionCriteria().confirmations
 
-    @Option(name: .customLong("output-format"), help: "Output format: table, json, junit, csv.")
-    var outputFormat: String = "table"
+    /// regress's output choices: bench's and a JUnit report for CI.
+    enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+        case table, json, junit, csv
+    }
+
+    @Option(name: .customLong("output-format"), help: "Output format.")
+    var outputFormat: OutputFormat = .table
 
     @Option(name: .customLong("output-file"), help: "Write the output to this file (atomically) instead of stdout.")
     var outputFile: String?
@@ -61,19 +66,16 @@ struct RegressCommand: ParsableCommand {
 
     func run() throws {
         let command = "regress"
-        guard ["table", "json", "junit", "csv"].contains(outputFormat) else {
-            throw fail(command, "unknown output format '\(outputFormat)'; expected one of: table, json, junit, csv", status: ExitStatus.usage)
-        }
         if let outputFile {
             do { try AtomicFile.checkWritable(outputFile) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
         }
         let report = try measure(command: command)
         let rendered: String
         switch outputFormat {
-        case "json": rendered = String(decoding: try report.json(), as: UTF8.self)
-        case "junit": rendered = JUnitReport.xml(report)
-        case "csv": rendered = report.csv()
-        default: rendered = RegressionTable.text(report)
+        case .json: rendered = String(decoding: try report.json(), as: UTF8.self)
+        case .junit: rendered = JUnitReport.xml(report)
+        case .csv: rendered = report.csv()
+        case .table: rendered = RegressionTable.text(report)
         }
         if let outputFile {
             do { try AtomicFile.write(Array(rendered.utf8), to: outputFile) } catch {
@@ -83,7 +85,7 @@ struct RegressCommand: ParsableCommand {
             writeStandardOutput(rendered)
         }
         // Machine formats and files are not read by the person watching the job log: tell them too.
-        if outputFile != nil || outputFormat != "table" {
+        if outputFile != nil || outputFormat != .table {
             for warning in report.warnings { writeStandardError("bitprobe regress: warning: \(warning)\n") }
             writeStandardError("bitprobe regress: \(report.status.rawValue)\n")
         }

@@ -71,7 +71,7 @@ import Testing
 
     @Test func mismatchFiresWithProbeLabels() {
         var engine = RuleEngine(rules: [AlertRule(name: "M", kind: .probeMismatch, severity: "critical")], startedAt: 0)
-        engine.evaluate(results: [result(.mismatch, samples: [])], pressure: .low, now: 10)
+        engine.evaluate(results: [result(.mismatch, samples: [])], pressure: ["cpu0": .low], now: 10)
         #expect(engine.activeAlerts.count == 1)
         let alert = engine.activeAlerts[0]
         #expect(alert.state == .firing)
@@ -83,10 +83,20 @@ import Testing
 
     @Test func memoryPressureUsesTheDeviceLabel() {
         var engine = RuleEngine(rules: [AlertRule(name: "P", kind: .memoryPressure(minimum: .high), severity: "warning")], startedAt: 0)
-        engine.evaluate(results: [], pressure: .medium, now: 1)
+        engine.evaluate(results: [], pressure: ["cpu0": .medium], now: 1)
         #expect(engine.activeAlerts.isEmpty)
-        engine.evaluate(results: [], pressure: .critical, now: 2)
+        engine.evaluate(results: [], pressure: ["cpu0": .critical], now: 2)
         #expect(engine.activeAlerts.map(\.labels) == [["alertname": "P", "severity": "warning", "device": "cpu0"]])
+    }
+
+    /// Every device's pressure reaches the rule (issue 13: only cpu0's did, though docs/alerting.md
+    /// says per device), each its own alert with its own level.
+    @Test func memoryPressureAlertsPerDeviceGPUsIncluded() {
+        var engine = RuleEngine(rules: [AlertRule(name: "P", kind: .memoryPressure(minimum: .high), severity: "warning")], startedAt: 0)
+        engine.evaluate(results: [], pressure: ["cpu0": .low, "cuda0": .critical, "cuda1": .medium, "cuda2": .high], now: 1)
+        #expect(engine.activeAlerts.map(\.labels) == [["alertname": "P", "severity": "warning", "device": "cuda0"],
+                                                       ["alertname": "P", "severity": "warning", "device": "cuda2"]])
+        #expect(engine.activeAlerts.map(\.annotations["description"]) == ["memory pressure on cuda0 is critical", "memory pressure on cuda2 is high"])
     }
 
     @Test func rollingWindowComparesTheLatestCycleMediansWithTheWindowBeforeThem() {
@@ -97,7 +107,7 @@ import Testing
         func cycle(_ scale: Double) {
             now += 1
             let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
-            engine.evaluate(results: [result(.ok, samples: samples)], pressure: .low, now: now)
+            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now)
         }
         #expect(RuleEngine.recentCycles == 6)
         for _ in 0..<26 { cycle(1) }
@@ -125,7 +135,7 @@ import Testing
         func cycle(_ scale: Double, cpuPressure: Double) {
             now += 1
             let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
-            engine.evaluate(results: [result(.ok, samples: samples)], pressure: .low, now: now, cpuPressureShare: cpuPressure)
+            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now, cpuPressureShare: cpuPressure)
         }
         for _ in 0..<26 { cycle(1, cpuPressure: 0.01) }
         // Other work slows every probe 1.5x in eight contended cycles: no alert, and the reference stays 1.
@@ -164,7 +174,7 @@ import Testing
         var now = 0.0
         func cycle(_ scales: [Double]) {
             now += 1
-            engine.evaluate(results: node.results(scales), pressure: .low, now: now)
+            engine.evaluate(results: node.results(scales), pressure: ["cpu0": .low], now: now)
         }
         for _ in 0..<26 { cycle([1, 1, 1, 1, 1, 1]) }
         // The node slows every probe 1.5x for eight cycles: their peers are slowed, so nobody is judged.
@@ -185,9 +195,9 @@ import Testing
         let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
         var engine = RuleEngine(rules: [rule], startedAt: 0)
         var node = Node()
-        for cycle in 1...26 { engine.evaluate(results: node.results([1, 1, 1, 1, 1, 1]), pressure: .low, now: Double(cycle)) }
+        for cycle in 1...26 { engine.evaluate(results: node.results([1, 1, 1, 1, 1, 1]), pressure: ["cpu0": .low], now: Double(cycle)) }
         // The node now runs 7 % faster, and probe 100 got 15 % slower: 1.07 against its window, 1.15 against its peers.
-        for cycle in 27...32 { engine.evaluate(results: node.results([1.07, 0.93, 0.93, 0.93, 0.93, 0.93]), pressure: .low, now: Double(cycle)) }
+        for cycle in 27...32 { engine.evaluate(results: node.results([1.07, 0.93, 0.93, 0.93, 0.93, 0.93]), pressure: ["cpu0": .low], now: Double(cycle)) }
         #expect(engine.activeAlerts.map { $0.labels["shape"] } == ["100"])
         #expect(engine.activeAlerts.first?.annotations["description"]?.contains("against its peers") == true)
     }
@@ -200,7 +210,7 @@ import Testing
         var now = 0.0
         func cycle(_ scale: Double) {
             now += 1
-            engine.evaluate(results: node.results([scale, scale, scale, scale, scale, scale]), pressure: .low, now: now)
+            engine.evaluate(results: node.results([scale, scale, scale, scale, scale, scale]), pressure: ["cpu0": .low], now: now)
         }
         for _ in 0..<26 { cycle(1) }
         cycle(1.15)
@@ -215,23 +225,23 @@ import Testing
 
     @Test func staleProbeFiresAfterMaxAge() {
         var engine = RuleEngine(rules: [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning")], startedAt: 0)
-        engine.evaluate(results: [result(.ok, samples: [1], at: 10)], pressure: .low, now: 20)
-        engine.evaluate(results: [result(.failed, samples: [], at: 50)], pressure: .low, now: 70)
+        engine.evaluate(results: [result(.ok, samples: [1], at: 10)], pressure: ["cpu0": .low], now: 20)
+        engine.evaluate(results: [result(.failed, samples: [], at: 50)], pressure: ["cpu0": .low], now: 70)
         #expect(engine.activeAlerts.isEmpty)
-        engine.evaluate(results: [result(.failed, samples: [], at: 80)], pressure: .low, now: 72)
+        engine.evaluate(results: [result(.failed, samples: [], at: 80)], pressure: ["cpu0": .low], now: 72)
         #expect(engine.activeAlerts.count == 1, "last verified at 11, 61 s ago")
     }
 
     @Test func aBudgetFiresForTheProbesThatBreakIt() {
         let budget = AlertRule.ProbeBudget(maxSeconds: 0.1, minBytesPerSecond: 0.5)
         var engine = RuleEngine(rules: [AlertRule(name: "B", kind: .probeBudget(budget), severity: "warning")], startedAt: 0)
-        engine.evaluate(results: [result(.ok, samples: [0.05, 0.06, 0.07])], pressure: .low, now: 10)
+        engine.evaluate(results: [result(.ok, samples: [0.05, 0.06, 0.07])], pressure: ["cpu0": .low], now: 10)
         #expect(engine.activeAlerts.isEmpty, "within the budget (bytes/s 1 >= 0.5)")
-        engine.evaluate(results: [result(.ok, samples: [0.1, 0.2, 0.3])], pressure: .low, now: 20)
+        engine.evaluate(results: [result(.ok, samples: [0.1, 0.2, 0.3])], pressure: ["cpu0": .low], now: 20)
         #expect(engine.activeAlerts.count == 1)
         #expect(engine.activeAlerts.first?.value == 0.2)
         #expect(engine.activeAlerts.first?.annotations["description"] == "probe cpu0 add f32 100 took 200.00 ms at the median, over its budget of 100.00 ms")
-        engine.evaluate(results: [result(.failed, samples: [])], pressure: .low, now: 30)
+        engine.evaluate(results: [result(.failed, samples: [])], pressure: ["cpu0": .low], now: 30)
         #expect(engine.activeAlerts.isEmpty, "a failed run is probe_failing's to report, not the budget's")
         let floor = AlertRule.ProbeBudget(minBytesPerSecond: 2)
         #expect(floor.breach(of: result(.ok, samples: [0.01]))?.1 == "probe cpu0 add f32 100 moved 1.00 B/s, under its budget of 2.00 B/s")
@@ -241,8 +251,8 @@ import Testing
         let rules = [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning"),
                      AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")]
         var engine = RuleEngine(rules: rules, startedAt: 0)
-        engine.evaluate(results: [result(.ok, samples: [1], at: 50)], pressure: .low, now: 55, cpuPressureShare: 0.9)
-        engine.evaluate(results: [result(.failed, samples: [], at: 95)], pressure: .low, now: 100)
+        engine.evaluate(results: [result(.ok, samples: [1], at: 50)], pressure: ["cpu0": .low], now: 55, cpuPressureShare: 0.9)
+        engine.evaluate(results: [result(.failed, samples: [], at: 95)], pressure: ["cpu0": .low], now: 100)
         #expect(engine.activeAlerts.isEmpty, "verified at 51 in a contended cycle: 49 s ago, not stale")
     }
 }

@@ -2,6 +2,12 @@ import Testing
 @testable import BitProbe
 
 @Suite struct ProbeSelectionTests {
+    /// A probe's identity is the metric catalogue's label set, in the order the metrics write it.
+    @Test func specLabelsAreTheCatalogueLabels() throws {
+        let spec = try ProbeSpec(backend: .cuda, device: "cuda1", op: .ternaryMatmul, dtype: .i8Ternary, shape: ProbeShape([256, 512, 128]))
+        #expect(spec.labels.map { "\($0.name)=\($0.value)" } == ["backend=cuda", "device=cuda1", "op=ternary_matmul", "dtype=i8_ternary", "shape=256x512x128"])
+    }
+
     @Test func shapeParsesAndPrints() throws {
         #expect(try ProbeShape(parsing: "1024x512x3").dimensions == [1024, 512, 3])
         #expect(try ProbeShape(parsing: "16777216").description == "16777216")

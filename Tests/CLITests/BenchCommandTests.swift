@@ -79,7 +79,6 @@ import Glibc
         (["--warmup=-1"], "--warmup must be at least 0 (got -1)", 64),
         (["--timeout", "0"], "--timeout must be a finite number of seconds > 0 (got 0.0)", 64),
         (["--threads", "0"], "--threads must be at least 1 (got 0)", 64),
-        (["--format", "xml"], "unknown format 'xml'; expected one of: table, json, csv", 64),
         (["--simd", "sse9"], "unknown SIMD path 'sse9'; expected one of: portable, avx2, avx512, neon", 64),
         (["--backend", "tpu"], "unknown backend 'tpu'; expected one of: cpu, cuda", 64),
         (["--op", "add", "--output", "/nonexistent-dir/out.json"], "cannot write output file '/nonexistent-dir/out.json': No such file or directory", 3),
@@ -89,6 +88,16 @@ import Glibc
         let run = try BinaryRun.run(["bench"] + arguments)
         #expect(run.status == status)
         #expect(run.stderr == "bitprobe bench: error: \(message)\n")
+        #expect(run.stdout.isEmpty)
+    }
+
+    /// The output format is a choice swift-argument-parser checks while parsing (issue 13), under
+    /// either of its names.
+    @Test(arguments: [("--format", "xml"), ("--output-format", "yaml")])
+    func anUnknownFormatIsTheParsersError(flag: String, value: String) throws {
+        let run = try BinaryRun.run(["bench", flag, value])
+        #expect(run.status == 64)
+        #expect(run.stderr.split(separator: "\n").first == "Error: The value '\(value)' is invalid for '\(flag) <format>'. Please provide one of 'table', 'json' or 'csv'.")
         #expect(run.stdout.isEmpty)
     }
 

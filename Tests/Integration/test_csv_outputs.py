@@ -73,7 +73,6 @@ def test_memory_devices_csv():
 
 def test_bad_values_are_named():
     for args, message in [
-        (["compare", "--format", "xml"], "bitprobe compare: error: unknown format 'xml'; expected one of: table, json, csv"),
         (["compare", "--batch", "0"], "bitprobe compare: error: --batch: '0' is not a positive integer"),
         (["compare", "--batch", "1", "--sizes", "64"], "bitprobe compare: error: --batch and --sizes both choose what grows: give one"),
         (["compare", "--batch", "1", "--weights", "4096"], "bitprobe compare: error: --weights: expected NxK such as 4096x4096, got '4096'"),
@@ -86,14 +85,22 @@ def test_bad_values_are_named():
         (["compare", "--op", "strided_add"], "bitprobe compare: error: strided_add compares layouts, not devices: use --strides, e.g. --strides 1,2,4,8,16"),
         (["bench", "--backend", "cuda", "--op", "strided_add"], "bitprobe bench: error: op 'strided_add' does not run on backend cuda; it runs on: cpu"),
         (["compare", "--op", "add", "--output", "/nonexistent-dir/c.csv"], "bitprobe compare: error: cannot write output file '/nonexistent-dir/c.csv': No such file or directory"),
-        (["memory", "--format", "yaml"], "bitprobe memory: error: unknown format 'yaml'; expected one of: table, json, csv"),
         (["memory", "--events", "0"], "bitprobe memory: error: --events must be at least 1 (got 0)"),
-        (["devices", "--format", "xml"], "bitprobe devices: error: unknown format 'xml'; expected one of: table, json, csv"),
         (["devices", "--output", "/nonexistent-dir/d.csv"], "bitprobe devices: error: cannot write output file '/nonexistent-dir/d.csv': No such file or directory"),
     ]:
         run = bitprobe(*args)
         assert run.stderr.strip() == message, args
         assert run.returncode in (3, 64), args
+
+
+def test_unknown_formats_are_the_parsers_error():
+    # --format is a choice swift-argument-parser checks while parsing (issue 13).
+    for command, value in [("compare", "xml"), ("memory", "yaml"), ("devices", "xml")]:
+        run = bitprobe(command, "--format", value)
+        assert run.stderr.splitlines()[0] == (f"Error: The value '{value}' is invalid for '--format <format>'. "
+                                              "Please provide one of 'table', 'json' or 'csv'."), command
+        assert run.returncode == 64, command
+        assert run.stdout == "", command
 
 
 def test_baseline_show_and_regress_csv(tmp_path):

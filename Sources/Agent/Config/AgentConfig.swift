@@ -97,6 +97,8 @@ public struct AgentConfig: Equatable, Sendable {
         public var listenAddress = ":\(AgentConfig.defaultPort)"
         public var telemetryPath = "/metrics"
         public var maxRequests = 40
+        /// What `web.max_requests` and `--web.max-requests` accept, the same for both.
+        public static let maxRequestsRange = 1...100_000
         public var connectionTimeout = 10.0
         /// An exporter-toolkit web config file (TLS, basic auth); nil serves plain HTTP without auth.
         public var configFile: String?

@@ -144,7 +144,7 @@ public enum AgentConfigLoader {
             }
             config.telemetryPath = path
         }
-        if let maxRequests = try web.int("max_requests", range: 1...100_000) { config.maxRequests = maxRequests }
+        if let maxRequests = try web.int("max_requests", range: AgentConfig.WebSettings.maxRequestsRange) { config.maxRequests = maxRequests }
         if let timeout = try web.duration("connection_timeout", minimum: 1) { config.connectionTimeout = timeout }
         if let file = try web.string("config_file") { config.configFile = file.isEmpty ? nil : file }
     }

@@ -10,17 +10,6 @@ enum AgentFamilies {
                      metrics: [Metric(labels: Labels([("revision", revision), ("version", version)]), value: .info)])
     }
 
-    struct DeviceStatus {
-        var backend: BackendKind
-        var device: String
-        var name: String
-        var up: Bool
-        var reason: String
-        var extraInfo: [(String, String)]
-        var memoryFreeBytes: Int?
-        var memoryTotalBytes: Int?
-    }
-
     static func devices(_ devices: [DeviceStatus]) -> [MetricFamily] {
         var up: [Metric] = []
         var info: [Metric] = []
@@ -100,20 +89,17 @@ enum AgentFamilies {
                      type: .counter, unit: nil, metrics: [Metric(labels: Labels([]), value: .counter(Double(statistics.authenticationFailures), created: nil))])
     }
 
-    /// Probe memory accounting and host memory pressure (docs/memory.md).
-    /// `devicePressure`: each GPU's level from its free/total memory (MemoryPressureLevel.assessDevice).
-    static func memory(tracker: MemoryTracker, host: HostMemoryStatus, leaks: [MemoryLeak],
-                       devicePressure: [String: MemoryPressureLevel] = [:]) -> [MetricFamily] {
+    /// Probe memory accounting and memory pressure (docs/memory.md), `pressure` per device as the
+    /// cycle assessed it (CycleReport.memoryPressure).
+    static func memory(tracker: MemoryTracker, leaks: [MemoryLeak], pressure levels: [String: MemoryPressureLevel]) -> [MetricFamily] {
         var totals = tracker.totals
         if totals["cpu0"] == nil { totals["cpu0"] = MemoryTracker.DeviceTotals() }
-        for device in devicePressure.keys where totals[device] == nil { totals[device] = MemoryTracker.DeviceTotals() }
+        for device in levels.keys where totals[device] == nil { totals[device] = MemoryTracker.DeviceTotals() }
         var tracked: [Metric] = []
         var peak: [Metric] = []
         var events: [Metric] = []
         var pressure: [Metric] = []
         var leakCount: [Metric] = []
-        let level = MemoryPressureLevel.assess(usableBytes: host.usableBytes, capacityBytes: host.capacityBytes,
-                                               pressureSome: host.pressureSomeAvg10, pressureFull: host.pressureFullAvg10)
         for device in totals.keys.sorted() {
             let t = totals[device]!
             let labels = Labels([("device", device)])
@@ -122,11 +108,7 @@ enum AgentFamilies {
             for kind in MemoryEventKind.allCases {
                 events.append(Metric(labels: labels.adding("event", kind.rawValue), value: .counter(Double(t.events[kind] ?? 0), created: nil)))
             }
-            if device.hasPrefix("cpu") {
-                pressure.append(Metric(labels: labels, value: .gauge(Double(level.rawValue))))
-            } else if let deviceLevel = devicePressure[device] {
-                pressure.append(Metric(labels: labels, value: .gauge(Double(deviceLevel.rawValue))))
-            }
+            if let level = levels[device] { pressure.append(Metric(labels: labels, value: .gauge(Double(level.rawValue)))) }
             leakCount.append(Metric(labels: labels, value: .counter(Double(leaks.filter { $0.device == device }.count), created: nil)))
         }
         return [

@@ -27,8 +27,7 @@ struct ProbeMetricsRecorder {
     private var order: [ProbeSpec] = []
 
     static func labels(for spec: ProbeSpec) -> Labels {
-        Labels([("backend", spec.backend.rawValue), ("device", spec.device), ("op", spec.op.rawValue),
-                ("dtype", spec.dtype.rawValue), ("shape", spec.shape.description)])
+        Labels(spec.labels.map { ($0.name, $0.value) })
     }
 
     mutating func record(_ result: ProbeResult, exemplar: (Double) -> Exemplar? = { _ in nil }) {

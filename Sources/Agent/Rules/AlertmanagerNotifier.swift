@@ -26,12 +26,10 @@ final class AlertmanagerNotifier: Sendable {
         var failed = 0
         /// Posts dropped unsent: the queue was full, or the agent stopped first.
         var dropped = 0
-        var alertsSent = 0
     }
 
     private struct Post {
         var body: [UInt8]
-        var alerts: Int
     }
 
     private struct State {
@@ -87,7 +85,7 @@ final class AlertmanagerNotifier: Sendable {
             return due
         }
         guard !due.isEmpty else { return }
-        let post = Post(body: Self.payload(due, now: now, resendInterval: resendInterval, generatorURL: generatorURL), alerts: due.count)
+        let post = Post(body: Self.payload(due, now: now, resendInterval: resendInterval, generatorURL: generatorURL))
         let startWorker = state.withLock { state -> Bool in
             guard !state.stopping else {
                 state.counters.dropped += 1
@@ -140,10 +138,7 @@ final class AlertmanagerNotifier: Sendable {
         for attempt in 1...maxAttempts {
             let status = transport(post.body, timeout)
             if let status, (200..<300).contains(status) {
-                state.withLock {
-                    $0.counters.sent += 1
-                    $0.counters.alertsSent += post.alerts
-                }
+                state.withLock { $0.counters.sent += 1 }
                 return
             }
             // A 4xx other than 429 means the payload itself was refused: sending it again won't help.

@@ -93,7 +93,8 @@ struct RuleEngine {
     /// `baseline` is the agent's loaded baseline, the reference of `regression` rules that name it.
     /// `cpuPressureShare` is the share of the cycle's wall time in which some task waited for a CPU
     /// (nil where the kernel has no PSI).
-    mutating func evaluate(results: [ProbeResult], pressure: MemoryPressureLevel, baseline: Baseline? = nil, device: String = "cpu0", now: Double,
+    /// `pressure` is each device's memory pressure level as the cycle assessed it.
+    mutating func evaluate(results: [ProbeResult], pressure: [String: MemoryPressureLevel], baseline: Baseline? = nil, now: Double,
                            cpuPressureShare: Double? = nil) {
         // History first: the rolling comparison judges the latest cycles, this one included. One
         // history serves every window rule, so it takes the cycles the most tolerant one accepts.
@@ -126,7 +127,7 @@ struct RuleEngine {
                 }
                 lastTimingHolding[rule.name] = holding
             } else {
-                holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, device: device, now: now)
+                holding = conditions(of: rule, results: results, pressure: pressure, baseline: baseline, now: now)
                 if rule.kind.judgesTimings { lastTimingHolding[rule.name] = holding }
             }
             if case .regression(.window, _, _) = rule.kind {
@@ -191,7 +192,7 @@ struct RuleEngine {
 
     /// Label sets (probe or device labels) for which the rule's condition holds, with a value and a
     /// sentence saying why.
-    private func conditions(of rule: AlertRule, results: [ProbeResult], pressure: MemoryPressureLevel, baseline: Baseline?, device: String,
+    private func conditions(of rule: AlertRule, results: [ProbeResult], pressure: [String: MemoryPressureLevel], baseline: Baseline?,
                             now: Double) -> [([String: String], Double, String)] {
         let matching = results.filter { Self.matches(rule.match, $0.spec) }
         switch rule.kind {
@@ -213,8 +214,9 @@ struct RuleEngine {
         case .probeBudget(let budget):
             return matching.compactMap { result in budget.breach(of: result).map { (Self.labels(result.spec), $0.0, $0.1) } }
         case .memoryPressure(let minimum):
-            guard pressure >= minimum else { return [] }
-            return [(["device": device], Double(pressure.rawValue), "memory pressure on \(device) is \(pressure.name)")]
+            return pressure.sorted { $0.key < $1.key }.filter { $0.value >= minimum }.map { device, level in
+                (["device": device], Double(level.rawValue), "memory pressure on \(device) is \(level.name)")
+            }
         case .nodeSlowdown:
             return []  // evaluated in `evaluate`, from the cycle's node factors
         case .regression(let reference, let threshold, let alpha):
@@ -234,9 +236,9 @@ struct RuleEngine {
         }
     }
 
-    /// The probe labels of the metric catalogue, as the metrics use them.
+    /// The probe labels of the metric catalogue (the probe model's), for matching and alert labels.
     static func labels(_ spec: ProbeSpec) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: ProbeMetricsRecorder.labels(for: spec).pairs.map { ($0.name, $0.value) })
+        Dictionary(uniqueKeysWithValues: spec.labels.map { ($0.name, $0.value) })
     }
 
     static func matches(_ match: [String: String], _ spec: ProbeSpec) -> Bool {

@@ -12,7 +12,7 @@ import Synchronization
 /// loads the kernels again, successfully.
 ///
 /// Owned by the scheduler thread; only `cancel()` is called from elsewhere (stop).
-final class CUDAProbeRunner: @unchecked Sendable {
+final class CUDAProbeRunner: DeviceRunner, @unchecked Sendable {
     // @unchecked: everything but `active` is touched by the scheduler thread only.
     private(set) var platform: CUDAPlatform?
     private var backends: [String: CUDABackend] = [:]
@@ -22,6 +22,8 @@ final class CUDAProbeRunner: @unchecked Sendable {
     private let active = Mutex<CUDABackend?>(nil)
     private let logger: Logger
     private let memory: MemoryTracker
+    private var suite: (String) throws(ProbeInputError) -> [ProbeSpec] = { _ in [] }
+    private var config = BenchmarkConfig()
 
     init(logger: Logger, memory: MemoryTracker) {
         self.logger = logger
@@ -63,9 +65,15 @@ final class CUDAProbeRunner: @unchecked Sendable {
 
     func cancel() { active.withLock { $0?.cancel() } }
 
-    /// Runs every GPU's probes of this cycle, each a child of `span`; `record` is told each result.
-    func runCycle(suite: (String) throws(ProbeInputError) -> [ProbeSpec], config: BenchmarkConfig, span: ProfileSpan,
-                  isStopping: () -> Bool, record: (ProbeResult) -> Void) -> [ProbeResult] {
+    /// Takes the settings of the next cycle: each GPU's suite (by device name) and the run settings.
+    func configure(suite: @escaping (String) throws(ProbeInputError) -> [ProbeSpec], config: BenchmarkConfig) {
+        self.suite = suite
+        self.config = config
+    }
+
+    /// Runs every GPU's probes of this cycle, each a child of the cycle's span.
+    func run(_ cycle: CycleContext) -> [ProbeResult] {
+        let isStopping = cycle.isStopping
         guard let platform, platform.status == .up else { return [] }
         let recovered = platform.recoverDue { (device: CUDAPlatform.Device, context: CUDAContext) throws in
             backends[device.info.device] = try CUDABackend(info: device.info, context: context, tracker: memory)
@@ -81,10 +89,7 @@ final class CUDAProbeRunner: @unchecked Sendable {
             }
         }
         var results: [ProbeResult] = []
-        func add(_ result: ProbeResult) {
-            record(result)
-            results.append(result)
-        }
+        func add(_ result: ProbeResult) { results.append(result) }
         for index in platform.devices.indices {
             if isStopping() { break }
             let device = platform.devices[index]
@@ -118,15 +123,7 @@ final class CUDAProbeRunner: @unchecked Sendable {
             let benchmarker = Benchmarker(config: config, backend: backend)
             for (position, spec) in specs.enumerated() {
                 if isStopping() { break }
-                memory.beginProbe(spec.description)
-                let result = benchmarker.run(spec, profile: span)
-                for leak in memory.endProbe() {
-                    logger.warning("probe ended holding memory", metadata: ["probe": "\(leak.probe)", "bytes": "\(leak.bytes)", "allocations": "\(leak.allocations)"])
-                }
-                if result.outcome != .ok {
-                    logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
-                }
-                add(result)
+                add(runLogged(spec, on: benchmarker, span: cycle.span, memory: memory, logger: logger))
                 var downReason = backend.faultReason
                 if let error = backend.takeLastError(), error.suggestsLostDevice {
                     let streak = lostDeviceErrors[name, default: 0] + 1
@@ -161,7 +158,7 @@ final class CUDAProbeRunner: @unchecked Sendable {
     }
 
     /// Reads every up GPU's memory; one that hit a sticky error is taken down.
-    func refreshMemory() {
+    func finishCycle(host: HostMemoryStatus) {
         guard let platform else { return }
         for device in platform.refreshMemory() {
             backends[device.info.device] = nil
@@ -169,12 +166,5 @@ final class CUDAProbeRunner: @unchecked Sendable {
         }
     }
 
-    /// Memory pressure of every GPU that has a free-memory reading (docs/memory.md).
-    var pressure: [String: MemoryPressureLevel] {
-        var levels: [String: MemoryPressureLevel] = [:]
-        for device in platform?.devices ?? [] where device.up && device.memoryFreeBytes != nil {
-            levels[device.info.device] = .assessDevice(freeBytes: device.memoryFreeBytes, totalBytes: device.memoryTotalBytes)
-        }
-        return levels
-    }
+    var statuses: [DeviceStatus] { platform?.deviceStatuses ?? [] }
 }

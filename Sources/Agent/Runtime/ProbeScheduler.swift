@@ -1,15 +1,15 @@
 import BitProbe
 import Dispatch
-import Exposition
 import Logging
-import OTLPExport
 import Synchronization
 
-/// Runs probe cycles on its own thread: every `interval` (plus jitter), within the duty-cycle
-/// budget, publishing each finished cycle whole. Never runs on HTTP threads.
+/// Paces probe cycles on its own thread: every `interval` (plus jitter), within the duty-cycle
+/// budget; takes a new config at a cycle boundary; stops. Each cycle is a `ProbeCycle` over the
+/// CPU and GPU runners, and its `CycleReport` goes to the `CycleConsumers`. Never runs on HTTP threads.
 final class ProbeScheduler: @unchecked Sendable {
-    // @unchecked: `recorder`, `backend` and the counters are touched only by the scheduler thread;
-    // what other threads call (stop, reload, wake) goes through `control` and `wakeup`.
+    // @unchecked: `config`, `consumers`, `baseline` and the counters are touched only by the
+    // scheduler thread; what other threads call (stop, reload) goes through `control`, `wakeup`
+    // and the runners' `cancel()`.
     private struct Control {
         var stopping = false
         var pendingConfig: AgentConfig?
@@ -20,35 +20,16 @@ final class ProbeScheduler: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let state: AgentState
     private let logger: Logger
-    private let activeBackend = Mutex<CPUBackend?>(nil)
 
     private var config: AgentConfig
-    private var recorder = ProbeMetricsRecorder()
-    private var rules: RuleEngine
+    private var consumers: CycleConsumers
     private var baseline: Baseline?
     private var baselineKey: AgentConfig.BaselineSettings?
-    /// Called with the alerts to notify after every evaluation (Alertmanager), on this thread.
-    private let notify: ([RuleEngine.Alert]) -> Void
-    /// Called with every finished cycle's trace (the OTLP exporter); nil when tracing is off, in
-    /// which case histogram observations carry no exemplars (they would link to nothing).
-    private let traceSink: ((ProfileSpan) -> Void)?
-
-    private func traces(_ cycle: ProfileSpan) { traceSink?(cycle) }
-
-    /// The probe span of this run, as an OpenMetrics exemplar, when traces are exported.
-    private func exemplar(for result: ProbeResult) -> (Double) -> Exemplar? {
-        guard traceSink != nil, let trace = result.traceID, let span = result.spanID else { return { _ in nil } }
-        let time = result.startedAt + result.wallSeconds
-        return { value in Exemplar(labels: Labels([("span_id", span), ("trace_id", trace)]), value: value, timestamp: time) }
-    }
+    private let cpu: CPUProbeRunner
     /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes.
     private let cuda: CUDAProbeRunner
     private var cycles = 0
-    private var exportFailures = ExportFailureLog()
     private var busySeconds = 0.0
-    private var contendedCycles = 0
-    /// The agent's own cgroup's CPU pressure where cgroup v2 gives one, else the machine's.
-    private let cpuPressurePath = CPUPressure.ownPath()
     private let startedAt = MonotonicClock.seconds()
 
     init(config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
@@ -56,12 +37,11 @@ final class ProbeScheduler: @unchecked Sendable {
         self.config = config
         self.state = state
         self.logger = logger
-        self.notify = notify
-        self.traceSink = traceSink
-        rules = RuleEngine(rules: config.rules, startedAt: WallClock.unixSeconds())
+        consumers = CycleConsumers(state: state, logger: logger, rules: config.rules, startedAt: WallClock.unixSeconds(),
+                                   traceSink: traceSink, notify: notify)
+        cpu = CPUProbeRunner(logger: logger, memory: state.memory)
         cuda = CUDAProbeRunner(logger: logger, memory: state.memory)
     }
-
 
     /// Starts the probe thread.
     func start() {
@@ -75,7 +55,7 @@ final class ProbeScheduler: @unchecked Sendable {
     /// Returns whether it exited within `deadline` seconds.
     func stop(deadline: Double) -> Bool {
         control.withLock { $0.stopping = true }
-        activeBackend.withLock { $0?.cancel() }
+        cpu.cancel()
         cuda.cancel()
         wakeup.signal()
         return finished.wait(timeout: .now() + .milliseconds(Int(deadline * 1000))) == .success
@@ -89,95 +69,13 @@ final class ProbeScheduler: @unchecked Sendable {
     private var isStopping: Bool { control.withLock { $0.stopping } }
 
     private func runLoop() {
-        var backend: CPUBackend?
-        var specs: [ProbeSpec] = []
-        var backendConfig: (Int?, SIMDPath?)?
-        var backendError = ""
+        let cycle = ProbeCycle(runners: [cpu, cuda])
         while !isStopping {
-            if let newConfig = control.withLock({ state -> AgentConfig? in
-                defer { state.pendingConfig = nil }
-                return state.pendingConfig
-            }) {
-                config = newConfig
-                rules.replaceRules(newConfig.rules)
-            }
-            loadBaselineIfChanged()
-            if backendConfig == nil || backendConfig! != (config.probes.threads, config.probes.simd) {
-                do {
-                    backend = try CPUBackend(threads: config.probes.threads, simdPath: config.probes.simd,
-                                             bufferPool: BufferPool(tracker: state.memory))
-                    backendError = ""
-                } catch {
-                    backend = nil
-                    backendError = error.description
-                    logger.error("CPU backend unavailable", metadata: ["reason": "\(error.description)"])
-                }
-                activeBackend.withLock { $0 = backend }
-                backendConfig = (config.probes.threads, config.probes.simd)
-            }
-            if cuda.mode != config.backends.cuda { cuda.open(mode: config.backends.cuda) }
-            do { specs = try config.probes.resolvedSuite() } catch {
-                logger.error("probe suite invalid", metadata: ["reason": "\(error.description)"])
-                specs = []
-            }
-
+            let specs = takeConfig()
             let cycleStart = MonotonicClock.seconds()
-            let stallBefore = CPUPressure.someTotalMicroseconds(path: cpuPressurePath)
-            let cycleSpan = ProfileSpan.root("cycle", attributes: [("bitprobe.cycle", .int(Int64(cycles + 1)))])
-            var results: [ProbeResult] = []
-            if let backend {
-                let benchmarker = Benchmarker(config: config.probes.benchmarkConfig, backend: backend)
-                for spec in specs {
-                    if isStopping { break }
-                    // Checked per probe against the memory available now, as `bench` does: a probe
-                    // that cannot fit is skipped with its reason instead of driving the host into swap.
-                    do { try spec.requireMemory(availableBytes: HostInfo.read().memoryAvailableBytes) } catch {
-                        logger.warning("probe skipped", metadata: ["probe": "\(spec)", "reason": "\(error.description)"])
-                        let result = ProbeResult.notRun(spec, reason: error.description, kernelPath: backend.kernelPath, threads: backend.threads)
-                        recorder.record(result)
-                        results.append(result)
-                        continue
-                    }
-                    state.memory.beginProbe(spec.description)
-                    let result = benchmarker.run(spec, profile: cycleSpan)
-                    for leak in state.memory.endProbe() {
-                        logger.warning("probe ended holding memory", metadata: ["probe": "\(leak.probe)", "bytes": "\(leak.bytes)", "allocations": "\(leak.allocations)"])
-                    }
-                    if result.outcome != .ok {
-                        logger.warning("probe did not verify", metadata: ["probe": "\(spec)", "result": "\(result.outcome.rawValue)", "detail": "\(result.detail ?? "")"])
-                    }
-                    recorder.record(result, exemplar: exemplar(for: result))
-                    results.append(result)
-                }
-            }
-            if !isStopping {
-                let probes = config.probes
-                results += cuda.runCycle(suite: { (device: String) throws(ProbeInputError) -> [ProbeSpec] in try probes.cudaSuite(device: device) },
-                                         config: probes.benchmarkConfig, span: cycleSpan, isStopping: { isStopping },
-                                         record: { recorder.record($0, exemplar: exemplar(for: $0)) })
-            }
-            // Other work waiting for the CPUs while the probes ran (PSI): such a cycle's timings are
-            // kept out of the regression rules (AlertRule.maxCPUPressure).
-            let probeSeconds = max(MonotonicClock.seconds() - cycleStart, 1e-6)
-            let cpuPressureShare = stallBefore.flatMap { before in
-                CPUPressure.someTotalMicroseconds(path: cpuPressurePath).map { min(1, Double($0 &- before) / 1e6 / probeSeconds) }
-            }
-            if rules.isContendedForAnyRegressionRule(cpuPressureShare) { contendedCycles += 1 }
-            backend?.releaseIdleMemory()
-            cuda.refreshMemory()
-            cycleSpan.setAttribute("bitprobe.probes", .int(Int64(results.count)))
-            if let cpuPressureShare { cycleSpan.setAttribute("bitprobe.cpu_pressure", .double(cpuPressureShare)) }
-            cycleSpan.end()
-            if isStopping { break }
-            state.recordProfile(cycleSpan)
-            traces(cycleSpan)
-            if let exporter = state.tracing { exportFailures.report(exporter.statistics, to: logger) }
-            let now = WallClock.unixSeconds()
-            let hostMemory = HostMemoryStatus.read()
-            let pressure = MemoryPressureLevel.assess(usableBytes: hostMemory.usableBytes, capacityBytes: hostMemory.capacityBytes,
-                                                      pressureSome: hostMemory.pressureSomeAvg10, pressureFull: hostMemory.pressureFullAvg10)
-            rules.evaluate(results: results, pressure: pressure, baseline: baseline, now: now, cpuPressureShare: cpuPressureShare)
-            notify(rules.notifiableAlerts)
+            let report = cycle.run(number: cycles + 1, isStopping: { [self] in isStopping })
+            if report.stopped { break }
+            consumers.take(report, baseline: baseline, now: WallClock.unixSeconds())
             // The cycle's cost is everything the agent did for it: probes, trace conversion, rules.
             let cycleSeconds = MonotonicClock.seconds() - cycleStart
             cycles += 1
@@ -187,12 +85,18 @@ final class ProbeScheduler: @unchecked Sendable {
             let rest = max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
                 + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
             let publishStart = MonotonicClock.seconds()
-            publish(results: results, specs: specs, backend: backend, backendError: backendError, cycleSeconds: cycleSeconds,
-                    plannedRest: rest, hostMemory: hostMemory, cpuPressureShare: cpuPressureShare)
+            // The duty cycle counts the rest planned after this cycle, so it reports the share the
+            // scheduler commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
+            let elapsed = MonotonicClock.seconds() - startedAt + rest
+            consumers.publish(report, pacing: .init(cycles: cycles, cycleSeconds: cycleSeconds,
+                                                    dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
+                                                    dutyCycleBudget: config.dutyCycleBudget),
+                              baseline: baseline, cpuBackend: cpu.backend, specs: specs, syntheticSeries: config.syntheticSeries,
+                              host: HostInfo.read(), completedAt: WallClock.unixSeconds())
             // Rendering the cycle's families is agent work too; it shows in the next cycle's ratio.
             busySeconds += MonotonicClock.seconds() - publishStart
             logger.info("probe cycle finished", metadata: [
-                "cycle": "\(cycles)", "probes": "\(results.count)", "ok": "\(results.filter { $0.outcome == .ok }.count)",
+                "cycle": "\(cycles)", "probes": "\(report.results.count)", "ok": "\(report.results.filter { $0.outcome == .ok }.count)",
                 "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
             ])
             _ = wakeup.wait(timeout: .now() + .milliseconds(Int(rest * 1000)))
@@ -200,34 +104,27 @@ final class ProbeScheduler: @unchecked Sendable {
         cuda.close()
     }
 
-    /// The duty cycle counts the rest planned after this cycle, so it reports the share the scheduler
-    /// commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
-    private func publish(results: [ProbeResult], specs: [ProbeSpec], backend: CPUBackend?, backendError: String, cycleSeconds: Double,
-                         plannedRest: Double, hostMemory: HostMemoryStatus, cpuPressureShare: Double?) {
-        let host = HostInfo.read()
-        let cpu = AgentFamilies.DeviceStatus(
-            backend: .cpu, device: "cpu0", name: host.cpuModel, up: backend != nil, reason: backendError,
-            extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
-            memoryFreeBytes: host.memoryAvailableBytes, memoryTotalBytes: host.memoryTotalBytes)
-        let elapsed = MonotonicClock.seconds() - startedAt + plannedRest
-        var families = recorder.families()
-        families += AgentFamilies.devices([cpu] + AgentFamilies.cudaStatuses(cuda.platform))
-        families += AgentFamilies.cycles(.init(cycles: Double(cycles), lastCycleSeconds: cycleSeconds,
-                                               dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
-                                               dutyCycleBudget: config.dutyCycleBudget, cpuPressureShare: cpuPressureShare,
-                                               contendedCycles: Double(contendedCycles)))
-        families.append(AgentFamilies.build(version: BitProbeVersion.version, revision: BitProbeVersion.revision))
-        families += AgentFamilies.memory(tracker: state.memory, host: hostMemory, leaks: state.memory.leaks, devicePressure: cuda.pressure)
-        families.append(RuleEngine.family(rules.activeAlerts))
-        families.append(RuleEngine.nodeFamily(rules.nodeFactors))
-        families.append(AgentFamilies.baselineRatios(results: results, baseline: baseline))
-        families.append(AgentFamilies.faultInjection(FaultInjection.active))
-        families += AgentFamilies.synthetic(count: config.syntheticSeries)
-        let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
-        state.publish(CycleSnapshot(cycle: cycles, completedAt: WallClock.unixSeconds(), results: results,
-                                    rendered: families.map(RenderedFamily.init), backendUp: backend != nil,
-                                    poolIdleBytes: backend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
-                                    alerts: rules.activeAlerts, host: host, cpuPressureShare: cpuPressureShare))
+    /// Applies a pending config (rules, baseline, backends, suites) at the cycle boundary; returns
+    /// the CPU suite, empty when it is invalid.
+    private func takeConfig() -> [ProbeSpec] {
+        if let newConfig = control.withLock({ state -> AgentConfig? in
+            defer { state.pendingConfig = nil }
+            return state.pendingConfig
+        }) {
+            config = newConfig
+            consumers.replaceRules(newConfig.rules)
+        }
+        loadBaselineIfChanged()
+        var specs: [ProbeSpec] = []
+        do { specs = try config.probes.resolvedSuite() } catch {
+            logger.error("probe suite invalid", metadata: ["reason": "\(error.description)"])
+        }
+        let probes = config.probes
+        cpu.configure(threads: probes.threads, simd: probes.simd, specs: specs, config: probes.benchmarkConfig)
+        if cuda.mode != config.backends.cuda { cuda.open(mode: config.backends.cuda) }
+        cuda.configure(suite: { (device: String) throws(ProbeInputError) -> [ProbeSpec] in try probes.cudaSuite(device: device) },
+                       config: probes.benchmarkConfig)
+        return specs
     }
 }
 

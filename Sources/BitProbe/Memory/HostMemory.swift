@@ -9,6 +9,16 @@ public struct HostMemoryStatus: Codable, Sendable, Equatable {
     public var pressureSomeAvg10: Double?
     public var pressureFullAvg10: Double?
 
+    public init(totalBytes: Int? = nil, availableBytes: Int? = nil, cgroupLimitBytes: Int? = nil, cgroupCurrentBytes: Int? = nil,
+                pressureSomeAvg10: Double? = nil, pressureFullAvg10: Double? = nil) {
+        self.totalBytes = totalBytes
+        self.availableBytes = availableBytes
+        self.cgroupLimitBytes = cgroupLimitBytes
+        self.cgroupCurrentBytes = cgroupCurrentBytes
+        self.pressureSomeAvg10 = pressureSomeAvg10
+        self.pressureFullAvg10 = pressureFullAvg10
+    }
+
     /// Bytes a new allocation can still get: the smaller of MemAvailable and the cgroup headroom.
     public var usableBytes: Int? {
         let headroom = cgroupLimitBytes.flatMap { limit in cgroupCurrentBytes.map { max(0, limit - $0) } }

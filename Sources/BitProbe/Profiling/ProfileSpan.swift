@@ -203,7 +203,6 @@ public final class ProfileSpan: Sendable {
 
     /// End time on the wall clock, derived from the monotonic duration so end >= start always.
     public var endUnixNanos: UInt64 { startUnixNanos + durationNanos }
-    public var isEnded: Bool { state.withLock { $0.endMonotonicNanos != nil } }
     public var attributes: [(String, ProfileValue)] { state.withLock { $0.attributes } }
     public var events: [ProfileEvent] { state.withLock { $0.events } }
     public var children: [ProfileSpan] { state.withLock { $0.children } }

@@ -1,16 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import COTLP
+import GzipEncoding
 
+/// gzip for request bodies (OTEL_EXPORTER_OTLP_COMPRESSION=gzip): libcurl never compresses what it sends.
 enum Gzip {
+    /// zlib level 1: on a batch of 512 probe spans (136 kB) it gave 11.0x in 0.3 ms where level 6
+    /// gave 11.2x in 0.9 ms.
+    static let level = GzipEncoder.fastestLevel
+
     /// One gzip member holding `bytes`, or nil when zlib fails (it only does without memory).
     static func compress(_ bytes: [UInt8]) -> [UInt8]? {
-        var output: UnsafeMutablePointer<UInt8>?
-        var length = 0
-        let status = bytes.withUnsafeBufferPointer { cotlp_gzip($0.baseAddress, $0.count, &output, &length) }
-        guard status == 0, let output else { return nil }
-        defer { free(output) }
-        return Array(UnsafeBufferPointer(start: output, count: length))
+        GzipEncoder.encode(bytes, level: level)
     }
 }
