@@ -4,7 +4,7 @@ import Glibc
 
 /// Small inline-SVG charts for the HTML report: no script, no external resource, colours from the
 /// page's CSS variables (so light and dark schemes both work), a <title> and aria-label on each.
-public enum SVGChart {
+enum SVGChart {
     /// An axis mapping data to pixels, linear or logarithmic (base 10).
     struct Axis {
         var low: Double
@@ -39,7 +39,7 @@ public enum SVGChart {
             let fraction: Double
             if logarithmic {
                 let v = max(value, low)
-                fraction = (log10(v) - log10(low)) / (log10(high) - log10(low))
+                fraction = (Glibc.log10(v) - Glibc.log10(low)) / (Glibc.log10(high) - Glibc.log10(low))
             } else {
                 fraction = (value - low) / (high - low)
             }
@@ -234,15 +234,7 @@ public enum SVGChart {
     }
 }
 
-func pow10(_ exponent: Double) -> Double {
-    var value = 1.0
-    if exponent >= 0 { for _ in 0..<Int(exponent) { value *= 10 } } else { for _ in 0..<Int(-exponent) { value /= 10 } }
-    return value
-}
-
-func log10(_ value: Double) -> Double { naturalLog(value) / naturalLog(10) }
-func floorLog10(_ value: Double) -> Double { log10(value * (1 + 1e-12)).rounded(.down) }
-func ceilLog10(_ value: Double) -> Double { log10(value * (1 - 1e-12)).rounded(.up) }
-
-/// ln without Foundation: the C library's log.
-private func naturalLog(_ value: Double) -> Double { Glibc.log(value) }
+func pow10(_ exponent: Double) -> Double { Glibc.pow(10, exponent) }
+/// Decade bounds, nudged so that an exact power of ten is its own floor and ceiling.
+func floorLog10(_ value: Double) -> Double { Glibc.log10(value * (1 + 1e-12)).rounded(.down) }
+func ceilLog10(_ value: Double) -> Double { Glibc.log10(value * (1 - 1e-12)).rounded(.up) }
