@@ -20,6 +20,11 @@ import Testing
         ])
     }
 
+    @Test func aSlowerTernaryIsSaidSo() {
+        let results = [F.result(.matmul, .f32, [1, 4096, 4096], median: 1e-4), F.result(.ternaryMatmul, .i8Ternary, [1, 4096, 4096], median: 2e-4)]
+        #expect(report(results).summary.sentences.last == "Ternary W1.58A8 is 2.0x slower than matmul f32 at 1x4096x4096 on cpu0.")
+    }
+
     @Test func aWrongResultMakesTheReportUnhealthyAndLeadsTheRecommendations() {
         let results = F.suite + [F.result(.multiply, .f32, [1024], median: 1e-5, outcome: .mismatch)]
         let built = report(results)

@@ -18,12 +18,11 @@ enum ExecutiveSummary {
             sentences.append("The copy probe moved \(formatSI(roofline.bandwidth.value, unit: "B/s")).")
         }
 
-        if let ternary = RecommendationRules.ternaryAgainstFloat(results).max(by: { ($0.potentialSpeedup ?? 0) < ($1.potentialSpeedup ?? 0) }),
-           let speedup = ternary.evidence.first(where: { $0.name == "speed-up" })?.value {
-            let subject = ternary.title.replacingAll("Use ternary W1.58A8 weights for ", with: "").replacingAll("Ternary is not faster than ", with: "")
-            sentences.append(speedup > 1
-                ? "Ternary W1.58A8 is \(formatFixed(speedup, decimals: 1))x faster than the best float matmul at \(subject)."
-                : "Ternary W1.58A8 is \(formatFixed(1 / speedup, decimals: 1))x slower than \(subject).")
+        if let pair = RecommendationRules.ternaryPairs(results).max(by: { $0.speedup < $1.speedup }) {
+            let shape = "\(pair.ternary.spec.shape) on \(pair.ternary.spec.device)"
+            sentences.append(pair.speedup > 1
+                ? "Ternary W1.58A8 is \(formatFixed(pair.speedup, decimals: 1))x faster than the best float matmul at \(shape)."
+                : "Ternary W1.58A8 is \(formatFixed(1 / pair.speedup, decimals: 1))x slower than matmul \(pair.float.spec.dtype.rawValue) at \(shape).")
         }
 
         if let comparison {

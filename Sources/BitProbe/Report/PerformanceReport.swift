@@ -208,12 +208,9 @@ public struct PerformanceReport: Codable, Sendable {
     }
 
     static func dtypeComparisons(_ results: [ProbeResult]) -> [DTypeComparison] {
-        let ok = results.filter { $0.outcome == .ok }
-        return ok.filter { $0.spec.dtype == .f16 }.compactMap { f16 in
-            guard let f32 = ok.first(where: { $0.spec.dtype == .f32 && $0.spec.op == f16.spec.op && $0.spec.shape == f16.spec.shape && $0.spec.device == f16.spec.device }),
-                  let slow = f32.statistics?.median, let fast = f16.statistics?.median, fast > 0 else { return nil }
-            return DTypeComparison(op: f16.spec.op, shape: f16.spec.shape, device: f16.spec.device, f32MedianSeconds: slow,
-                                   f16MedianSeconds: fast, f16Speedup: slow / fast)
+        RecommendationRules.halfPrecisionPairs(results).map { pair in
+            DTypeComparison(op: pair.f16.spec.op, shape: pair.f16.spec.shape, device: pair.f16.spec.device, f32MedianSeconds: pair.f32Median,
+                            f16MedianSeconds: pair.f16Median, f16Speedup: pair.f32Median / pair.f16Median)
         }
     }
 

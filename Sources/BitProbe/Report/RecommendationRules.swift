@@ -51,12 +51,33 @@ public enum RecommendationRules {
         }
     }
 
+    /// The same op, shape and device verified in both f32 and f16, with both medians: what the
+    /// f16 rule and the report's precision table compare.
+    static func halfPrecisionPairs(_ results: [ProbeResult]) -> [(f32: ProbeResult, f16: ProbeResult, f32Median: Double, f16Median: Double)] {
+        let ok = verified(results)
+        return ok.filter { $0.spec.dtype == .f16 }.compactMap { f16 in
+            guard let f32 = ok.first(where: { $0.spec.dtype == .f32 && $0.spec.op == f16.spec.op && $0.spec.shape == f16.spec.shape && $0.spec.device == f16.spec.device }),
+                  let slow = f32.statistics?.median, let fast = f16.statistics?.median, fast > 0 else { return nil }
+            return (f32, f16, slow, fast)
+        }
+    }
+
+    /// Each verified ternary_matmul with the faster float matmul of the same shape and device, and
+    /// float median / ternary median: what the ternary rule and the executive summary compare.
+    static func ternaryPairs(_ results: [ProbeResult]) -> [(ternary: ProbeResult, float: ProbeResult, speedup: Double)] {
+        let ok = verified(results)
+        return ok.filter { $0.spec.op == .ternaryMatmul }.compactMap { ternary in
+            let floats = ok.filter { $0.spec.op == .matmul && $0.spec.shape == ternary.spec.shape && $0.spec.device == ternary.spec.device }
+            guard let float = floats.min(by: { ($0.statistics?.median ?? .infinity) < ($1.statistics?.median ?? .infinity) }),
+                  let t = ternary.statistics?.median, let f = float.statistics?.median, t > 0 else { return nil }
+            return (ternary, float, f / t)
+        }
+    }
+
     /// Where f16 runs as fast as f32 for the same op, shape and device, it halves the bytes.
     public static func halfPrecision(_ results: [ProbeResult]) -> [Recommendation] {
         var list: [Recommendation] = []
-        for f16 in verified(results) where f16.spec.dtype == .f16 {
-            guard let f32 = verified(results).first(where: { $0.spec.dtype == .f32 && $0.spec.op == f16.spec.op && $0.spec.shape == f16.spec.shape && $0.spec.device == f16.spec.device }),
-                  let fast = f16.statistics?.median, let slow = f32.statistics?.median, fast > 0 else { continue }
+        for (f32, f16, slow, fast) in halfPrecisionPairs(results) {
             let speedup = slow / fast
             let name = "\(f16.spec.op.rawValue) \(f16.spec.shape) on \(f16.spec.device)"
             let evidence = [Evidence("f32 median", slow, unit: "s"), Evidence("f16 median", fast, unit: "s"), Evidence("f32 / f16", speedup, unit: "ratio")]
@@ -80,11 +101,8 @@ public enum RecommendationRules {
     /// Ternary W1.58A8 against the float matmul of the same shape on the same device.
     public static func ternaryAgainstFloat(_ results: [ProbeResult]) -> [Recommendation] {
         var list: [Recommendation] = []
-        for ternary in verified(results) where ternary.spec.op == .ternaryMatmul {
-            let floats = verified(results).filter { $0.spec.op == .matmul && $0.spec.shape == ternary.spec.shape && $0.spec.device == ternary.spec.device }
-            guard let float = floats.min(by: { ($0.statistics?.median ?? .infinity) < ($1.statistics?.median ?? .infinity) }),
-                  let t = ternary.statistics?.median, let f = float.statistics?.median, t > 0 else { continue }
-            let speedup = f / t
+        for (ternary, float, speedup) in ternaryPairs(results) {
+            let (t, f) = (ternary.statistics!.median, float.statistics!.median)
             let (n, k) = (ternary.spec.shape[1], ternary.spec.shape[2])
             let floatWeights = n * k * float.spec.dtype.floatElementBytes
             let packedWeights = n * ternaryRowBytes(k: k)
