@@ -218,8 +218,9 @@ func abMode(_ arguments: Arguments) {
     resampledMedians.sort()
     let pairedLower = resampledMedians[Int(0.025 * Double(resampledMedians.count))]
     let pairedUpper = resampledMedians[Int(0.975 * Double(resampledMedians.count)) - 1]
-    guard let interval = MedianRatioBootstrap.interval(current: profiled, baseline: plain, resamples: 2000, confidence: 0.95, seed: 42) else {
-        fail("no confidence interval: a median was zero")
+    // The regression gate's interval for a ratio of round medians (Hodges-Lehmann, 95 %).
+    guard let interval = RoundRatio(current: profiled, baseline: plain, alpha: 0.05)?.interval else {
+        fail("no confidence interval: too few rounds, or a median was not positive")
     }
     print("{\"mode\":\"ab\",\"probe\":\"\(spec)\",\"rounds\":\(rounds),\"contended_pairs_discarded\":\(contendedPairs),\"median_plain_seconds\":\(median(plain)),"
           + "\"median_profiled_seconds\":\(median(profiled)),\"ratio\":\(ratio),"

@@ -46,7 +46,7 @@ struct ProbeOptions: ParsableArguments {
     @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
     var shape: [String] = []
 
-    @Option(help: "Rounds per probe (at least), round-robin over the suite, each in a process of its own; the quietest is kept (create: 10; regress: 5).")
+    @Option(help: "Rounds per probe (at least), round-robin over the suite, each in a process of its own; every round is kept and compared (create: 10; regress: 5).")
     var rounds: Int?
 
     @Option(help: "Untimed warmup iterations per probe and round (create: 3; regress: the baseline's).")
@@ -121,7 +121,7 @@ func checkFaultInjectionEnvironment(command: String) throws {
 }
 
 /// Measures probes on the CPU in rounds, each probe run in a `bitprobe bench` process of its own,
-/// keeping each probe's quietest round (`QuietestRound` says why separate processes).
+/// keeping every round (`RoundMeasurement` says why separate processes).
 struct ProbeRunner {
     let fingerprint: EnvironmentFingerprint
     let config: BenchmarkConfig
@@ -156,7 +156,7 @@ struct ProbeRunner {
     /// Rounds for at least `duration` seconds; progress goes to stderr when it is a terminal.
     func measure(_ specs: [ProbeSpec], duration: Double = 0) throws -> [ProbeResult] {
         let showProgress = isatty(2) == 1
-        return try QuietestRound.measure(specs, rounds: rounds, duration: duration) { spec, round in
+        return try RoundMeasurement.measure(specs, rounds: rounds, duration: duration) { spec, round in
             if showProgress { writeStandardError("[round \(round + 1)] \(spec)\n") }
             return try run(spec)
         }
@@ -197,8 +197,8 @@ struct BaselineCreateCommand: ParsableCommand {
         discussion: """
         Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, in rounds of \
         bench's settings, round-robin over the suite and each in a process of its own, at least 10 \
-        rounds and for at least 60 s, keeping each probe's round with the lowest median: settings \
-        chosen for repeatable medians on shared machines (docs/regression.md).
+        rounds and for at least 60 s, keeping every round's median, which is what regress compares: \
+        settings chosen for repeatable medians on shared machines (docs/regression.md).
 
         Exit status: 0 saved; 1 saved, but a probe did not end ok; 3 could not run or save (name taken \
         without --force, unwritable directory); 64 bad flag value.

@@ -10,13 +10,15 @@ struct RegressCommand: ParsableCommand {
         abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
         discussion: """
         Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's \
-        settings and thread count, in 5 rounds each in a process of its own, keeping each probe's \
-        quietest. A probe regressed when \
-        the Mann-Whitney U test gives p < --alpha, the median ratio current/baseline exceeds \
-        1 + --threshold/100 and the lower bound of its 95% bootstrap interval exceeds 1, in the first \
-        measurement and in each of --confirm more, taken 10 s, 20 s, ... apart (docs/regression.md). \
-        Before each measurement it waits, up to --max-quiet-wait seconds, while Linux CPU pressure (/proc/pressure/cpu) \
-        shows other work competing for the CPUs.
+        settings and thread count, in 5 rounds each in a process of its own, and compares every \
+        round's median with the baseline's rounds. The ratio is the Hodges-Lehmann estimate over \
+        round medians, with its distribution-free (1 - --alpha) interval; a probe regressed when \
+        the interval's lower bound exceeds 1 + --threshold/100. A probe that reads beyond that \
+        is measured --confirm more times, 10 s, 20 s, ... apart; each must read beyond it too, \
+        and the interval is then taken over all its rounds (docs/regression.md). --explain prints \
+        every probe's round medians and the rule that decided. Before each measurement it waits, \
+        up to --max-quiet-wait seconds, while Linux CPU pressure (/proc/pressure/cpu) shows other \
+        work competing for the CPUs.
 
         Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run \
         (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable \
@@ -43,11 +45,14 @@ struct RegressCommand: ParsableCommand {
     @Option(name: .customLong("critical-threshold"), help: "Slowdown from which a regression is critical, in percent (100 = twice as slow).")
     var criticalThreshold: Double = RegressionCriteria().criticalThresholdPercent
 
-    @Option(help: "Significance level of the Mann-Whitney U test.")
+    @Option(help: "1 - the confidence of the ratio's interval (0.01: a 99% interval).")
     var alpha: Double = RegressionCriteria().alpha
 
     @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
     var confirm: Int = RegressionCriteria().confirmations
+
+    @Flag(help: "After the table, print each probe's round medians on both sides and the rule that decided (table format).")
+    var explain = false
 
     /// regress's output choices: bench's and a JUnit report for CI.
     enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
@@ -75,7 +80,7 @@ struct RegressCommand: ParsableCommand {
         case .json: rendered = String(decoding: try report.json(), as: UTF8.self)
         case .junit: rendered = JUnitReport.xml(report)
         case .csv: rendered = report.csv()
-        case .table: rendered = RegressionTable.text(report)
+        case .table: rendered = RegressionTable.text(report, explain: explain)
         }
         if let outputFile {
             do { try AtomicFile.write(Array(rendered.utf8), to: outputFile) } catch {
@@ -110,7 +115,10 @@ extension RegressCommand {
 
         let store = try directory.store(command: command)
         let stored: Baseline
-        do { stored = try store.load(baseline) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
+        do {
+            stored = try store.load(baseline)
+            try stored.requireRounds(path: store.path(for: baseline))
+        } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
         let config = try probes.config(over: stored.config, command: command)
         let kind = try probes.backendKind(default: stored.fingerprint.backend, command: command)
         let specs = try probes.selectsProbes ? probes.specs(backend: kind, command: command) : stored.results.map(\.spec)
@@ -122,6 +130,11 @@ extension RegressCommand {
         // environment warning says so.
         let simdPath = simdFlag ?? SIMDPath(rawValue: stored.fingerprint.simdPath).flatMap { $0.isSupported ? $0 : nil }
         let rounds = probes.rounds ?? Self.defaultRounds
+        // Refuse before measuring what could never show a difference at this confidence.
+        if let fewest = stored.fewestRounds, let needed = RoundRatio.minimumRounds(baselineRounds: fewest, alpha: criteria.alpha),
+           rounds < needed {
+            throw fail(command, "--rounds \(rounds) cannot show a difference at --alpha \(criteria.alpha) against the \(fewest) rounds of baseline '\(baseline)'; use --rounds \(needed) or more", status: ExitStatus.usage)
+        }
         let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
                                      threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
         quietWait.waitForQuietCPU(command: command)

@@ -126,7 +126,8 @@ enum AgentFamilies {
         if let baseline {
             var reference: [ProbeSpec: Double] = [:]
             for result in baseline.results where result.outcome == .ok {
-                if let median = result.statistics?.median, median > 0 { reference[result.spec] = median }
+                // The median of its round medians: the level the gate compares with.
+                if let median = SampleStatistics(result.roundMedians)?.median, median > 0 { reference[result.spec] = median }
             }
             for result in results where result.outcome == .ok {
                 guard let median = result.statistics?.median, let base = reference[result.spec] else { continue }

@@ -15,7 +15,9 @@ public struct AlertRule: Equatable, Sendable {
         /// throughput below `minOpsPerSecond` / `minBytesPerSecond` (each optional, at least one set).
         case probeBudget(ProbeBudget)
         /// The probe's latest samples are slower than its reference: the previous `window` cycles,
-        /// or a named baseline. Significant (Mann-Whitney, alpha) and beyond `thresholdPercent`.
+        /// or a named baseline. Against the window: significant (Mann-Whitney, alpha) and beyond
+        /// `thresholdPercent` (`WindowRegressionTest`); against a baseline: the (1 - alpha) interval of the
+        /// ratio of the latest cycles to the baseline's rounds lies beyond it (`RoundRatio`).
         case regression(reference: RegressionReference, thresholdPercent: Double, alpha: Double)
         /// The probes of a backend and device as a whole: the median, over them, of each probe's
         /// cycle median over its rolling window's median is above 1 + `thresholdPercent` / 100.
@@ -28,6 +30,12 @@ public struct AlertRule: Equatable, Sendable {
             case .regression, .nodeSlowdown: return true
             default: return false
             }
+        }
+
+        /// `regression` rules whose reference is a named baseline.
+        var comparesWithBaseline: Bool {
+            if case .regression(.baseline, _, _) = self { return true }
+            return false
         }
 
         /// The rolling window, in cycles, of rules that keep one (window regressions, node slowdowns).

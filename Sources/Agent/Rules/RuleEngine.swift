@@ -47,6 +47,10 @@ struct RuleEngine {
     typealias Holding = ([String: String], Double, String)
     /// Each backend and device's node factor in the latest cycle (`WindowRegressionTest.nodeFactors`).
     private(set) var nodeFactors: [(backend: String, device: String, factor: Double)] = []
+    /// Each probe's latest `recentCycles` uncontended cycles, as rounds for `regression` rules
+    /// against a baseline: a cycle's median is one value, as a round's is in `bitprobe regress`
+    /// (`RoundRatio`), so a cycle-long spell counts once, not as hundreds of samples.
+    private var baselineRounds: [ProbeSpec: [RoundSummary]] = [:]
     private var lastSuccess: [ProbeSpec: Double] = [:]
     private let startedAt: Double
     init(rules: [AlertRule], startedAt: Double) {
@@ -108,6 +112,14 @@ struct RuleEngine {
         nodeFactors = WindowRegressionTest.nodeFactors(ratios: ratios)
         if !Self.isContended(cpuPressureShare, limit: historyLimit) {
             recordHistory(results.filter { !Self.isPeerSlowed(peerFactors[$0.spec], limitPercent: peerLimit) }, peerFactors: peerFactors)
+        }
+        let baselineRules = rules.filter(\.kind.comparesWithBaseline)
+        if let limit = baselineRules.map(\.maxCPUPressure).max(), !Self.isContended(cpuPressureShare, limit: limit) {
+            for result in results {
+                guard let round = RoundSummary(result) else { continue }
+                baselineRounds[result.spec, default: []].append(round)
+                if baselineRounds[result.spec]!.count > Self.recentCycles { baselineRounds[result.spec]!.removeFirst() }
+            }
         }
         var nowRegressed: Set<ProbeSpec> = []
         for rule in rules {
@@ -226,12 +238,20 @@ struct RuleEngine {
             criteria.thresholdPercent = threshold
             criteria.alpha = alpha
             let references = baseline?.name == name ? baseline!.results : []
-            return RegressionAnalysis.compare(baseline: references, current: matching.filter { $0.outcome == .ok }, criteria: criteria)
+            // The latest cycles stand for the current rounds; judged once there are enough of them.
+            let current = matching.compactMap { result -> ProbeResult? in
+                guard result.outcome == .ok, let rounds = baselineRounds[result.spec], rounds.count == Self.recentCycles else { return nil }
+                var pooled = result
+                pooled.rounds = rounds
+                return pooled
+            }
+            return RegressionAnalysis.compare(baseline: references, current: current, criteria: criteria)
                 .filter { $0.verdict == .regression }
                 .map { comparison in
                     let ratio = comparison.medianRatio ?? 0
+                    let interval = comparison.medianRatioInterval.map { ", \(formatNumber((1 - alpha) * 100))% interval \(formatRatio($0.lower))-\(formatRatio($0.upper))" } ?? ""
                     return (Self.labels(comparison.spec), ratio,
-                            "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (median ratio \(formatRatio(ratio)), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))")
+                            "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (ratio \(formatRatio(ratio)) over its last \(Self.recentCycles) cycles\(interval), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))")
                 }
         }
     }

@@ -139,7 +139,9 @@ extension ProbeScheduler {
         do throws(BaselineError) {
             var directory = config.baseline.directory ?? ""
             if directory.isEmpty { directory = try BaselineStore.defaultDirectory(environment: environmentDictionary()) }
-            let loaded = try BaselineStore(directory: directory).load(name)
+            let store = BaselineStore(directory: directory)
+            let loaded = try store.load(name)
+            try loaded.requireRounds(path: store.path(for: name))
             baseline = loaded
             logger.info("comparing with baseline", metadata: ["baseline": "\(name)", "probes": "\(loaded.results.count)"])
         } catch {

@@ -5,13 +5,15 @@ import FoundationEssentials
 public struct Baseline: Codable, Sendable {
     /// Marks the file as a baseline, so that any other JSON file is recognised as foreign.
     public static let kind = "bitprobe-baseline"
-    public static let schemaVersion = 1
+    /// 2: each result keeps every round (`ProbeResult.rounds`); 1 kept only the quietest round,
+    /// which `regress` can no longer compare (`requireRounds`).
+    public static let schemaVersion = 2
 
     /// Measurement settings of each round `baseline create` runs unless flags say otherwise: those of
-    /// `bench`, repeated in `defaultRounds` rounds (`QuietestRound`).
+    /// `bench`, repeated in `defaultRounds` rounds (`RoundMeasurement`).
     public static var defaultConfig: BenchmarkConfig { BenchmarkConfig() }
 
-    /// Rounds per probe at least; the quietest is kept.
+    /// Rounds per probe at least; every round is kept.
     public static let defaultRounds = 10
 
     /// Seconds `baseline create` keeps running rounds, at least. A baseline is recorded once and
@@ -34,7 +36,7 @@ public struct Baseline: Codable, Sendable {
     public var fingerprint: EnvironmentFingerprint
     /// Settings of each round.
     public var config: BenchmarkConfig
-    /// Rounds each probe was measured in, at least; `results` hold the quietest (`QuietestRound`).
+    /// Rounds each probe was measured in, at least; each result keeps them all (`RoundMeasurement`).
     public var rounds: Int
     /// Seconds the rounds were run for, at least.
     public var durationSeconds: Double
@@ -54,6 +56,18 @@ public struct Baseline: Codable, Sendable {
         self.durationSeconds = durationSeconds
         self.faultInjection = faultInjection
         self.results = results
+    }
+
+    /// Refuses a baseline whose `ok` results lack their rounds (schema version 1 kept only the
+    /// quietest round per probe), naming the command that records a new one.
+    public func requireRounds(path: String) throws(BaselineError) {
+        guard results.contains(where: { $0.outcome == .ok && $0.rounds == nil }) else { return }
+        throw .withoutRounds(path: path, name: name, version: schemaVersion)
+    }
+
+    /// The fewest rounds any `ok` result of the baseline has (nil when none is ok).
+    public var fewestRounds: Int? {
+        results.filter { $0.outcome == .ok }.map { $0.rounds?.count ?? 1 }.min()
     }
 
     public func json() throws -> [UInt8] {

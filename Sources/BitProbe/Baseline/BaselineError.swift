@@ -9,6 +9,8 @@ public enum BaselineError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Valid JSON, but not a bitprobe baseline (no `"kind": "bitprobe-baseline"`).
     case foreign(path: String)
     case newerSchema(path: String, version: Int)
+    /// An older baseline that keeps one round per probe where the gate compares every round.
+    case withoutRounds(path: String, name: String, version: Int)
     case unreadable(path: String, reason: String)
     case unwritable(path: String, reason: String)
     case undeletable(path: String, reason: String)
@@ -29,6 +31,9 @@ public enum BaselineError: Error, Equatable, Sendable, CustomStringConvertible {
             "file '\(path)' is not a bitprobe baseline (it has no \"kind\": \"\(Baseline.kind)\")"
         case .newerSchema(let path, let version):
             "baseline file '\(path)' has schema_version \(version), newer than the \(Baseline.schemaVersion) this bitprobe reads; use a newer bitprobe"
+        case .withoutRounds(let path, let name, let version):
+            "baseline file '\(path)' (schema_version \(version)) keeps only the quietest round of each probe, and regress compares every round; "
+                + "record it again with 'bitprobe baseline create \(name) --force' and the probe flags it was made with"
         case .unreadable(let path, let reason):
             "cannot read baseline file '\(path)': \(reason)"
         case .unwritable(let path, let reason):

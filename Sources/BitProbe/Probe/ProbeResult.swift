@@ -58,4 +58,8 @@ public struct ProbeResult: Codable, Sendable {
     /// The trace and span of this run when it was profiled (hex), for exemplars and trace links.
     public var traceID: String?
     public var spanID: String?
+    /// Every round, when the probe was measured in rounds (`baseline create`, `regress`): what the
+    /// regression gate compares. The samples and statistics above are then those of the typical
+    /// round (`RoundMeasurement`). Absent from bench results.
+    public var rounds: [RoundSummary]? = nil
 }

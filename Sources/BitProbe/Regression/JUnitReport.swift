@@ -24,6 +24,7 @@ public enum JUnitReport {
             ("alpha", formatNumber(report.criteria.alpha)),
             ("threshold_percent", formatNumber(report.criteria.thresholdPercent)),
             ("critical_threshold_percent", formatNumber(report.criteria.criticalThresholdPercent)),
+            ("confirmations", String(report.criteria.confirmations)),
         ]
         if let injection = report.faultInjection { properties.append(("fault_injection", injection.description)) }
         properties += report.warnings.map { ("warning", $0) }
@@ -40,7 +41,7 @@ public enum JUnitReport {
                 lines.append(open + "/>")
             case .regression:
                 let severity = comparison.severity?.rawValue ?? "?"
-                let message = "\(severity) regression: \(ratioText(comparison))"
+                let message = "\(severity) regression: \(ratioText(comparison, criteria: report.criteria))"
                 lines.append(open + ">")
                 lines.append("      <failure message=\"\(Markup.escape(message))\" type=\"regression.\(severity)\">\(Markup.escape(numbers(comparison)))</failure>")
                 lines.append("    </testcase>")
@@ -64,22 +65,25 @@ public enum JUnitReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// "1.162x slower (95% CI 1.150-1.171, p 3.2e-12)"
-    static func ratioText(_ c: ProbeComparison) -> String {
+    /// "1.162x slower (99% CI 1.150-1.171, p 3.2e-12)"
+    static func ratioText(_ c: ProbeComparison, criteria: RegressionCriteria) -> String {
         let ratio = c.medianRatio.map { formatFixed($0, decimals: 3) + "x slower" } ?? "?"
-        let interval = c.medianRatioInterval.map { "CI \(formatFixed($0.lower, decimals: 3))-\(formatFixed($0.upper, decimals: 3))" } ?? "no CI"
+        let confidence = formatNumber((1 - criteria.alpha) * 100) + "%"
+        let interval = c.medianRatioInterval.map { "\(confidence) CI \(formatFixed($0.lower, decimals: 3))-\(formatFixed($0.upper, decimals: 3))" } ?? "no CI"
         let p = c.mannWhitney.map { "p \(formatPValue($0.pValue))" } ?? "no p"
         return "\(ratio) (\(interval), \(p))"
     }
 
+    /// The failure text: what an engineer needs to see why, without rerunning.
     static func numbers(_ c: ProbeComparison) -> String {
         [
-            "baseline median: \(c.baselineMedianSeconds.map { "\($0) s" } ?? "-") over \(c.baselineSamples ?? 0) samples",
-            "current median: \(c.currentMedianSeconds.map { "\($0) s" } ?? "-") over \(c.currentSamples ?? 0) samples",
-            "median ratio (current/baseline): \(c.medianRatio.map { "\($0)" } ?? "-")",
-            "bootstrap interval of the ratio: \(c.medianRatioInterval.map { "\($0.lower) - \($0.upper)" } ?? "-")",
-            "Mann-Whitney U: \(c.mannWhitney.map { "\($0.u1)" } ?? "-"), p = \(c.mannWhitney.map { "\($0.pValue)" } ?? "-")",
-            "median ratios measured: \(c.measuredRatios.map { "\($0)" }.joined(separator: ", "))",
+            c.decision ?? RegressionTable.verdictText(c),
+            "baseline round medians (s): \(c.baselineRoundMedians.map { $0.map { "\($0)" }.joined(separator: ", ") } ?? "-") (\(c.baselineSamples ?? 0) samples)",
+            "current round medians (s): \(c.currentRoundMedians.map { $0.map { "\($0)" }.joined(separator: ", ") } ?? "-") (\(c.currentSamples ?? 0) samples)",
+            "ratio of round medians (current/baseline): \(c.medianRatio.map { "\($0)" } ?? "-")",
+            "interval of the ratio: \(c.medianRatioInterval.map { "\($0.lower) - \($0.upper)" } ?? "-")",
+            "Mann-Whitney U of the round medians: \(c.mannWhitney.map { "\($0.u1)" } ?? "-"), p = \(c.mannWhitney.map { "\($0.pValue)" } ?? "-")",
+            "ratio of each measurement: \(c.measuredRatios.map { "\($0)" }.joined(separator: ", "))",
         ].joined(separator: "\n")
     }
 }

@@ -90,12 +90,21 @@ public struct MannWhitneyU: Codable, Equatable, Sendable {
         return (ranks, tieTerm)
     }
 
-    /// P(U >= u) under the null hypothesis for samples of sizes m and n without ties. The number of
-    /// orderings with U = k obeys c(k; m, n) = c(k - n; m - 1, n) + c(k; m, n - 1): the largest value
-    /// belongs either to the first sample (beating all n of the second) or to the second.
+    /// P(U >= u) under the null hypothesis for samples of sizes m and n without ties.
     static func exactUpperTail(u: Int, m: Int, n: Int) -> Double {
+        let distribution = exactDistribution(m: m, n: n)
+        var tail = 0.0
+        for k in max(0, u)..<distribution.count { tail += distribution[k] }
+        return tail
+    }
+
+    /// P(U = k) for k = 0 ... m·n under the null hypothesis, for samples of sizes m and n without
+    /// ties. The number of orderings with U = k obeys c(k; m, n) = c(k - n; m - 1, n) + c(k; m, n - 1):
+    /// the largest value belongs either to the first sample (beating all n of the second) or to the second.
+    static func exactDistribution(m: Int, n: Int) -> [Double] {
         // counts[j][k]: orderings of i first-sample and j second-sample values with U = k, for the
-        // current i; Double holds C(40, 20) and every partial count exactly.
+        // current i; Double holds C(40, 20) and every partial count exactly, and larger counts to
+        // 16 significant digits (additions only, so no cancellation).
         var counts = [[Double]](repeating: [1], count: n + 1)
         if m > 0 {
             for i in 1...m {
@@ -111,10 +120,7 @@ public struct MannWhitneyU: Codable, Equatable, Sendable {
                 counts = next
             }
         }
-        let distribution = counts[n]
-        let total = distribution.reduce(0, +)
-        var tail = 0.0
-        for k in max(0, u)..<distribution.count { tail += distribution[k] }
-        return tail / total
+        let total = counts[n].reduce(0, +)
+        return counts[n].map { $0 / total }
     }
 }

@@ -1,27 +1,26 @@
-/// When a difference between baseline and current timings counts (docs/regression.md).
+/// When a difference between baseline and current round medians counts (docs/regression.md).
 ///
-/// A probe regressed only when all three hold, in its first measurement and in every confirmation: the Mann-Whitney p-value is below `alpha`, the
-/// median ratio (current / baseline) exceeds 1 + `thresholdPercent` / 100, and the lower bound of
-/// the bootstrap confidence interval of that ratio exceeds 1. Improvements mirror it with the
-/// speedup baseline / current. Significance alone is not enough: with hundreds of samples the test
-/// flags differences of a fraction of a percent, which on a shared machine are noise, not news.
+/// Each side is a set of round medians (`RoundRatio`). With L = 1 + `thresholdPercent` / 100, a
+/// probe regressed when the lower bound of the (1 - `alpha`) interval of its ratio, over every
+/// current round, exceeds L: the slowdown is beyond the threshold with that confidence, not just
+/// beyond 1. With `confirmations`, a probe whose first measurement reads above L (and significantly
+/// above 1) is measured again that many times, after pauses, and each measurement on its own must
+/// read above L as well; the interval is then taken over all its current rounds. Improvements mirror
+/// it: the interval's upper bound below 1 / L.
 public struct RegressionCriteria: Codable, Equatable, Sendable {
-    /// Significance level of the Mann-Whitney U test.
+    /// 1 - the confidence of the ratio's interval (two-sided).
     public var alpha: Double = 0.01
     /// Smallest slowdown (or speedup) reported, in percent.
     public var thresholdPercent: Double = 10
     /// Slowdown from which a regression is critical, in percent (100 = twice as slow).
     public var criticalThresholdPercent: Double = 100
-    /// Bootstrap resamples for the confidence interval of the median ratio.
-    public var resamples: Int = 2000
-    /// Coverage of that interval.
-    public var confidence: Double = 0.95
-    /// Seed of the bootstrap; each probe derives its own stream from it and its spec.
-    public var seed: UInt64 = 0xB007_5742
-    /// Further measurements a regression must survive (`RegressionAnalysis.confirm`). Three, after
-    /// pauses of 10, 20 and 30 s: with two (a span of about 35 s) 1 to 2 unchanged runs in 20 failed
-    /// on spells of load that lasted through every measurement (docs/regression.md).
+    /// Further measurements a suspect must survive (`RegressionAnalysis.confirm`). Three, after
+    /// pauses of 10, 20 and 30 s: spells of load from elsewhere lasted up to about 35 s on the
+    /// development VMs (docs/regression.md).
     public var confirmations: Int = 3
+
+    /// The ratio a slowdown must exceed: 1 + threshold / 100.
+    public var limit: Double { 1 + thresholdPercent / 100 }
 
     public init() {}
 

@@ -4,23 +4,24 @@ import Glibc
 
 /// Renders a regression report as text for people: context, warnings, one row per probe, status.
 public enum RegressionTable {
-    static let headers = ["DEVICE", "OP", "DTYPE", "SHAPE", "BASELINE", "CURRENT", "RATIO", "95% CI", "P", "VERDICT"]
+    static func headers(_ criteria: RegressionCriteria) -> [String] {
+        ["DEVICE", "OP", "DTYPE", "SHAPE", "ROUNDS", "BASELINE", "CURRENT", "RATIO", formatNumber((1 - criteria.alpha) * 100) + "% CI", "P", "VERDICT"]
+    }
 
-    public static func text(_ report: RegressionReport) -> String {
-        let criteria = report.criteria
+    /// With `explain`, each compared probe's round medians on both sides and the rule that decided
+    /// follow the table.
+    public static func text(_ report: RegressionReport, explain: Bool = false) -> String {
         var lines = [
             "baseline '\(report.baseline.name)' (created \(UTCTime.format(report.baseline.createdAt)); \(report.baseline.fingerprint.summary))",
             "current: \(report.current.summary)",
-            "criteria: Mann-Whitney p < \(formatNumber(criteria.alpha)), median ratio beyond \(formatNumber(criteria.thresholdPercent))% "
-                + "and its \(formatNumber(criteria.confidence * 100))% bootstrap interval (\(criteria.resamples) resamples) excluding 1"
-                + (criteria.confirmations > 0 ? ", in every one of up to \(criteria.confirmations + 1) measurements" : "")
-                + "; critical from \(formatNumber(criteria.criticalThresholdPercent))%",
+            "criteria: " + criteriaText(report.criteria),
         ]
         lines += report.warnings.map { "WARNING: " + $0 }
         lines.append("")
         let rows = report.comparisons.map { c -> [String] in
             [
                 c.spec.device, c.spec.op.rawValue, c.spec.dtype.rawValue, c.spec.shape.description,
+                roundsText(c),
                 c.baselineMedianSeconds.map(formatDuration) ?? "-",
                 c.currentMedianSeconds.map(formatDuration) ?? "-",
                 c.medianRatio.map { formatFixed($0, decimals: 3) + "x" } ?? "-",
@@ -29,11 +30,54 @@ public enum RegressionTable {
                 verdictText(c),
             ]
         }
-        let all = [headers] + rows
+        let all = [headers(report.criteria)] + rows
         lines += alignedColumns(all)
+        if explain {
+            for c in report.comparisons {
+                lines.append("")
+                lines += explanation(c)
+            }
+        }
         lines.append("")
         lines.append("status: \(report.status.rawValue) (\(countsText(report.counts)))")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The decision rule in one line, with the settings in force.
+    static func criteriaText(_ criteria: RegressionCriteria) -> String {
+        let confidence = formatNumber((1 - criteria.alpha) * 100) + "%"
+        let limit = formatFixed(criteria.limit, decimals: 3)
+        return "ratio of round medians (Hodges-Lehmann) with its \(confidence) interval; regression when the interval's lower bound exceeds \(limit)"
+            + (criteria.confirmations > 0
+                ? ", after up to \(criteria.confirmations) confirmations each reading above \(limit)"
+                : "")
+            + "; critical from \(formatNumber(criteria.criticalThresholdPercent))%"
+    }
+
+    /// "5/40": current rounds (confirmations included) / baseline rounds.
+    static func roundsText(_ c: ProbeComparison) -> String {
+        guard c.baselineRoundMedians != nil || c.currentRoundMedians != nil else { return "-" }
+        return "\(c.currentRoundMedians.map { String($0.count) } ?? "-")/\(c.baselineRoundMedians.map { String($0.count) } ?? "-")"
+    }
+
+    /// "cpu0 matmul f32 256x256x256", then the round medians of each side, the measurements, and
+    /// the decision.
+    static func explanation(_ c: ProbeComparison) -> [String] {
+        var lines = ["\(c.spec):"]
+        if let medians = c.baselineRoundMedians { lines.append("  baseline rounds (\(medians.count)): " + mediansText(medians)) }
+        if let medians = c.currentRoundMedians { lines.append("  current rounds (\(medians.count)): " + mediansText(medians)) }
+        if c.measuredRatios.count > 1 {
+            lines.append("  measurements: " + c.measuredRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", "))
+        }
+        lines.append("  " + (c.decision ?? verdictText(c)))
+        return lines
+    }
+
+    /// Round medians in one unit for the row, in the order measured: "181.2 182.0 260.4 µs".
+    static func mediansText(_ medians: [Double]) -> String {
+        let typical = SampleStatistics(medians)?.median ?? 0
+        let (scale, unit): (Double, String) = typical >= 1 ? (1, "s") : typical >= 1e-3 ? (1e3, "ms") : typical >= 1e-6 ? (1e6, "µs") : (1e9, "ns")
+        return medians.map { formatFixed($0 * scale, decimals: 2) }.joined(separator: " ") + " " + unit
     }
 
     /// "regression (major)", "failed: mismatch: 3 of 4096 checked values wrong; ...", "new probe".
@@ -84,7 +128,7 @@ public func formatPValue(_ p: Double) -> String {
 }
 
 /// Short decimal text of a setting: "0.01", "10", "2.5".
-func formatNumber(_ value: Double) -> String {
+public func formatNumber(_ value: Double) -> String {
     if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
     return "\(value)"
 }
