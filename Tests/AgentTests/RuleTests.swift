@@ -247,6 +247,35 @@ import Testing
         #expect(floor.breach(of: result(.ok, samples: [0.01]))?.1 == "probe cpu0 add f32 100 moved 1.00 B/s, under its budget of 2.00 B/s")
     }
 
+    @Test func aBaselineRuleJudgesTheLatestCyclesAgainstTheBaselinesRounds() throws {
+        let rule = AlertRule(name: "B", kind: .regression(reference: .baseline(name: "nightly"), thresholdPercent: 10, alpha: 0.01), severity: "warning")
+        var engine = RuleEngine(rules: [rule], startedAt: 0)
+        var random = SeededRandom(seed: 5)
+        var stored = result(.ok, samples: [1])
+        stored.rounds = (0..<20).map { RoundSummary(startedAt: Double($0), medianSeconds: 1 + 0.02 * Double(random.nextSignedUnitFloat()), sampleCount: 50, wallSeconds: 0.2) }
+        let baseline = Baseline(name: "nightly", description: nil, createdAt: 0, fingerprint: EnvironmentFingerprint(
+            backend: .cpu, device: "cpu0", cpuModel: "Test CPU", simdPath: "avx512", threads: 1, availableCPUs: 2, bitprobeVersion: "1", bitprobeRevision: "a"),
+                                config: BenchmarkConfig(), rounds: 20, durationSeconds: 60, faultInjection: nil, results: [stored])
+        var now = 0.0
+        func cycle(_ scale: Double, contended: Bool = false) {
+            now += 1
+            let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
+            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], baseline: baseline, now: now,
+                            cpuPressureShare: contended ? 0.9 : 0)
+        }
+        for _ in 0..<5 { cycle(1.3) }
+        #expect(engine.activeAlerts.isEmpty, "five cycles are not yet the six the rule judges")
+        cycle(1.3, contended: true)
+        #expect(engine.activeAlerts.isEmpty, "a contended cycle is not a round")
+        cycle(1.3)
+        let alert = try #require(engine.activeAlerts.first)
+        let description = try #require(alert.annotations["description"])
+        #expect(description.hasPrefix("probe cpu0 add f32 100 is 29% slower than baseline nightly (ratio 1.29"))
+        #expect(description.contains(" over its last 6 cycles, 99% interval 1."))
+        for _ in 0..<3 { cycle(1.0) }
+        #expect(engine.activeAlerts.isEmpty, "half the latest cycles at the baseline's level: the interval reaches down to 1")
+    }
+
     @Test func aContendedCycleStillCountsAsAVerifiedRun() {
         let rules = [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning"),
                      AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")]

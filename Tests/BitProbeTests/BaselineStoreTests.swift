@@ -57,7 +57,7 @@ final class ScratchDirectory {
     @Test func fileNamesTheKindSchemaAndNullGPUFields() throws {
         let text = String(decoding: try sample().json(), as: UTF8.self)
         #expect(text.contains("\"kind\" : \"bitprobe-baseline\""))
-        #expect(text.contains("\"schema_version\" : 1"))
+        #expect(text.contains("\"schema_version\" : 2"))
         #expect(text.contains("\"gpu_name\" : null"))
         #expect(text.contains("\"gpu_driver_version\" : null"))
         #expect(text.contains("\"available_cpus\" : 2"))
@@ -100,7 +100,7 @@ final class ScratchDirectory {
             ("empty", "baseline file '\(dir)/empty.json' is corrupt: not valid JSON"),
             ("foreign", "file '\(dir)/foreign.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")"),
             ("array", "file '\(dir)/array.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")"),
-            ("future", "baseline file '\(dir)/future.json' has schema_version 7, newer than the 1 this bitprobe reads; use a newer bitprobe"),
+            ("future", "baseline file '\(dir)/future.json' has schema_version 7, newer than the 2 this bitprobe reads; use a newer bitprobe"),
             ("noversion", "baseline file '\(dir)/noversion.json' is corrupt: schema_version is missing or not an integer"),
             ("partial", "baseline file '\(dir)/partial.json' is corrupt: missing key 'created_at' at the top level"),
             ("badshape", "baseline file '\(dir)/badshape.json' is corrupt: invalid value at results[0].spec.shape: shape '0x64x64' has a dimension that is not positive"),

@@ -117,36 +117,40 @@ import Testing
     }
 }
 
-@Suite struct QuietestRoundTests {
+@Suite struct RoundMeasurementTests {
     typealias F = RegressionFixtures
 
-    @Test func keepsTheLowestMedianAndAddsUpWallTime() {
-        let rounds = [F.result(F.add, [3, 3, 3]), F.result(F.add, [1, 2.5, 9]), F.result(F.add, [2, 2, 2])]
-        let chosen = QuietestRound.quietest(rounds)
-        #expect(chosen.samples == [2, 2, 2])
-        #expect(chosen.wallSeconds == 1.5)
+    @Test func keepsEveryRoundAndTheTypicalOnesSamples() {
+        let rounds = [F.result(F.add, [3, 3, 3]), F.result(F.add, [1, 2.5, 9]), F.result(F.add, [2, 2, 2]), F.result(F.add, [4, 4])]
+        let combined = RoundMeasurement.combine(rounds)
+        // Round medians 3, 2.5, 2, 4: the lower median of them is 2.5.
+        #expect(combined.samples == [1, 2.5, 9])
+        #expect(combined.roundMedians == [3, 2.5, 2, 4])
+        #expect(combined.rounds?.map(\.sampleCount) == [3, 3, 3, 2])
+        #expect(combined.wallSeconds == 2.0)
     }
 
     @Test func aRoundThatFailedWins() {
         let rounds = [F.result(F.add, [1, 1]), F.result(F.add, [], outcome: .mismatch, detail: "wrong"), F.result(F.add, [], outcome: .timeout)]
-        let chosen = QuietestRound.quietest(rounds)
-        #expect(chosen.outcome == .mismatch)
-        #expect(chosen.detail == "wrong")
+        let combined = RoundMeasurement.combine(rounds)
+        #expect(combined.outcome == .mismatch)
+        #expect(combined.detail == "wrong")
+        #expect(combined.roundMedians == [1])
     }
 
     @Test func roundsGoRoundRobinUntilCountAndDurationAreMet() throws {
         var order: [String] = []
-        let results = QuietestRound.measure([F.add, F.copy], rounds: 3) { spec, round in
+        let results = RoundMeasurement.measure([F.add, F.copy], rounds: 3) { spec, round in
             order.append("\(round) \(spec.op.rawValue)")
             return F.result(spec, [Double(3 - round), 5])
         }
         #expect(order == ["0 add", "0 copy", "1 add", "1 copy", "2 add", "2 copy"])
         #expect(results.map(\.spec) == [F.add, F.copy])
-        #expect(results.map(\.samples) == [[1, 5], [1, 5]])
+        #expect(results.map(\.roundMedians) == [[4, 3.5, 3], [4, 3.5, 3]])
 
         var rounds = 0
         let start = MonotonicClock.nanoseconds()
-        _ = QuietestRound.measure([F.add], rounds: 1, duration: 0.05) { spec, round in
+        _ = RoundMeasurement.measure([F.add], rounds: 1, duration: 0.05) { spec, round in
             rounds = round + 1
             return F.result(spec, [1])
         }
@@ -158,7 +162,7 @@ import Testing
         struct Stop: Error {}
         var calls = 0
         #expect(throws: Stop.self) {
-            _ = try QuietestRound.measure([F.add, F.copy], rounds: 3) { _, _ in
+            _ = try RoundMeasurement.measure([F.add, F.copy], rounds: 3) { _, _ in
                 calls += 1
                 throw Stop()
             }

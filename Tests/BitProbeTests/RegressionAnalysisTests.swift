@@ -19,6 +19,18 @@ enum RegressionFixtures {
                     verification: nil, kernelPath: "avx512", threads: 1, seed: 1)
     }
 
+    /// A result measured in `count` rounds whose medians spread ±2 % around `center`; the samples
+    /// are the typical round's, as `RoundMeasurement` keeps them.
+    static func rounds(_ spec: ProbeSpec, _ center: Double, count: Int = 20, seed: UInt64 = 1) -> ProbeResult {
+        let medians = samples(center, count: count, seed: seed)
+        var result = self.result(spec, samples(center, count: 60, seed: seed &+ 100))
+        result.rounds = medians.enumerated().map { index, median in
+            RoundSummary(startedAt: 1_795_881_600 + Double(index), medianSeconds: median, sampleCount: 60, wallSeconds: 0.5)
+        }
+        result.wallSeconds = 0.5 * Double(count)
+        return result
+    }
+
     static let fingerprint = EnvironmentFingerprint(backend: .cpu, device: "cpu0", cpuModel: "Test CPU", simdPath: "avx512", threads: 1,
                                                     availableCPUs: 2, bitprobeVersion: "1.0.0", bitprobeRevision: "abc1234")
 
@@ -34,35 +46,56 @@ enum RegressionFixtures {
     let criteria = RegressionCriteria()
 
     func comparison(baseline: Double, current: Double, criteria: RegressionCriteria = RegressionCriteria()) -> ProbeComparison {
-        RegressionAnalysis.compare(baseline: [F.result(F.matmul, F.samples(baseline, seed: 1))],
-                                   current: [F.result(F.matmul, F.samples(current, seed: 2))], criteria: criteria)[0]
+        RegressionAnalysis.compare(baseline: [F.rounds(F.matmul, baseline, count: 20, seed: 1)],
+                                   current: [F.rounds(F.matmul, current, count: 5, seed: 2)], criteria: criteria)[0]
     }
 
     @Test(arguments: [
         (1.0, ProbeComparison.Verdict.unchanged, nil),
         (1.05, .unchanged, nil),           // significant, but within the 10 % threshold
-        (1.15, .regression, RegressionSeverity.minor),
+        (1.18, .regression, RegressionSeverity.minor),
         (1.30, .regression, .moderate),
         (1.60, .regression, .major),
         (2.50, .regression, .critical),
         (0.80, .improvement, nil),
         (0.93, .unchanged, nil),           // 1/0.93 = 1.075: faster, but within the threshold
     ] as [(Double, ProbeComparison.Verdict, RegressionSeverity?)])
-    func verdictFollowsRatioAndSignificance(ratio: Double, verdict: ProbeComparison.Verdict, severity: RegressionSeverity?) {
+    func verdictFollowsTheIntervalOfTheRoundRatio(ratio: Double, verdict: ProbeComparison.Verdict, severity: RegressionSeverity?) {
         let c = comparison(baseline: 0.001, current: 0.001 * ratio)
         #expect(c.verdict == verdict)
         #expect(c.severity == severity)
         #expect(abs(c.medianRatio! - ratio) < 0.02)
         #expect(c.medianRatioInterval!.lower <= c.medianRatio! && c.medianRatio! <= c.medianRatioInterval!.upper)
         #expect(c.measuredRatios == [c.medianRatio!])
+        #expect(c.baselineRoundMedians?.count == 20 && c.currentRoundMedians?.count == 5)
+        #expect(c.baselineSamples == 20 * 60 && c.currentSamples == 5 * 60)
+        #expect(c.decision?.hasPrefix(verdict.rawValue + ": ratio ") == true)
     }
 
-    @Test func tooFewSamplesAreNotSignificant() {
-        // A 50 % slowdown in two samples each: the smallest two-sided exact p-value is 1/3.
-        let c = RegressionAnalysis.compare(baseline: [F.result(F.matmul, [1.0, 1.01])], current: [F.result(F.matmul, [1.5, 1.51])],
+    @Test func aSlowdownBeyondTheThresholdButNotConfidentlySoIsUnchanged() throws {
+        // 1.12x: the estimate is beyond 1.10, the 99 % interval's lower bound is not.
+        let c = comparison(baseline: 0.001, current: 0.00112)
+        #expect(c.verdict == .unchanged)
+        let interval = try #require(c.medianRatioInterval)
+        #expect(c.medianRatio! > 1.1 && interval.lower < 1.1 && interval.lower > 1)
+        #expect(c.decision == "unchanged: ratio \(formatFixed(c.medianRatio!, decimals: 3)), 99% interval \(formatFixed(interval.lower, decimals: 3))-\(formatFixed(interval.upper, decimals: 3)) over 5 current and 20 baseline rounds; slower than 1.100 but not with 99% confidence")
+        #expect(RegressionAnalysis.isSuspect(c, criteria: criteria))
+    }
+
+    @Test func tooFewRoundsCannotDecide() {
+        // A 50 % slowdown in one round against two: no interval reaches 99 % confidence.
+        let c = RegressionAnalysis.compare(baseline: [F.rounds(F.matmul, 1.0, count: 2)], current: [F.rounds(F.matmul, 1.5, count: 1)],
                                            criteria: criteria)[0]
         #expect(c.verdict == .unchanged)
-        #expect(c.mannWhitney?.pValue == 1.0 / 3.0)
+        #expect(c.medianRatioInterval == nil)
+        #expect(c.mannWhitney?.pValue == 2.0 / 3.0)
+        #expect(c.decision == "unchanged: 1 current and 2 baseline rounds are too few for a 99% interval; measure more rounds (--rounds)")
+    }
+
+    @Test func aResultWithoutRoundsIsOneRound() {
+        let plain = F.result(F.matmul, [1, 2, 3])
+        #expect(plain.roundMedians == [2])
+        #expect(F.result(F.matmul, [], outcome: .failed).roundMedians == [])
     }
 
     @Test(arguments: [
@@ -134,13 +167,14 @@ enum RegressionFixtures {
     func confirm(confirmations: Int = 2, _ measure: ([ProbeSpec]) -> [ProbeResult]) -> ProbeComparison {
         var criteria = RegressionCriteria()
         criteria.confirmations = confirmations
-        let baseline = [F.result(F.matmul, F.samples(0.001)), F.result(F.add, F.samples(0.002))]
-        let first = RegressionAnalysis.compare(baseline: baseline, current: [F.result(F.matmul, F.samples(0.0014, seed: 5)), F.result(F.add, F.samples(0.002, seed: 6))],
+        let baseline = [F.rounds(F.matmul, 0.001), F.rounds(F.add, 0.002)]
+        let first = RegressionAnalysis.compare(baseline: baseline, current: [F.rounds(F.matmul, 0.0014, count: 5, seed: 5), F.rounds(F.add, 0.002, count: 5, seed: 6)],
                                                criteria: criteria)
         #expect(first[0].verdict == .regression)
         #expect(first[1].verdict == .unchanged)
         let confirmed = RegressionAnalysis.confirm(first, baseline: baseline, criteria: criteria, measure: measure)
         #expect(confirmed[1].verdict == .unchanged)
+        #expect(confirmed[1].measuredRatios.count == 1)
         return confirmed[0]
     }
 
@@ -148,28 +182,54 @@ enum RegressionFixtures {
         var calls: [[String]] = []
         let c = confirm { specs in
             calls.append(specs.map(\.description))
-            return [F.result(F.matmul, F.samples(0.00101, seed: 7))]
+            return [F.rounds(F.matmul, 0.00101, count: 5, seed: 7)]
         }
         #expect(calls == [["cpu0 matmul f32 64x64x64"]])
         #expect(c.verdict == .unchanged)
+        #expect(c.severity == nil)
         #expect(c.measuredRatios.count == 2)
-        #expect(c.currentWallSeconds == 1.0)
+        #expect(c.currentRoundMedians?.count == 10)
+        #expect(c.currentWallSeconds == 5.0)
+        #expect(c.decision?.hasPrefix("unchanged: cleared by confirmation 1, which read 1.0") == true)
     }
 
-    @Test func aPersistentRegressionKeepsItsMildestMeasurement() {
+    @Test func aPersistentRegressionIsJudgedOnAllItsRounds() throws {
         var centers = [0.0013, 0.0016]
-        let c = confirm { _ in [F.result(F.matmul, F.samples(centers.removeFirst(), seed: 8))] }
+        let c = confirm { _ in [F.rounds(F.matmul, centers.removeFirst(), count: 5, seed: 8)] }
         #expect(c.verdict == .regression)
         #expect(c.severity == .moderate)
-        #expect(abs(c.medianRatio! - 1.3) < 0.02)
+        // The pooled estimate over 15 rounds at 1.4, 1.3 and 1.6: the median pair is near 1.4.
+        #expect(abs(c.medianRatio! - 1.4) < 0.03)
         #expect(c.measuredRatios.count == 3)
-        #expect(c.currentWallSeconds == 1.5)
+        #expect(c.currentRoundMedians?.count == 15)
+        #expect(c.currentWallSeconds == 7.5)
+        let decision = try #require(c.decision)
+        #expect(decision.hasPrefix("regression: ratio "))
+        #expect(decision.contains("over 15 current and 20 baseline rounds; its lower bound is above 1.100; every measurement read above the limit: 1.4"))
+    }
+
+    @Test func aSuspectNotConfidentAloneIsDecidedByItsConfirmations() {
+        // 1.13x: the first 5 rounds' interval reaches below 1.10; with 15 rounds it does not.
+        var criteria = RegressionCriteria()
+        criteria.confirmations = 2
+        let baseline = [F.rounds(F.matmul, 0.001)]
+        let first = RegressionAnalysis.compare(baseline: baseline, current: [F.rounds(F.matmul, 0.00113, count: 5, seed: 11)], criteria: criteria)
+        #expect(first[0].verdict == .unchanged && RegressionAnalysis.isSuspect(first[0], criteria: criteria))
+        var seed: UInt64 = 12
+        let confirmed = RegressionAnalysis.confirm(first, baseline: baseline, criteria: criteria) { _ in
+            seed += 1
+            return [F.rounds(F.matmul, 0.00113, count: 5, seed: seed)]
+        }
+        #expect(confirmed[0].verdict == .regression)
+        #expect(confirmed[0].medianRatioInterval!.lower > 1.1)
     }
 
     @Test func aFailureWhileConfirmingIsAFailure() {
         let c = confirm { _ in [F.result(F.matmul, [], outcome: .timeout, detail: "exceeded the 60 s timeout")] }
         #expect(c.verdict == .failed)
-        #expect(c.measuredRatios.isEmpty == false)
+        #expect(c.detail == "exceeded the 60 s timeout")
+        #expect(c.decision == "failed: confirmation 1 ended timeout")
+        #expect(RegressionStatus.of([c]) == .hasFailures)
     }
 
     @Test func noConfirmationsKeepTheFirstVerdict() {
@@ -190,8 +250,8 @@ enum RegressionFixtures {
         other.threads = 2
         other.bitprobeVersion = "2.0.0"
         let injection = try FaultInjection(parsing: "op=add,factor=1.5")
-        let stored = F.baseline([F.result(F.add, F.samples(0.002))], faultInjection: injection)
-        let comparisons = RegressionAnalysis.compare(baseline: stored.results, current: [F.result(F.add, F.samples(0.002, seed: 3))], criteria: RegressionCriteria())
+        let stored = F.baseline([F.rounds(F.add, 0.002)], faultInjection: injection)
+        let comparisons = RegressionAnalysis.compare(baseline: stored.results, current: [F.rounds(F.add, 0.002, count: 5, seed: 3)], criteria: RegressionCriteria())
         let report = RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: other, config: BenchmarkConfig(), rounds: 5,
                                       criteria: RegressionCriteria(), faultInjection: injection)
         #expect(report.warnings == [
@@ -235,6 +295,9 @@ enum RegressionFixtures {
         regression.mannWhitney = test
         regression.currentWallSeconds = 0.75
         regression.measuredRatios = [1.7, 1.6, 1.65]
+        regression.baselineRoundMedians = [0.001, 0.00101, 0.00099]
+        regression.currentRoundMedians = [0.0016, 0.00162, 0.00158]
+        regression.decision = "regression: ratio 1.600, 99% interval 1.550-1.650 over 3 current and 3 baseline rounds; its lower bound is above 1.100"
         var failed = ProbeComparison(spec: F.add, verdict: .failed)
         failed.currentOutcome = .mismatch
         failed.detail = "1 of 10 checked values wrong; first: c[3] = 2.0 < expected \"4.0\" & more"
@@ -259,9 +322,10 @@ enum RegressionFixtures {
               <property name="alpha" value="0.01"/>
               <property name="threshold_percent" value="10"/>
               <property name="critical_threshold_percent" value="100"/>
+              <property name="confirmations" value="2"/>
             </properties>
             <testcase classname="bitprobe.cpu.cpu0" name="matmul f32 64x64x64" time="0.750">
-              <failure message="major regression: 1.600x slower (CI 1.550-1.650, p 3.2e-12)" type="regression.major">baseline median: 0.001 s over 100 samples&#10;current median: 0.0016 s over 90 samples&#10;median ratio (current/baseline): 1.6&#10;bootstrap interval of the ratio: 1.55 - 1.65&#10;Mann-Whitney U: 8900.0, p = 3.2e-12&#10;median ratios measured: 1.7, 1.6, 1.65</failure>
+              <failure message="major regression: 1.600x slower (99% CI 1.550-1.650, p 3.2e-12)" type="regression.major">regression: ratio 1.600, 99% interval 1.550-1.650 over 3 current and 3 baseline rounds; its lower bound is above 1.100&#10;baseline round medians (s): 0.001, 0.00101, 0.00099 (100 samples)&#10;current round medians (s): 0.0016, 0.00162, 0.00158 (90 samples)&#10;ratio of round medians (current/baseline): 1.6&#10;interval of the ratio: 1.55 - 1.65&#10;Mann-Whitney U of the round medians: 8900.0, p = 3.2e-12&#10;ratio of each measurement: 1.7, 1.6, 1.65</failure>
             </testcase>
             <testcase classname="bitprobe.cpu.cpu0" name="add f32 4096" time="0.250">
               <failure message="probe ended mismatch: 1 of 10 checked values wrong; first: c[3] = 2.0 &lt; expected &quot;4.0&quot; &amp; more" type="probe.mismatch">probe ended mismatch: 1 of 10 checked values wrong; first: c[3] = 2.0 &lt; expected &quot;4.0&quot; &amp; more</failure>
@@ -276,15 +340,27 @@ enum RegressionFixtures {
     }
 
     @Test func tableText() {
-        #expect(RegressionTable.text(mixedReport()) == """
+        #expect(RegressionTable.text(mixedReport(), explain: true) == """
         baseline 'main' (created 2026-11-28 16:00:00 UTC; Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234))
         current: Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234)
-        criteria: Mann-Whitney p < 0.01, median ratio beyond 10% and its 95% bootstrap interval (2000 resamples) excluding 1, in every one of up to 3 measurements; critical from 100%
+        criteria: ratio of round medians (Hodges-Lehmann) with its 99% interval; regression when the interval's lower bound exceeds 1.100, after up to 2 confirmations each reading above 1.100; critical from 100%
 
-        DEVICE  OP      DTYPE  SHAPE     BASELINE  CURRENT  RATIO   95% CI       P        VERDICT
-        cpu0    matmul  f32    64x64x64  1.00 ms   1.60 ms  1.600x  1.550-1.650  3.2e-12  regression (major)
-        cpu0    add     f32    4096      -         -        -       -            -        failed: mismatch: 1 of 10 checked values wrong; first: c[3] = 2.0 < expected "4.0" & more
-        cpu0    copy    bytes  4096      -         -        -       -            -        missing in current run
+        DEVICE  OP      DTYPE  SHAPE     ROUNDS  BASELINE  CURRENT  RATIO   99% CI       P        VERDICT
+        cpu0    matmul  f32    64x64x64  3/3     1.00 ms   1.60 ms  1.600x  1.550-1.650  3.2e-12  regression (major)
+        cpu0    add     f32    4096      -       -         -        -       -            -        failed: mismatch: 1 of 10 checked values wrong; first: c[3] = 2.0 < expected "4.0" & more
+        cpu0    copy    bytes  4096      -       -         -        -       -            -        missing in current run
+
+        cpu0 matmul f32 64x64x64:
+          baseline rounds (3): 1.00 1.01 0.99 ms
+          current rounds (3): 1.60 1.62 1.58 ms
+          measurements: 1.700, 1.600, 1.650
+          regression: ratio 1.600, 99% interval 1.550-1.650 over 3 current and 3 baseline rounds; its lower bound is above 1.100
+
+        cpu0 add f32 4096:
+          failed: mismatch: 1 of 10 checked values wrong; first: c[3] = 2.0 < expected "4.0" & more
+
+        cpu0 copy bytes 4096:
+          missing in current run
 
         status: has_failures (1 regression [1 major], 0 improvements, 0 unchanged, 1 failed, 1 missing in current)
 

@@ -20,7 +20,7 @@ final class BaselineDirectory {
 /// Tiny probes and quick settings: these tests check the plumbing; the statistics are tested in
 /// BitProbeTests and their power on real timings by scripts/regress-power.
 let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", "--shape", "1024",
-                 "--rounds", "2", "--warmup", "2", "--iterations", "30", "--min-time", "0.01"]
+                 "--rounds", "5", "--warmup", "2", "--iterations", "30", "--min-time", "0.01"]
 
 @Suite(.serialized) struct BaselineCommandTests {
     @Test func createListShowRegressDelete() throws {
@@ -43,7 +43,9 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let show = try BinaryRun.run(["baseline", "show", "tiny"] + dir)
         #expect(show.status == 0)
         #expect(show.stdout.hasPrefix("name: tiny\ndescription: CI run 42\ncreated: "))
-        #expect(show.stdout.contains("settings: at least 2 rounds per probe over at least 0 s, quietest kept; each 2 warmup, at least 30 iterations and 0.01 s; seed 1592635771\n"))
+        #expect(show.stdout.contains("settings: at least 5 rounds per probe over at least 0 s, every round kept; each 2 warmup, at least 30 iterations and 0.01 s; seed 1592635771\n"))
+        #expect(show.stdout.contains("\nPROBE                     ROUNDS  MEDIAN OF ROUNDS  RANGE"))
+        #expect(show.stdout.contains("\ncpu0 matmul f32 16x16x16  5       "))
         #expect(show.stdout.contains("cpu      cpu0    matmul  f32    16x16x16  ok"))
 
         let json = try BinaryRun.run(["baseline", "show", "tiny", "--format", "json"] + dir)
@@ -68,6 +70,27 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         #expect(report.warnings.contains("fault injection active (BITPROBE_FAULT_INJECT=op=add,dtype=f32,shape=1024,factor=3.0); matching probes were slowed on purpose"))
         #expect(slowed.stderr.hasPrefix("bitprobe: WARNING: fault injection active (BITPROBE_FAULT_INJECT=op=add,dtype=f32,shape=1024,factor=3.0): matching probes are slowed on purpose; their timings are not real performance\n"))
         #expect(slowed.stderr.hasSuffix("bitprobe regress: \(report.status.rawValue)\n"))
+
+        // --explain: every probe's rounds on both sides and the rule that decided.
+        let explained = try BinaryRun.run(["regress", "--baseline", "tiny", "--threshold", "200", "--critical-threshold", "400", "--confirm", "0", "--max-quiet-wait", "0", "--explain"] + dir)
+        #expect(explained.status == 0, "\(explained.stderr)")
+        #expect(explained.stdout.contains("\ncpu0 add f32 1024:\n  baseline rounds (5): "))
+        #expect(explained.stdout.contains("\n  current rounds (5): "))
+        #expect(explained.stdout.contains(" over 5 current and 5 baseline rounds"))
+
+        let tooFew = try BinaryRun.run(["regress", "--baseline", "tiny", "--rounds", "1"] + dir)
+        #expect(tooFew.status == 64)
+        #expect(tooFew.stderr == "bitprobe regress: error: --rounds 1 cannot show a difference at --alpha 0.01 against the 5 rounds of baseline 'tiny'; use --rounds 5 or more\n")
+
+        // A baseline from before rounds were kept (schema_version 1) loads for show, and regress names the command that replaces it.
+        let path = "\(directory.path)/tiny.json"
+        #expect(system("python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); d['schema_version']=1; [r.pop('rounds') for r in d['results']]; json.dump(d, open(sys.argv[1],'w'))\" '\(path)'") == 0)
+        let oldShow = try BinaryRun.run(["baseline", "show", "tiny"] + dir)
+        #expect(oldShow.status == 0)
+        #expect(oldShow.stdout.contains(", quietest kept (schema_version 1: record it again for regress); "))
+        let old = try BinaryRun.run(["regress", "--baseline", "tiny"] + dir)
+        #expect(old.status == 3)
+        #expect(old.stderr == "bitprobe regress: error: baseline file '\(path)' (schema_version 1) keeps only the quietest round of each probe, and regress compares every round; record it again with 'bitprobe baseline create tiny --force' and the probe flags it was made with\n")
 
         let deleted = try BinaryRun.run(["baseline", "delete", "tiny"] + dir)
         #expect(deleted.status == 0)
@@ -97,7 +120,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         assert [c.get('name') for c in cases] == ['matmul f32 16x16x16', 'add f32 1024'], [c.get('name') for c in cases]
         failure = cases[0].find('failure')
         assert failure is not None and failure.get('type').startswith('regression.'), ET.tostring(cases[0])
-        assert 'slower' in failure.get('message') and 'median ratio' in failure.text
+        assert 'slower' in failure.get('message') and 'ratio of round medians' in failure.text
         props = {p.get('name'): p.get('value') for p in suite.find('properties')}
         assert props['fault_injection'] == 'op=matmul,factor=4.0', props
         assert 'fault injection active' in suite.find('system-err').text
@@ -143,12 +166,12 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         let dir = directory.path
         directory.write("broken.json", "[1, 2")
         directory.write("foreign.json", "{\"kind\": \"something-else\"}")
-        directory.write("future.json", "{\"kind\": \"bitprobe-baseline\", \"schema_version\": 2}")
+        directory.write("future.json", "{\"kind\": \"bitprobe-baseline\", \"schema_version\": 3}")
         let cases: [([String], [String: String], String, Int32)] = [
             (["regress", "--baseline", "nope"], [:], "bitprobe regress: error: no baseline named 'nope' in \(dir)", 3),
             (["regress", "--baseline", "broken"], [:], "bitprobe regress: error: baseline file '\(dir)/broken.json' is corrupt: not valid JSON", 3),
             (["regress", "--baseline", "foreign"], [:], "bitprobe regress: error: file '\(dir)/foreign.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")", 3),
-            (["regress", "--baseline", "future"], [:], "bitprobe regress: error: baseline file '\(dir)/future.json' has schema_version 2, newer than the 1 this bitprobe reads; use a newer bitprobe", 3),
+            (["regress", "--baseline", "future"], [:], "bitprobe regress: error: baseline file '\(dir)/future.json' has schema_version 3, newer than the 2 this bitprobe reads; use a newer bitprobe", 3),
             (["regress", "--baseline", ".x"], [:], "bitprobe regress: error: invalid baseline name '.x': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'", 64),
             (["baseline", "create", "new", "--max-quiet-wait=-1"], [:], "bitprobe baseline create: error: --max-quiet-wait must be a number of seconds >= 0 (got -1.0)", 64),
             (["regress", "--baseline", "nope", "--max-quiet-wait=-1"], [:], "bitprobe regress: error: --max-quiet-wait must be a number of seconds >= 0 (got -1.0)", 64),
@@ -163,7 +186,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
             (["baseline", "create", "new", "--duration=-1"], [:], "bitprobe baseline create: error: --duration must be between 0 and 86400 seconds (got -1.0)", 64),
             (["baseline", "create", "new", "--op", "conv"], [:], "bitprobe baseline create: error: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul", 64),
             (["baseline", "show", "nope"], [:], "bitprobe baseline show: error: no baseline named 'nope' in \(dir)", 3),
-            (["baseline", "show", "future"], [:], "bitprobe baseline show: error: baseline file '\(dir)/future.json' has schema_version 2, newer than the 1 this bitprobe reads; use a newer bitprobe", 3),
+            (["baseline", "show", "future"], [:], "bitprobe baseline show: error: baseline file '\(dir)/future.json' has schema_version 3, newer than the 2 this bitprobe reads; use a newer bitprobe", 3),
             (["baseline", "delete", "nope"], [:], "bitprobe baseline delete: error: no baseline named 'nope' in \(dir)", 3),
         ]
         for (arguments, environment, message, status) in cases {

@@ -25,12 +25,24 @@ public enum BaselineTable {
             "description: \(TerminalText.printable(baseline.description ?? ""))",
             "created: \(UTCTime.format(baseline.createdAt))",
             "environment: \(TerminalText.printable(baseline.fingerprint.summary))",
-            "settings: at least \(baseline.rounds) rounds per probe over at least \(formatNumber(baseline.durationSeconds)) s, quietest kept; each \(config.warmupIterations) warmup, at least \(config.measurementIterations) iterations and \(formatNumber(config.minMeasurementSeconds)) s; seed \(config.seed)",
+            "settings: at least \(baseline.rounds) rounds per probe over at least \(formatNumber(baseline.durationSeconds)) s, \(baseline.schemaVersion >= 2 ? "every round kept" : "quietest kept (schema_version 1: record it again for regress)"); each \(config.warmupIterations) warmup, at least \(config.measurementIterations) iterations and \(formatNumber(config.minMeasurementSeconds)) s; seed \(config.seed)",
         ]
         if let injection = baseline.faultInjection {
             lines.append("WARNING: recorded with fault injection (\(injection)); matching probes were slowed on purpose")
         }
-        return lines.joined(separator: "\n") + "\n\n" + ResultTable.text(baseline.results)
+        return lines.joined(separator: "\n") + "\n\n" + ResultTable.text(baseline.results) + roundsText(baseline.results)
+    }
+
+    /// Per probe measured in rounds: how many, their typical median and how far they spread, which
+    /// is how much a later run of the same build can differ (docs/regression.md).
+    static func roundsText(_ results: [ProbeResult]) -> String {
+        let rows = results.compactMap { result -> [String]? in
+            guard let rounds = result.rounds, let statistics = SampleStatistics(rounds.map(\.medianSeconds)), statistics.min > 0 else { return nil }
+            return [result.spec.description, String(rounds.count), formatDuration(statistics.median),
+                    formatDuration(statistics.min) + " - " + formatDuration(statistics.max), formatFixed(statistics.max / statistics.min, decimals: 3) + "x"]
+        }
+        guard !rows.isEmpty else { return "" }
+        return "\n" + alignedColumns([["PROBE", "ROUNDS", "MEDIAN OF ROUNDS", "RANGE", "LARGEST/SMALLEST"]] + rows).joined(separator: "\n") + "\n"
     }
 }
 
