@@ -272,6 +272,24 @@ enum RegressionFixtures {
         #expect(decoded.counts == report.counts)
     }
 
+    @Test func aShiftOfTheWholeMachineIsNamed() {
+        func report(_ centers: [Double]) -> RegressionReport {
+            let specs = [F.matmul, F.add, F.copy]
+            let baseline = specs.map { F.rounds($0, 0.001) }
+            let current = zip(specs, centers).map { F.rounds($0, 0.001 * $1, count: 5, seed: 9) }
+            let comparisons = RegressionAnalysis.compare(baseline: baseline, current: current, criteria: RegressionCriteria())
+            return RegressionReport(baseline: F.baseline(baseline), comparisons: comparisons, fingerprint: F.fingerprint, config: BenchmarkConfig(),
+                                    rounds: 5, criteria: RegressionCriteria(), faultInjection: nil)
+        }
+        #expect(report([1.0, 1.01, 0.99]).warnings.isEmpty)
+        #expect(report([1.3, 1.0, 1.01]).warnings.isEmpty, "one probe is not the machine")
+        let faster = report([0.96, 0.965, 0.97]).warnings
+        #expect(faster.count == 1)
+        #expect(faster.first?.hasPrefix("the 3 probes compared read 4.0% faster") == true, "\(faster)")
+        #expect(faster.first?.contains("% faster than the baseline as a whole (median ratio 0.960): the machine") == true)
+        #expect(faster.first?.hasSuffix("which shifts every verdict alike; a baseline recorded under load hides slowdowns") == true)
+    }
+
     @Test func sameEnvironmentHasNoWarnings() {
         var newer = F.fingerprint
         newer.bitprobeVersion = "1.1.0"

@@ -30,7 +30,8 @@ public enum RegressionStatus: String, Codable, Sendable {
 
 /// The document `bitprobe regress --output-format json` writes (schema in docs/regression.md).
 public struct RegressionReport: Codable, Sendable {
-    public static let schemaVersion = 1
+    /// 2: comparisons are of round medians (round medians, decision, the interval at 1 - alpha).
+    public static let schemaVersion = 2
 
     public struct BaselineInfo: Codable, Sendable {
         public var name: String
@@ -73,7 +74,7 @@ public struct RegressionReport: Codable, Sendable {
     public var criteria: RegressionCriteria
     /// Settings of each round of the current run.
     public var config: BenchmarkConfig
-    /// Rounds each current probe was measured in (`QuietestRound`).
+    /// Rounds each current probe was measured in first (`RoundMeasurement`); confirmations add as many each.
     public var rounds: Int
     public var comparisons: [ProbeComparison]
 
@@ -101,6 +102,22 @@ public struct RegressionReport: Codable, Sendable {
         if let faultInjection {
             warnings.append("fault injection active (\(FaultInjection.environmentVariable)=\(faultInjection)); matching probes were slowed on purpose")
         }
+        if let shift = Self.machineShift(comparisons, criteria: criteria) { warnings.append(shift) }
+    }
+
+    /// A warning when the compared probes as a whole (at least 3) read more than a quarter of the
+    /// threshold away from their baseline: then the machine's level moved between the two runs
+    /// (other work on its CPUs then or now, a noisy neighbour, another host), which shifts every
+    /// verdict alike. Seen on the development VMs at 2-4 %; a quarter of the default threshold is 2.5 %.
+    static func machineShift(_ comparisons: [ProbeComparison], criteria: RegressionCriteria) -> String? {
+        let ratios = comparisons.filter { [.unchanged, .improvement, .regression].contains($0.verdict) }.compactMap(\.medianRatio)
+        guard ratios.count >= 3, let level = SampleStatistics(ratios)?.median else { return nil }
+        let bound = 1 + criteria.thresholdPercent / 400
+        guard level > bound || level < 1 / bound else { return nil }
+        let direction = level > 1 ? "slower" : "faster"
+        let percent = formatFixed(abs(level - 1) * 100, decimals: 1)
+        return "the \(ratios.count) probes compared read \(percent)% \(direction) than the baseline as a whole (median ratio \(formatFixed(level, decimals: 3))): "
+            + "the machine's level differs from when the baseline was recorded, which shifts every verdict alike; a baseline recorded under load hides slowdowns"
     }
 
     public func json() throws -> [UInt8] {
