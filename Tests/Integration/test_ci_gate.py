@@ -10,7 +10,7 @@ import yaml
 from conftest import BINARY, ROOT
 
 GATE = os.path.join(ROOT, "scripts", "ci-gate")
-TINY = "--op add,matmul --dtype f32 --shape 1024 --shape 16x16x16 --rounds 2 --duration 0 --warmup 2 --iterations 30 --min-time 0.01 --max-quiet-wait 0"
+TINY = "--op add,matmul --dtype f32 --shape 1024 --shape 16x16x16 --rounds 5 --duration 0 --warmup 2 --iterations 30 --min-time 0.01 --max-quiet-wait 0"
 QUICK_REGRESS = "--confirm 0 --max-quiet-wait 0"
 
 

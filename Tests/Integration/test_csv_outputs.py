@@ -105,7 +105,7 @@ def test_unknown_formats_are_the_parsers_error():
 
 def test_baseline_show_and_regress_csv(tmp_path):
     directory = ["--baseline-dir", str(tmp_path)]
-    created = bitprobe("baseline", "create", "tiny", "--op", "add", "--dtype", "f32", "--shape", "1024", "--rounds", "2", "--duration", "0",
+    created = bitprobe("baseline", "create", "tiny", "--op", "add", "--dtype", "f32", "--shape", "1024", "--rounds", "5", "--duration", "0",
                        "--iterations", "20", "--min-time", "0.01", "--max-quiet-wait", "0", *directory)
     assert created.returncode == 0, created.stderr
     shown = bitprobe("baseline", "show", "tiny", "--format", "csv", "--output", str(tmp_path / "tiny.csv"), *directory)
