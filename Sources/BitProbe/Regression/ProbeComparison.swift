@@ -162,13 +162,18 @@ public enum RegressionAnalysis {
             for (index, result) in zip(pending, results) {
                 var comparison = confirmed[index]
                 comparison.currentWallSeconds = (comparison.currentWallSeconds ?? 0) + result.wallSeconds
-                guard result.outcome == .ok, let reference = baselineBySpec[result.spec],
-                      let own = RoundRatio(current: result.roundMedians, baseline: reference.roundMedians, alpha: criteria.alpha) else {
+                guard result.outcome == .ok else {
                     comparison.verdict = .failed
                     comparison.severity = nil
                     comparison.currentOutcome = result.outcome
                     comparison.detail = result.detail
                     comparison.decision = "failed: confirmation \(attempt) ended \(result.outcome.rawValue)"
+                    confirmed[index] = comparison
+                    continue
+                }
+                // The first measurement compared against this baseline result, so both exist here.
+                guard let reference = baselineBySpec[result.spec],
+                      let own = RoundRatio(current: result.roundMedians, baseline: reference.roundMedians, alpha: criteria.alpha) else {
                     confirmed[index] = comparison
                     continue
                 }
