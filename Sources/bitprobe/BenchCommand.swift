@@ -70,28 +70,17 @@ struct BenchCommand: ParsableCommand {
         }
         // Validated before the driver is opened, so a typo is a usage error on any machine.
         _ = try probes.specs(command: "bench", backend: backendKind, device: backendKind == .cpu ? "cpu0" : "cuda0")
+        let devices: DeviceSet
+        do { devices = try DeviceSet.open(cpu: backendKind == .cpu, threads: probes.threads, simd: simdPath,
+                                          gpus: backendKind == .cuda ? .one(device: device) : .none) } catch { throw error.exit("bench") }
+        defer { devices.close() }
         let probeBackend: any ProbeBackend
-        var platform: CUDAPlatform?
-        defer { platform?.close() }
-        switch backendKind {
-        case .cpu:
-            do { probeBackend = try CPUBackend(threads: probes.threads, simdPath: simdPath) } catch {
-                throw fail("bench", error.description, status: ExitStatus.couldNotRun)
-            }
-        case .cuda:
-            let unavailable = { (reason: String) in
-                fail("bench", ProbeInputError.backendUnavailable(.cuda, reason: reason).description, status: ExitStatus.couldNotRun)
-            }
-            let choice: CUDADeviceChoice
-            switch CUDADeviceChoice.open(device: device) {
-            case .success(let opened): choice = opened
-            case .failure(let error): throw unavailable(error.reason)
-            }
-            platform = choice.platform
-            switch CUDADeviceChoice.backend(on: choice.devices[0]) {
-            case .success(let gpu): probeBackend = gpu
-            case .failure(let error): throw unavailable(error.reason)
-            }
+        if let cpu = devices.cpu?.backend {
+            probeBackend = cpu
+        } else if let gpu = devices.gpus.first?.backend {
+            probeBackend = gpu
+        } else {
+            preconditionFailure("DeviceSet.open gives the CPU or a GPU with its backend loaded")
         }
         let specs = try probes.specs(command: "bench", backend: backendKind, device: probeBackend.device)
         let host = HostInfo.read()
@@ -101,9 +90,12 @@ struct BenchCommand: ParsableCommand {
         }
 
         let showProgress = isatty(2) == 1
-        let results = Benchmarker(config: config, backend: probeBackend).run(specs) { index, total, spec in
-            if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
-        }
+        let results: [ProbeResult]
+        do {
+            results = try devices.run(specs, config: config) { done, total, spec in
+                if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
+            }
+        } catch { throw error.exit("bench") }
 
         let rendered: [UInt8]
         switch format {
