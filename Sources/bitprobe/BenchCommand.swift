@@ -18,8 +18,8 @@ struct BenchCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Backend to probe: cpu, cuda.")
-    var backend: String = "cpu"
+    @Option(help: "Backend to probe.")
+    var backend: Choice<BackendKind> = Choice(.cpu)
 
     @Option(help: "GPU to probe with --backend cuda (default: the first GPU that is up).")
     var device: String?
@@ -29,8 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds after which a probe ends as 'timeout'.")
     var timeout: Double = BenchmarkConfig().timeoutSeconds
 
-    @Option(help: "Force a SIMD path: portable, avx2, avx512, neon (default: the widest this CPU has).")
-    var simd: String?
+    @Option(help: "Force a SIMD path (default: the widest this CPU has).")
+    var simd: Choice<SIMDPath>?
 
     @Option(help: "Seed of the probe inputs.")
     var seed: UInt64 = BenchmarkConfig().seed
@@ -45,33 +45,22 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("exit-when-stdin-closes"), help: .hidden)
     var exitWhenStandardInputCloses = false
 
+    func validate() throws {
+        if backend.value == .cpu, let device, device != "cpu0" { throw ValidationError("--device \(device): the cpu backend has one device, cpu0") }
+        if backend.value == .cuda, simd != nil { throw ValidationError("--simd applies to the cpu backend only") }
+    }
+
     func run() throws {
         if exitWhenStandardInputCloses { ParentLifeline.exitWhenStandardInputCloses() }
         var config = try probes.benchmarkConfig(command: "bench")
         config.timeoutSeconds = timeout
         config.seed = seed
         if let problem = config.validationErrors().first { throw fail("bench", problem, status: ExitStatus.usage) }
-        guard let backendKind = BackendKind(rawValue: backend) else {
-            throw fail("bench", ProbeInputError.unknownBackend(backend).description, status: ExitStatus.usage)
-        }
-        var simdPath: SIMDPath?
-        if let simd {
-            guard let path = SIMDPath(rawValue: simd) else {
-                throw fail("bench", "unknown SIMD path '\(simd)'; expected one of: \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))", status: ExitStatus.usage)
-            }
-            simdPath = path
-        }
-
-        if backendKind == .cpu, let device, device != "cpu0" {
-            throw fail("bench", "--device \(device): the cpu backend has one device, cpu0", status: ExitStatus.usage)
-        }
-        if backendKind == .cuda, simd != nil {
-            throw fail("bench", "--simd applies to the cpu backend only", status: ExitStatus.usage)
-        }
+        let backendKind = backend.value
         // Validated before the driver is opened, so a typo is a usage error on any machine.
         _ = try probes.specs(command: "bench", backend: backendKind, device: backendKind == .cpu ? "cpu0" : "cuda0")
         let devices: DeviceSet
-        do { devices = try DeviceSet.open(cpu: backendKind == .cpu, threads: probes.threads, simd: simdPath,
+        do { devices = try DeviceSet.open(cpu: backendKind == .cpu, threads: probes.threads, simd: simd?.value,
                                           gpus: backendKind == .cuda ? .one(device: device) : .none) } catch { throw error.exit("bench") }
         defer { devices.close() }
         let probeBackend: any ProbeBackend

@@ -71,6 +71,23 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var destination: OutputFileOption
 
+    /// The studies exclude one another, and each takes only its own flags.
+    func validate() throws {
+        if !batch.isEmpty && !strides.isEmpty { throw ValidationError("--batch and --strides are separate studies: give one") }
+        if !strides.isEmpty {
+            if !sizes.isEmpty || !op.isEmpty || !dtype.isEmpty || weights != nil || device != nil {
+                throw ValidationError("--strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device")
+            }
+            return
+        }
+        if elements != nil { throw ValidationError("--elements applies to --strides only") }
+        if !batch.isEmpty {
+            if !sizes.isEmpty { throw ValidationError("--batch and --sizes both choose what grows: give one") }
+            return
+        }
+        if weights != nil { throw ValidationError("--weights applies to --batch only") }
+    }
+
     func run() throws {
         var config = BenchmarkConfig()
         config.warmupIterations = warmup
@@ -84,17 +101,14 @@ struct CompareCommand: ParsableCommand {
         let progress = { @Sendable (done: Int, total: Int, spec: ProbeSpec) in
             if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
         }
-        if !batch.isEmpty && !strides.isEmpty { throw fail("compare", "--batch and --strides are separate studies: give one", status: ExitStatus.usage) }
         if !strides.isEmpty {
             try compareLayouts(config: config, progress: progress)
             return
         }
-        if elements != nil { throw fail("compare", "--elements applies to --strides only", status: ExitStatus.usage) }
         if !batch.isEmpty {
             try compareBatches(config: config, progress: progress)
             return
         }
-        if weights != nil { throw fail("compare", "--weights applies to --batch only", status: ExitStatus.usage) }
         let sweeps = try self.sweeps()
         try destination.checkWritable(command: "compare")
         let comparison: DeviceComparison
@@ -113,9 +127,6 @@ struct CompareCommand: ParsableCommand {
 
     /// strided_add on the CPU at each stride, against stride 1.
     func compareLayouts(config: BenchmarkConfig, progress: @escaping (Int, Int, ProbeSpec) -> Void) throws {
-        if !sizes.isEmpty || !op.isEmpty || !dtype.isEmpty || weights != nil || device != nil {
-            throw fail("compare", "--strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device", status: ExitStatus.usage)
-        }
         var list = [1]
         for text in splitList(strides) {
             guard let value = Int(text), value > 0 else { throw fail("compare", "--strides: '\(text)' is not a positive integer", status: ExitStatus.usage) }
@@ -149,7 +160,6 @@ struct CompareCommand: ParsableCommand {
 
     /// matmul and ternary_matmul with a growing batch on every device, against the same weights.
     func compareBatches(config: BenchmarkConfig, progress: @escaping (Int, Int, ProbeSpec) -> Void) throws {
-        if !sizes.isEmpty { throw fail("compare", "--batch and --sizes both choose what grows: give one", status: ExitStatus.usage) }
         var batches: [Int] = []
         for text in splitList(batch) {
             guard let value = Int(text), value > 0 else { throw fail("compare", "--batch: '\(text)' is not a positive integer", status: ExitStatus.usage) }
