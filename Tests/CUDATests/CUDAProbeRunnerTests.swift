@@ -1,5 +1,8 @@
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import BitProbe
 
 /// The per-GPU runner in a probe cycle against the stub driver: each GPU its own runner, its own
@@ -61,5 +64,29 @@ import Testing
         }
         #expect(report.results.map(\.spec.device) == ["cuda0"])
         #expect(report.stopped)
+    }
+
+    /// The agent's GPUs as the cycle sees them: one runner per GPU when the driver is up, one
+    /// status row saying why when it is down as a whole, nothing when it is off.
+    @Test func theAgentsGPUsAreOneRunnerPerGPUOrOneRowSayingWhyNot() throws {
+        let logged = Mutex<[String]>([])
+        let log = RunnerLog { level, message, _ in logged.withLock { $0.append("\(level) \(message)") } }
+        let gpus = CUDARunners(log: log)
+        let path = try StubDriver.library("devices=2")
+        StubDriver.environmentLock.withLock { _ in
+            setenv("BITPROBE_CUDA_STUB", "devices=2", 1)
+            gpus.open(mode: .enabled, library: path)
+        }
+        #expect(gpus.runners.flatMap(\.statuses).map(\.device) == ["cuda0", "cuda1"])
+        #expect(gpus.runners.allSatisfy { $0 is CUDAProbeRunner })
+        gpus.open(mode: .enabled, library: "/nonexistent/libcuda.so.1")
+        let down = gpus.runners.flatMap(\.statuses)
+        #expect(down.map(\.device) == ["cuda"] && down.map(\.up) == [false])
+        #expect(down.first?.reason.hasPrefix("cannot load the CUDA driver /nonexistent/libcuda.so.1") == true)
+        #expect(ProbeCycle(runners: gpus.runners).run(number: 1, isStopping: { false }).results.isEmpty)
+        gpus.open(mode: .auto, library: "/nonexistent/libcuda.so.1")
+        #expect(gpus.runners.isEmpty)
+        gpus.close()
+        #expect(logged.withLock { $0 } == ["info CUDA device found", "info CUDA device found", "error CUDA backend down", "info CUDA backend off"])
     }
 }

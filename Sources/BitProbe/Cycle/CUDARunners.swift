@@ -24,9 +24,9 @@ public final class CUDARunners: @unchecked Sendable {
 
     /// Opens the GPUs as `backends.cuda` says, releasing the previous mode's contexts, and logs
     /// the outcome once: a node without a driver in auto mode only at info.
-    public func open(mode: CUDAMode) {
+    public func open(mode: CUDAMode, library: String = CUDADriver.configuredLibrary) {
         close()
-        let platform = CUDAPlatform.open(mode: mode)
+        let platform = CUDAPlatform.open(mode: mode, library: library)
         self.platform = platform
         var opened: [CUDAProbeRunner] = []
         switch platform.status {
