@@ -72,6 +72,7 @@ final class ProbeScheduler: @unchecked Sendable {
         var cycle = ProbeCycle(runners: [cpu])
         while !isStopping {
             let specs = takeConfig()
+            // A reload that switches backends.cuda opens the GPUs again: their runners are new.
             cycle.runners = [cpu] + cuda.runners
             let cycleStart = MonotonicClock.seconds()
             let report = cycle.run(number: cycles + 1, isStopping: { [self] in isStopping })
