@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_BIN := .build/release/bitprobe
 
-.PHONY: all deps test-deps build release run test bench fuzz clean
+.PHONY: all deps test-deps build release run test lint bench fuzz clean
 .PHONY: package-deps dist install uninstall deb image
 
 all: build
@@ -32,6 +32,10 @@ test: test-deps
 	$(SWIFT) build $(BUILD_FLAGS)
 	BITPROBE_BIN=$(CURDIR)/.build/debug/bitprobe $(SWIFT) test $(BUILD_FLAGS)
 	BITPROBE_BIN=$(CURDIR)/.build/debug/bitprobe python3 -m pytest -q Tests/Integration
+
+# swift format lint --strict against .swift-format (scripts/format-check; not yet part of `test`).
+lint:
+	scripts/format-check
 
 # Side-by-side with numpy/OpenBLAS, wrk against node_exporter; prints ratios (docs/benchmarks.md).
 bench: release

@@ -34,10 +34,13 @@ let package = Package(
         // The GPU kernels as a committed fatbin (scripts/gen-cuda-kernels) and their launch contracts.
         .target(name: "CCUDAKernels", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])]),
 
+        // Trace and span IDs, attribute values and span events: the profiler's and the OTLP
+        // exporter's one span vocabulary, so a profiled span exports without conversion.
+        .target(name: "SpanModel"),
         // Probes, backends, runner, statistics, verification, reports.
         .target(
             name: "BitProbe",
-            dependencies: ["CKernels", "CCUDADriver", "CCUDAKernels"],
+            dependencies: ["CKernels", "CCUDADriver", "CCUDAKernels", "SpanModel"],
             swiftSettings: optimisedSwift,
             plugins: ["BuildInfoPlugin"]
         ),
@@ -49,7 +52,7 @@ let package = Package(
         // HTTP serving through libmicrohttpd: limits, TLS, basic auth, gzip; knows nothing of metrics.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "GzipEncoding", "CCrypt"]),
         // OTLP/HTTP protobuf trace export: encoding (libprotobuf-c), batching, retries, transport (libcurl).
-        .target(name: "OTLPExport", dependencies: ["COTLP", "CCurl", "GzipEncoding"]),
+        .target(name: "OTLPExport", dependencies: ["COTLP", "CCurl", "GzipEncoding", "SpanModel"]),
         // YAML files parsed into nodes that remember file:line:column, for strict config decoding.
         .target(name: "ConfigFile", dependencies: ["CYAML"]),
         // The daemon: config, scheduler, metrics publication, HTTP routes, lifecycle.
@@ -74,11 +77,11 @@ let package = Package(
             path: "Benchmarks/TracingBench"
         ),
 
-        .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels"], exclude: ["Fixtures"], swiftSettings: optimisedSwift),
+        .testTarget(name: "BitProbeTests", dependencies: ["BitProbe", "CKernels", "SpanModel"], exclude: ["Fixtures"], swiftSettings: optimisedSwift),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile"]),
-        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport"]),
+        .testTarget(name: "OTLPExportTests", dependencies: ["OTLPExport", "SpanModel"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "BitProbe", "Exposition", "OTLPExport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["BitProbe"]),
         // CUDA driver, devices and error handling against the stub driver in Tests/CUDAStub (built at test time).

@@ -67,7 +67,7 @@ func profiledCycle() -> ProfileSpan {
 /// the floor, the two clock reads every span makes. Children hang under roots of 100, like a cycle.
 func spansMode(_ arguments: Arguments) {
     let count = arguments.int("--count", 1_000_000)
-    let attributes: [(String, ProfileValue)] = [
+    let attributes: [(String, AttributeValue)] = [
         ("bitprobe.backend", .string("cpu")), ("bitprobe.device", .string("cpu0")), ("bitprobe.op", .string("matmul")),
         ("bitprobe.dtype", .string("f32")), ("bitprobe.shape", .string("512x512x512")), ("bitprobe.kernel_path", .string("avx512")),
         ("bitprobe.threads", .int(2)),

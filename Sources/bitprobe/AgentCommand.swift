@@ -40,7 +40,7 @@ struct AgentCommand: ParsableCommand {
     func run() throws {
         let level = logLevel.level
         let format = logFormat.format
-        if let alertmanagerURL, !(alertmanagerURL.hasPrefix("http://") || alertmanagerURL.hasPrefix("https://")) {
+        if let alertmanagerURL, !AgentConfig.AlertmanagerSettings.isURL(alertmanagerURL) {
             throw fail("agent", "--alertmanager.url must be an http:// or https:// URL (got '\(alertmanagerURL)')", status: ExitStatus.usage)
         }
         if let listenAddress {
@@ -53,7 +53,7 @@ struct AgentCommand: ParsableCommand {
             throw fail("agent", "--web.max-requests must be between \(requestRange.lowerBound) and \(requestRange.upperBound) (got \(maxRequests))",
                        status: ExitStatus.usage)
         }
-        if let telemetryPath, !telemetryPath.hasPrefix("/") || telemetryPath == "/" {
+        if let telemetryPath, !AgentConfig.WebSettings.isTelemetryPath(telemetryPath) {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
         }
         let logger = Logger(label: "bitprobe") { LogfmtLogHandler(label: $0, level: level, format: format) }

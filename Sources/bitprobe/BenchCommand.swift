@@ -18,8 +18,8 @@ struct BenchCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Backend to probe: cpu, cuda.")
-    var backend: String = "cpu"
+    @Option(help: "Backend to probe.")
+    var backend: Choice<BackendKind> = Choice(.cpu)
 
     @Option(help: "GPU to probe with --backend cuda (default: the first GPU that is up).")
     var device: String?
@@ -29,8 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds after which a probe ends as 'timeout'.")
     var timeout: Double = BenchmarkConfig().timeoutSeconds
 
-    @Option(help: "Force a SIMD path: portable, avx2, avx512, neon (default: the widest this CPU has).")
-    var simd: String?
+    @Option(help: "Force a SIMD path (default: the widest this CPU has).")
+    var simd: Choice<SIMDPath>?
 
     @Option(help: "Seed of the probe inputs.")
     var seed: UInt64 = BenchmarkConfig().seed
@@ -45,53 +45,31 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("exit-when-stdin-closes"), help: .hidden)
     var exitWhenStandardInputCloses = false
 
+    func validate() throws {
+        if backend.value == .cpu, let device, device != "cpu0" { throw ValidationError("--device \(device): the cpu backend has one device, cpu0") }
+        if backend.value == .cuda, simd != nil { throw ValidationError("--simd applies to the cpu backend only") }
+    }
+
     func run() throws {
         if exitWhenStandardInputCloses { ParentLifeline.exitWhenStandardInputCloses() }
         var config = try probes.benchmarkConfig(command: "bench")
         config.timeoutSeconds = timeout
         config.seed = seed
         if let problem = config.validationErrors().first { throw fail("bench", problem, status: ExitStatus.usage) }
-        guard let backendKind = BackendKind(rawValue: backend) else {
-            throw fail("bench", ProbeInputError.unknownBackend(backend).description, status: ExitStatus.usage)
-        }
-        var simdPath: SIMDPath?
-        if let simd {
-            guard let path = SIMDPath(rawValue: simd) else {
-                throw fail("bench", "unknown SIMD path '\(simd)'; expected one of: \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))", status: ExitStatus.usage)
-            }
-            simdPath = path
-        }
-
-        if backendKind == .cpu, let device, device != "cpu0" {
-            throw fail("bench", "--device \(device): the cpu backend has one device, cpu0", status: ExitStatus.usage)
-        }
-        if backendKind == .cuda, simd != nil {
-            throw fail("bench", "--simd applies to the cpu backend only", status: ExitStatus.usage)
-        }
+        let backendKind = backend.value
         // Validated before the driver is opened, so a typo is a usage error on any machine.
         _ = try probes.specs(command: "bench", backend: backendKind, device: backendKind == .cpu ? "cpu0" : "cuda0")
+        let devices: DeviceSet
+        do { devices = try DeviceSet.open(cpu: backendKind == .cpu, threads: probes.threads, simd: simd?.value,
+                                          gpus: backendKind == .cuda ? .one(device: device) : .none) } catch { throw error.exit("bench") }
+        defer { devices.close() }
         let probeBackend: any ProbeBackend
-        var platform: CUDAPlatform?
-        defer { platform?.close() }
-        switch backendKind {
-        case .cpu:
-            do { probeBackend = try CPUBackend(threads: probes.threads, simdPath: simdPath) } catch {
-                throw fail("bench", error.description, status: ExitStatus.couldNotRun)
-            }
-        case .cuda:
-            let unavailable = { (reason: String) in
-                fail("bench", ProbeInputError.backendUnavailable(.cuda, reason: reason).description, status: ExitStatus.couldNotRun)
-            }
-            let choice: CUDADeviceChoice
-            switch CUDADeviceChoice.open(device: device) {
-            case .success(let opened): choice = opened
-            case .failure(let error): throw unavailable(error.reason)
-            }
-            platform = choice.platform
-            switch CUDADeviceChoice.backend(on: choice.devices[0]) {
-            case .success(let gpu): probeBackend = gpu
-            case .failure(let error): throw unavailable(error.reason)
-            }
+        if let cpu = devices.cpu?.backend {
+            probeBackend = cpu
+        } else if let gpu = devices.gpus.first?.backend {
+            probeBackend = gpu
+        } else {
+            preconditionFailure("DeviceSet.open gives the CPU or a GPU with its backend loaded")
         }
         let specs = try probes.specs(command: "bench", backend: backendKind, device: probeBackend.device)
         let host = HostInfo.read()
@@ -101,9 +79,12 @@ struct BenchCommand: ParsableCommand {
         }
 
         let showProgress = isatty(2) == 1
-        let results = Benchmarker(config: config, backend: probeBackend).run(specs) { index, total, spec in
-            if showProgress { writeStandardError("[\(index + 1)/\(total)] \(spec)\n") }
-        }
+        let results: [ProbeResult]
+        do {
+            results = try devices.run(specs, config: config) { done, total, spec in
+                if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
+            }
+        } catch { throw error.exit("bench") }
 
         let rendered: [UInt8]
         switch format {

@@ -34,3 +34,14 @@ func writeStandardOutput(_ text: String) {
 func splitList(_ values: [String]) -> [String] {
     values.flatMap { $0.split(separator: ",").map(String.init) }
 }
+
+extension DeviceSet.Refusal {
+    /// The refusal as the command's one error line: a bad selection is a usage error, a machine
+    /// that cannot run the probes status 3.
+    func exit(_ command: String) -> ExitCode {
+        switch self {
+        case .usage(let message): fail(command, message, status: ExitStatus.usage)
+        case .couldNotRun(let message): fail(command, message, status: ExitStatus.couldNotRun)
+        }
+    }
+}

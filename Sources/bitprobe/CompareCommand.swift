@@ -71,6 +71,23 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var destination: OutputFileOption
 
+    /// The studies exclude one another, and each takes only its own flags.
+    func validate() throws {
+        if !batch.isEmpty && !strides.isEmpty { throw ValidationError("--batch and --strides are separate studies: give one") }
+        if !strides.isEmpty {
+            if !sizes.isEmpty || !op.isEmpty || !dtype.isEmpty || weights != nil || device != nil {
+                throw ValidationError("--strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device")
+            }
+            return
+        }
+        if elements != nil { throw ValidationError("--elements applies to --strides only") }
+        if !batch.isEmpty {
+            if !sizes.isEmpty { throw ValidationError("--batch and --sizes both choose what grows: give one") }
+            return
+        }
+        if weights != nil { throw ValidationError("--weights applies to --batch only") }
+    }
+
     func run() throws {
         var config = BenchmarkConfig()
         config.warmupIterations = warmup
@@ -81,23 +98,25 @@ struct CompareCommand: ParsableCommand {
         if let problem = config.validationErrors().first { throw fail("compare", problem, status: ExitStatus.usage) }
         if let threads, threads < 1 { throw fail("compare", "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
         let showProgress = isatty(2) == 1
-        let progress = { (done: Int, total: Int, spec: ProbeSpec) in
+        let progress = { @Sendable (done: Int, total: Int, spec: ProbeSpec) in
             if showProgress { writeStandardError("[\(done)/\(total)] \(spec)\n") }
         }
-        if !batch.isEmpty && !strides.isEmpty { throw fail("compare", "--batch and --strides are separate studies: give one", status: ExitStatus.usage) }
         if !strides.isEmpty {
             try compareLayouts(config: config, progress: progress)
             return
         }
-        if elements != nil { throw fail("compare", "--elements applies to --strides only", status: ExitStatus.usage) }
         if !batch.isEmpty {
             try compareBatches(config: config, progress: progress)
             return
         }
-        if weights != nil { throw fail("compare", "--weights applies to --batch only", status: ExitStatus.usage) }
         let sweeps = try self.sweeps()
         try destination.checkWritable(command: "compare")
-        let comparison = try DeviceSweep.run(sweeps: sweeps, config: config, threads: threads, device: device, command: "compare", progress: progress)
+        let comparison: DeviceComparison
+        do {
+            let devices = try DeviceSet.open(threads: threads, gpus: .every(device: device))
+            defer { devices.close() }
+            comparison = try devices.sweep(sweeps, config: config, progress: progress)
+        } catch { throw error.exit("compare") }
         switch format {
         case .json: try destination.write(String(decoding: try comparison.json(), as: UTF8.self), command: "compare")
         case .csv: try destination.write(comparison.csv(), command: "compare")
@@ -107,10 +126,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     /// strided_add on the CPU at each stride, against stride 1.
-    func compareLayouts(config: BenchmarkConfig, progress: (Int, Int, ProbeSpec) -> Void) throws {
-        if !sizes.isEmpty || !op.isEmpty || !dtype.isEmpty || weights != nil || device != nil {
-            throw fail("compare", "--strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device", status: ExitStatus.usage)
-        }
+    func compareLayouts(config: BenchmarkConfig, progress: @escaping (Int, Int, ProbeSpec) -> Void) throws {
         var list = [1]
         for text in splitList(strides) {
             guard let value = Int(text), value > 0 else { throw fail("compare", "--strides: '\(text)' is not a positive integer", status: ExitStatus.usage) }
@@ -120,15 +136,19 @@ struct CompareCommand: ParsableCommand {
         let count = elements ?? LayoutStudy.defaultElements
         guard count > 0 else { throw fail("compare", "--elements must be at least 1 (got \(count))", status: ExitStatus.usage) }
         try destination.checkWritable(command: "compare")
-        let backends = try DeviceSweep.open(threads: threads, device: nil, command: "compare")
-        defer { backends.close() }
-        var plan: [(any ProbeBackend, ProbeSpec)] = []
+        var plan: [ProbeSpec] = []
         for stride in list {
-            do { plan.append((backends.cpu, try LayoutStudy.spec(elements: count, stride: stride))) } catch {
+            do { plan.append(try LayoutStudy.spec(elements: count, stride: stride)) } catch {
                 throw fail("compare", error.description, status: ExitStatus.usage)
             }
         }
-        let results = try DeviceSweep.measure(plan, config: config, command: "compare", progress: progress)
+        let results: [ProbeResult]
+        do {
+            // The layout study runs on the CPU only: no driver is opened for it.
+            let devices = try DeviceSet.open(threads: threads, gpus: .none)
+            defer { devices.close() }
+            results = try devices.run(plan, config: config, progress: progress)
+        } catch { throw error.exit("compare") }
         let comparison = LayoutComparison(elements: count, results: results)
         switch format {
         case .json: try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
@@ -139,8 +159,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     /// matmul and ternary_matmul with a growing batch on every device, against the same weights.
-    func compareBatches(config: BenchmarkConfig, progress: (Int, Int, ProbeSpec) -> Void) throws {
-        if !sizes.isEmpty { throw fail("compare", "--batch and --sizes both choose what grows: give one", status: ExitStatus.usage) }
+    func compareBatches(config: BenchmarkConfig, progress: @escaping (Int, Int, ProbeSpec) -> Void) throws {
         var batches: [Int] = []
         for text in splitList(batch) {
             guard let value = Int(text), value > 0 else { throw fail("compare", "--batch: '\(text)' is not a positive integer", status: ExitStatus.usage) }
@@ -170,16 +189,17 @@ struct CompareCommand: ParsableCommand {
             dtypes.append(parsed)
         }
         try destination.checkWritable(command: "compare")
-        let backends = try DeviceSweep.open(threads: threads, device: device, command: "compare")
-        defer { backends.close() }
-        var plan: [(any ProbeBackend, ProbeSpec)] = []
-        for backend in backends.all {
+        let devices: DeviceSet
+        do { devices = try DeviceSet.open(threads: threads, gpus: .every(device: device)) } catch { throw error.exit("compare") }
+        defer { devices.close() }
+        var plan: [ProbeSpec] = []
+        for (backend, name) in devices.devices {
             for op in ops {
                 // matmul in f32 and f16 unless --dtype says otherwise; ternary in its one dtype.
-                let wanted = dtypes.isEmpty ? (op == .matmul ? [DType.f32, .f16] : op.dtypes(on: backend.kind)) : dtypes
-                for dtype in wanted where op.dtypes(on: backend.kind).contains(dtype) {
+                let wanted = dtypes.isEmpty ? (op == .matmul ? [DType.f32, .f16] : op.dtypes(on: backend)) : dtypes
+                for dtype in wanted where op.dtypes(on: backend).contains(dtype) {
                     for m in batches {
-                        do { plan.append((backend, try ProbeSpec(backend: backend.kind, device: backend.device, op: op, dtype: dtype, shape: ProbeShape([m, n, k])))) } catch {
+                        do { plan.append(try ProbeSpec(backend: backend, device: name, op: op, dtype: dtype, shape: ProbeShape([m, n, k]))) } catch {
                             throw fail("compare", error.description, status: ExitStatus.usage)
                         }
                     }
@@ -189,12 +209,13 @@ struct CompareCommand: ParsableCommand {
         guard !plan.isEmpty else {
             throw fail("compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs matmul or ternary_matmul", status: ExitStatus.usage)
         }
-        let results = try DeviceSweep.measure(plan, config: config, command: "compare", progress: progress)
+        let results: [ProbeResult]
+        do { results = try devices.run(plan, config: config, progress: progress) } catch { throw error.exit("compare") }
         let comparison = BatchComparison(n: n, k: k, batches: batches, results: results)
         switch format {
         case .json: try destination.write(String(decoding: try ProjectJSON.file(comparison), as: UTF8.self), command: "compare")
         case .csv: try destination.write(comparison.csv(), command: "compare")
-        case .table: try destination.write(comparison.table() + (backends.note.map { "note: \($0)\n" } ?? ""), command: "compare")
+        case .table: try destination.write(comparison.table() + (devices.note.map { "note: \($0)\n" } ?? ""), command: "compare")
         }
         if results.contains(where: { $0.outcome != .ok }) { throw ExitCode(ExitStatus.probeNotOK) }
     }

@@ -16,15 +16,11 @@ struct ProfileCommand: ParsableCommand {
 
     @OptionGroup var probes: ProbeRunOptions
 
-    @Option(help: "What to print: hotspots, tree, folded, flamegraph.")
-    var view: String = "hotspots"
+    @Option(help: "What to print.")
+    var view: Choice<ProfileView> = Choice(.hotspots)
 
     func run() throws {
-        let chosen: ProfileView
-        switch ProfileView.parse(view) {
-        case .success(let parsed): chosen = parsed
-        case .failure(let error): throw fail("profile", error.description, status: ExitStatus.usage)
-        }
+        let chosen = view.value
         let config = try probes.benchmarkConfig(command: "profile")
         let specs = try probes.specs(command: "profile")
         try requireMemory(for: specs, host: HostInfo.read(), command: "profile")

@@ -128,14 +128,22 @@ struct ReportCommand: ParsableCommand {
         var layout: LayoutComparison?
         if compare {
             progress("comparing devices across sizes")
-            comparison = try DeviceSweep.run(sweeps: DeviceComparison.Sweep.reportSweeps, config: Self.sweepConfig(config), threads: probes.threads,
-                                              device: nil, command: command) { done, total, spec in progress("sweep \(done)/\(total): \(spec)") }
+            do {
+                let devices = try DeviceSet.open(threads: probes.threads, gpus: .every(device: nil))
+                defer { devices.close() }
+                comparison = try devices.sweep(DeviceComparison.Sweep.reportSweeps, config: Self.sweepConfig(config)) { done, total, spec in
+                    progress("sweep \(done)/\(total): \(spec)")
+                }
+            } catch { throw error.exit(command) }
             progress("comparing layouts (strides \(LayoutStudy.reportStrides.map(String.init).joined(separator: ", ")))")
-            // A backend of its own: the study's buffers are not the suite's, and stay out of its memory analysis.
-            let layoutBackend: CPUBackend
-            do { layoutBackend = try CPUBackend(threads: probes.threads) } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
-            let plan = try LayoutStudy.reportStrides.map { (layoutBackend as any ProbeBackend, try LayoutStudy.spec(elements: LayoutStudy.reportElements, stride: $0)) }
-            let runs = try DeviceSweep.measure(plan, config: Self.sweepConfig(config), command: command) { _, _, _ in }
+            // Devices of their own: the study's buffers are not the suite's, and stay out of its memory analysis.
+            let plan = try LayoutStudy.reportStrides.map { try LayoutStudy.spec(elements: LayoutStudy.reportElements, stride: $0) }
+            let runs: [ProbeResult]
+            do {
+                let devices = try DeviceSet.open(threads: probes.threads, gpus: .none)
+                defer { devices.close() }
+                runs = try devices.run(plan, config: Self.sweepConfig(config))
+            } catch { throw error.exit(command) }
             layout = LayoutComparison(elements: LayoutStudy.reportElements, results: runs)
         }
         let elapsed = MonotonicClock.seconds() - started

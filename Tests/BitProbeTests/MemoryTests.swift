@@ -120,6 +120,21 @@ import Testing
         #expect(report.devices[0].pressure == "high")  // 32,000 usable of 512,000 = 6.25 %
         #expect(report.recommendations.map(\.detail) == ["probe cpu0 copy bytes 64 needs 62.50 KiB but only 31.25 KiB is usable: it will be refused; shrink its shape"])
     }
+
+    @Test func theCyclesPressureIsTakenAsAssessedNotAssessedAgain() {
+        // A host reading that would assess as low, with the levels a cycle assessed: the report
+        // shows the cycle's, GPUs included, and its advice follows the cycle's host level.
+        let host = HostMemoryStatus(totalBytes: 1 << 30, availableBytes: 1 << 29)
+        let tracker = MemoryTracker()
+        tracker.record(.allocate, device: "cuda0", bytes: 4096)
+        let report = MemoryReport(host: host, pressure: ["cpu0": .high, "cuda0": .critical], tracker: tracker, largestProbe: nil,
+                                  poolIdleBytes: 1 << 20)
+        #expect(report.devices.map(\.device) == ["cpu0", "cuda0"])
+        #expect(report.devices.map(\.pressure) == ["high", "critical"])
+        #expect(report.recommendations.map(\.title) == ["Lower the buffer pool limit"])
+        let assessedHere = MemoryReport(host: host, tracker: tracker, largestProbe: nil, poolIdleBytes: 1 << 20)
+        #expect(assessedHere.devices.map(\.pressure) == ["low", "low"])
+    }
 }
 
 #if canImport(Glibc)

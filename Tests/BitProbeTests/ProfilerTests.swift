@@ -44,7 +44,7 @@ import Testing
         var bitCounts = [Int](repeating: 0, count: 64)
         let draws = 100_000
         for _ in 0..<draws {
-            let id = ProfileSpanID.random().value
+            let id = IdentifierSource.spanID().value
             #expect(id != 0)
             seen.insert(id)
             for bit in 0..<64 where id & (1 << UInt64(bit)) != 0 { bitCounts[bit] += 1 }
@@ -52,7 +52,7 @@ import Testing
         #expect(seen.count == draws)
         // Each bit is set in about half of the draws (a counter would leave the high bits fixed).
         #expect(bitCounts.allSatisfy { abs($0 - draws / 2) < draws / 50 }, "\(bitCounts)")
-        let traces = (0..<1000).map { _ in ProfileTraceID.random() }
+        let traces = (0..<1000).map { _ in IdentifierSource.traceID() }
         #expect(Set(traces).count == 1000 && traces.allSatisfy { $0.high != $0.low })
     }
 

@@ -79,8 +79,6 @@ import Glibc
         (["--warmup=-1"], "--warmup must be at least 0 (got -1)", 64),
         (["--timeout", "0"], "--timeout must be a finite number of seconds > 0 (got 0.0)", 64),
         (["--threads", "0"], "--threads must be at least 1 (got 0)", 64),
-        (["--simd", "sse9"], "unknown SIMD path 'sse9'; expected one of: portable, avx2, avx512, neon", 64),
-        (["--backend", "tpu"], "unknown backend 'tpu'; expected one of: cpu, cuda", 64),
         (["--op", "add", "--output", "/nonexistent-dir/out.json"], "cannot write output file '/nonexistent-dir/out.json': No such file or directory", 3),
         (["--op", "add", "--output", "/tmp"], "cannot write output file '/tmp': Is a directory", 3),
     ] as [([String], String, Int32)])
@@ -98,6 +96,34 @@ import Glibc
         let run = try BinaryRun.run(["bench", flag, value])
         #expect(run.status == 64)
         #expect(run.stderr.split(separator: "\n").first == "Error: The value '\(value)' is invalid for '\(flag) <format>'. Please provide one of 'table', 'json' or 'csv'.")
+        #expect(run.stdout.isEmpty)
+    }
+
+    /// --backend and --simd are choices the parser checks (issue 13): its error names the flag and
+    /// lists the choices.
+    @Test(arguments: [
+        (["--simd", "sse9"], "Error: The value 'sse9' is invalid for '--simd <simd>'. Please provide one of 'portable', 'avx2', 'avx512' or 'neon'."),
+        (["--backend", "tpu"], "Error: The value 'tpu' is invalid for '--backend <backend>'. Please provide one of 'cpu' and 'cuda'."),
+    ])
+    func anUnknownChoiceIsTheParsersError(arguments: [String], message: String) throws {
+        let run = try BinaryRun.run(["bench"] + arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr.split(separator: "\n").first.map(String.init) == message)
+        #expect(run.stdout.isEmpty)
+    }
+
+    /// Flags that contradict each other are refused by validate() before anything runs, with the
+    /// usage after the message.
+    @Test(arguments: [
+        (["--device", "cuda0"], "Error: --device cuda0: the cpu backend has one device, cpu0"),
+        (["--backend", "cuda", "--simd", "avx2"], "Error: --simd applies to the cpu backend only"),
+    ])
+    func contradictingFlagsAreAValidationError(arguments: [String], message: String) throws {
+        let run = try BinaryRun.run(["bench"] + arguments)
+        #expect(run.status == 64)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == message)
+        #expect(lines.dropFirst().first?.hasPrefix("Usage: bitprobe bench") == true)
         #expect(run.stdout.isEmpty)
     }
 
@@ -154,6 +180,6 @@ import Glibc
     @Test func unknownViewIsRefused() throws {
         let run = try BinaryRun.run(["profile", "--view", "flame"])
         #expect(run.status == 64)
-        #expect(run.stderr == "bitprobe profile: error: unknown view 'flame'; expected one of: hotspots, tree, folded, flamegraph\n")
+        #expect(run.stderr.split(separator: "\n").first == "Error: The value 'flame' is invalid for '--view <view>'. Please provide one of 'hotspots', 'tree', 'folded' or 'flamegraph'.")
     }
 }

@@ -74,14 +74,9 @@ def test_memory_devices_csv():
 def test_bad_values_are_named():
     for args, message in [
         (["compare", "--batch", "0"], "bitprobe compare: error: --batch: '0' is not a positive integer"),
-        (["compare", "--batch", "1", "--sizes", "64"], "bitprobe compare: error: --batch and --sizes both choose what grows: give one"),
         (["compare", "--batch", "1", "--weights", "4096"], "bitprobe compare: error: --weights: expected NxK such as 4096x4096, got '4096'"),
         (["compare", "--batch", "1", "--op", "copy"], "bitprobe compare: error: --batch grows matrix products: --op matmul or ternary_matmul, got 'copy'"),
-        (["compare", "--weights", "64x64"], "bitprobe compare: error: --weights applies to --batch only"),
         (["compare", "--strides", "x"], "bitprobe compare: error: --strides: 'x' is not a positive integer"),
-        (["compare", "--strides", "2", "--op", "add"], "bitprobe compare: error: --strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device"),
-        (["compare", "--strides", "2", "--batch", "4"], "bitprobe compare: error: --batch and --strides are separate studies: give one"),
-        (["compare", "--elements", "64"], "bitprobe compare: error: --elements applies to --strides only"),
         (["compare", "--op", "strided_add"], "bitprobe compare: error: strided_add compares layouts, not devices: use --strides, e.g. --strides 1,2,4,8,16"),
         (["bench", "--backend", "cuda", "--op", "strided_add"], "bitprobe bench: error: op 'strided_add' does not run on backend cuda; it runs on: cpu"),
         (["compare", "--op", "add", "--output", "/nonexistent-dir/c.csv"], "bitprobe compare: error: cannot write output file '/nonexistent-dir/c.csv': No such file or directory"),
@@ -91,6 +86,24 @@ def test_bad_values_are_named():
         run = bitprobe(*args)
         assert run.stderr.strip() == message, args
         assert run.returncode in (3, 64), args
+
+
+def test_contradicting_compare_flags_are_validation_errors():
+    # The studies exclude one another: compare's validate() refuses such flags before anything runs
+    # (issue 13), as swift-argument-parser prints a ValidationError: the message, then the usage.
+    for args, message in [
+        (["compare", "--batch", "1", "--sizes", "64"], "Error: --batch and --sizes both choose what grows: give one"),
+        (["compare", "--weights", "64x64"], "Error: --weights applies to --batch only"),
+        (["compare", "--strides", "2", "--op", "add"], "Error: --strides runs strided_add f32 on cpu0: it takes --elements, not --sizes, --op, --dtype, --weights or --device"),
+        (["compare", "--strides", "2", "--batch", "4"], "Error: --batch and --strides are separate studies: give one"),
+        (["compare", "--elements", "64"], "Error: --elements applies to --strides only"),
+    ]:
+        run = bitprobe(*args)
+        lines = run.stderr.splitlines()
+        assert lines[0] == message, args
+        assert lines[1].startswith("Usage: bitprobe compare"), args
+        assert run.returncode == 64, args
+        assert run.stdout == "", args
 
 
 def test_unknown_formats_are_the_parsers_error():

@@ -164,6 +164,19 @@ def test_bench_on_the_stub_gpu_and_without_a_driver(cuda_stub):
                                 "cuMemGetInfo_v2 failed: CUDA_ERROR_ILLEGAL_ADDRESS (an illegal memory access was encountered)\n")
 
 
+def test_bench_skips_a_probe_the_gpus_free_memory_cannot_hold(cuda_stub):
+    # The GPU runner checks each probe against cuMemGetInfo's free bytes, as the CPU runner checks
+    # the host's (issue 13): 12 MiB of add buffers on a 1-MiB stub GPU are skipped with the reason,
+    # the small probe beside it runs, and the GPU stays up.
+    result = run_cli("bench", "--backend", "cuda", "--op", "add", "--dtype", "f32", "--shape", "1048576,1024", "--min-time", "0",
+                     "--output-format", "json", env={"BITPROBE_CUDA_LIBRARY": cuda_stub, "BITPROBE_CUDA_STUB": "devices=1,memory=1048576"})
+    assert result.returncode == 1, result.stderr
+    big, small = json.loads(result.stdout)["results"]
+    assert big["outcome"] == "skipped"
+    assert big["detail"] == "probe cuda0 add f32 1048576 needs 12.00 MiB of buffers but only 1.00 MiB of memory is available"
+    assert small["outcome"] == "ok"
+
+
 def test_kernels_the_driver_cannot_load_take_the_device_down_with_backoff(agent_factory, cuda_stub):
     agent = start(agent_factory, cuda_stub, "devices=1,module=fail")
     reason = ("cannot load the bitprobe kernels: cuModuleLoadData failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION "

@@ -1,5 +1,6 @@
 import Testing
 @testable import OTLPExport
+import SpanModel
 
 @Suite struct EncoderTests {
     /// The request below, serialised by the official Python classes (PyPI opentelemetry-proto);

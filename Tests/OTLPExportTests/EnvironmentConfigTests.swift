@@ -1,5 +1,6 @@
 import Testing
 @testable import OTLPExport
+import SpanModel
 
 @Suite struct EnvironmentConfigTests {
     @Test func tracingIsOffWithoutAnEndpoint() throws {

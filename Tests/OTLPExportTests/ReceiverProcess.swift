@@ -34,7 +34,7 @@ final class ReceiverProcess {
         var arguments = ["python3", Self.scriptPath, "--port", String(port), "--port-file", portFile, "--log", directory + "/log", "--script", script]
         if let tls { arguments += ["--tls-cert", tls.certificate, "--tls-key", tls.key] }
         var argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var child = pid_t()
         let spawned = posix_spawnp(&child, "python3", nil, nil, &argv, environ)
         try #require(spawned == 0, "could not start python3: \(String(cString: strerror(spawned)))")

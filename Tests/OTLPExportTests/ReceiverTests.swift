@@ -3,6 +3,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import SpanModel
 #endif
 
 /// The real exporter (libcurl) against the Python receiver built on the official OTLP classes,

@@ -36,6 +36,8 @@ public struct AgentConfig: Equatable, Sendable {
     public struct AlertmanagerSettings: Equatable, Sendable {
         /// Alertmanager's base URL (http://host:9093); nil sends nothing.
         public var url: String?
+        /// What `alertmanager.url` and `--alertmanager.url` accept.
+        public static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
         /// Firing alerts are sent again this often, so Alertmanager does not time them out.
         public var resendInterval = 60.0
         public var timeout = 10.0
@@ -99,6 +101,8 @@ public struct AgentConfig: Equatable, Sendable {
         public var maxRequests = 40
         /// What `web.max_requests` and `--web.max-requests` accept, the same for both.
         public static let maxRequestsRange = 1...100_000
+        /// What `web.telemetry_path` and `--web.telemetry-path` accept: a path other than the landing page.
+        public static func isTelemetryPath(_ path: String) -> Bool { path.hasPrefix("/") && path.count > 1 }
         public var connectionTimeout = 10.0
         /// An exporter-toolkit web config file (TLS, basic auth); nil serves plain HTTP without auth.
         public var configFile: String?

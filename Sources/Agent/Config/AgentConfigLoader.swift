@@ -57,7 +57,7 @@ public enum AgentConfigLoader {
         }
         if var alertmanager = try top.mapping("alertmanager") {
             if let url = try alertmanager.string("url") {
-                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                guard AgentConfig.AlertmanagerSettings.isURL(url) else {
                     throw alertmanager.error("url", at: alertmanager.node("url")!, "expected an http:// or https:// URL, got '\(url)'")
                 }
                 config.alertmanager.url = url
@@ -139,7 +139,7 @@ public enum AgentConfigLoader {
     private static func readWeb(_ web: inout ConfigMapping, into config: inout AgentConfig.WebSettings) throws(ConfigError) {
         if let address = try web.string("listen_address") { config.listenAddress = address }
         if let pathNode = web.node("telemetry_path") {
-            guard case .scalar(let path, _, _) = pathNode, path.hasPrefix("/"), path.count > 1 else {
+            guard case .scalar(let path, _, _) = pathNode, AgentConfig.WebSettings.isTelemetryPath(path) else {
                 throw web.error("telemetry_path", at: pathNode, "must be a path starting with '/' (not '/' itself)")
             }
             config.telemetryPath = path

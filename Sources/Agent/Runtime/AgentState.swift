@@ -21,9 +21,20 @@ struct CycleSnapshot: Sendable {
     /// The host as read at the end of the cycle, and the share of the cycle its probes waited for a CPU.
     var host: HostInfo?
     var cpuPressureShare: Double?
+    /// The host's memory as the cycle read it and the pressure per device it assessed from that
+    /// reading: what /api/v1/memory and /report show, without assessing it again.
+    var hostMemory: HostMemoryStatus?
+    var memoryPressure: [String: MemoryPressureLevel] = [:]
 
     static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0,
                                      largestProbe: nil, alerts: [], host: nil, cpuPressureShare: nil)
+
+    /// The memory view of this cycle (before the first one: the host read now).
+    func memoryReport(tracker: MemoryTracker, recentEvents: Int?) -> MemoryReport {
+        let reading = hostMemory ?? HostMemoryStatus.read()
+        return MemoryReport(host: reading, pressure: hostMemory == nil ? nil : memoryPressure, tracker: tracker, largestProbe: largestProbe,
+                            poolIdleBytes: poolIdleBytes, recentEvents: recentEvents)
+    }
 }
 
 /// Shared between the scheduler (writer), the HTTP threads (readers) and the signal handlers.

@@ -77,7 +77,8 @@ struct CycleConsumers {
         state.publish(CycleSnapshot(cycle: pacing.cycles, completedAt: completedAt, results: report.results,
                                     rendered: families.map(RenderedFamily.init), backendUp: cpuBackend != nil,
                                     poolIdleBytes: cpuBackend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
-                                    alerts: rules.activeAlerts, host: host, cpuPressureShare: report.cpuPressureShare))
+                                    alerts: rules.activeAlerts, host: host, cpuPressureShare: report.cpuPressureShare,
+                                    hostMemory: report.hostMemory, memoryPressure: report.memoryPressure))
     }
 
     /// The probe span of this run, as an OpenMetrics exemplar, when traces are exported.

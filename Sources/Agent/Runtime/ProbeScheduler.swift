@@ -26,8 +26,8 @@ final class ProbeScheduler: @unchecked Sendable {
     private var baseline: Baseline?
     private var baselineKey: AgentConfig.BaselineSettings?
     private let cpu: CPUProbeRunner
-    /// The GPUs (docs/cuda.md), opened again when `backends.cuda` changes.
-    private let cuda: CUDAProbeRunner
+    /// The GPUs (docs/cuda.md), one runner each, opened again when `backends.cuda` changes.
+    private let cuda: CUDARunners
     private var cycles = 0
     private var busySeconds = 0.0
     private let startedAt = MonotonicClock.seconds()
@@ -39,8 +39,8 @@ final class ProbeScheduler: @unchecked Sendable {
         self.logger = logger
         consumers = CycleConsumers(state: state, logger: logger, rules: config.rules, startedAt: WallClock.unixSeconds(),
                                    traceSink: traceSink, notify: notify)
-        cpu = CPUProbeRunner(logger: logger, memory: state.memory)
-        cuda = CUDAProbeRunner(logger: logger, memory: state.memory)
+        cpu = CPUProbeRunner(log: RunnerLog(logger), memory: state.memory)
+        cuda = CUDARunners(log: RunnerLog(logger), memory: state.memory)
     }
 
     /// Starts the probe thread.
@@ -69,9 +69,11 @@ final class ProbeScheduler: @unchecked Sendable {
     private var isStopping: Bool { control.withLock { $0.stopping } }
 
     private func runLoop() {
-        let cycle = ProbeCycle(runners: [cpu, cuda])
+        var cycle = ProbeCycle(runners: [cpu])
         while !isStopping {
             let specs = takeConfig()
+            // A reload that switches backends.cuda opens the GPUs again: their runners are new.
+            cycle.runners = [cpu] + cuda.runners
             let cycleStart = MonotonicClock.seconds()
             let report = cycle.run(number: cycles + 1, isStopping: { [self] in isStopping })
             if report.stopped { break }
@@ -148,9 +150,4 @@ extension ProbeScheduler {
             logger.error("baseline unavailable; bitprobe_probe_baseline_ratio is not exported", metadata: ["baseline": "\(name)", "error": "\(error.description)"])
         }
     }
-}
-
-func formatSecondsShort(_ seconds: Double) -> String {
-    let milliseconds = (seconds * 1000).rounded()
-    return "\(milliseconds / 1000)"
 }

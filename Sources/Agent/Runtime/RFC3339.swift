@@ -4,6 +4,11 @@ import Glibc
 
 /// RFC 3339 timestamps in UTC with millisecond precision ("2026-11-28T15:04:05.123Z"), as
 /// Prometheus and Alertmanager write and read them.
+///
+/// Not FoundationEssentials' `Date.ISO8601FormatStyle(includingFractionalSeconds: true)`: it goes
+/// through a `Date` (seconds since 2001 as a Double), and for times near a whole millisecond the
+/// two disagree on which millisecond to print, so the same instants would read differently in
+/// logs, the API and Alertmanager posts than they do today (compared in issue 13's work).
 enum RFC3339 {
     static func format(unixSeconds: Double) -> String {
         var seconds = time_t(unixSeconds.rounded(.down))

@@ -13,8 +13,7 @@ enum AgentReport {
         inputs.cpuPressureShare = snapshot.cpuPressureShare
         let traces = state.recentProfiles()
         if !traces.isEmpty { inputs.profile = ProfileAnalysis(traces: traces) }
-        inputs.memory = MemoryReport(host: HostMemoryStatus.read(), tracker: state.memory, largestProbe: snapshot.largestProbe,
-                                     poolIdleBytes: snapshot.poolIdleBytes, recentEvents: state.memory.capacity)
+        inputs.memory = snapshot.memoryReport(tracker: state.memory, recentEvents: state.memory.capacity)
         inputs.alerts = snapshot.alerts.map { alert in
             let labels = alert.labels
             let probe = [labels["device"], labels["op"], labels["dtype"], labels["shape"]].compactMap { $0 }.joined(separator: " ")

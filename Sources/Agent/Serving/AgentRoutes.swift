@@ -86,7 +86,7 @@ final class AgentRoutes: Sendable {
         return jsonResponse(Payload(data: .init(cycle: snapshot.cycle, completedAt: snapshot.completedAt, probes: probes)))
     }
 
-    /// Host signals, pressure, tracked probe memory, leaks and recommendations, read now;
+    /// Host signals and pressure as the latest cycle read them, tracked probe memory, leaks and recommendations;
     /// `?events=N` adds the tracker's last N events.
     private func memoryJSON(_ request: HTTPRequest) -> HTTPResponse {
         var events: Int?
@@ -97,9 +97,7 @@ final class AgentRoutes: Sendable {
             }
             events = count
         }
-        let snapshot = state.current()
-        let report = MemoryReport(host: HostMemoryStatus.read(), tracker: state.memory, largestProbe: snapshot.largestProbe,
-                                  poolIdleBytes: snapshot.poolIdleBytes, recentEvents: events)
+        let report = state.current().memoryReport(tracker: state.memory, recentEvents: events)
         struct Payload: Encodable {
             var status = "success"
             var data: MemoryReport

@@ -114,10 +114,11 @@ public final class CUDAPlatform {
     /// marks the device down with the error as reason (its context is unusable); another error
     /// leaves it up without a free-memory reading this time. Returns the devices it marked down
     /// (their contexts reset and released, a recovery attempt scheduled).
+    /// `only`: the one device to read (its runner's), nil for every device.
     @discardableResult
-    public func refreshMemory() -> [Device] {
+    public func refreshMemory(only: Int? = nil) -> [Device] {
         var markedDown: [Device] = []
-        for index in devices.indices where devices[index].up {
+        for index in devices.indices where devices[index].up && (only == nil || only == index) {
             guard let context = devices[index].context else { continue }
             do {
                 let (free, total) = try context.memoryInfo()
@@ -158,12 +159,13 @@ public final class CUDAPlatform {
     /// driver that cannot load them keeps the device down and backing off). Returns what
     /// happened to each device tried: nil when it is back up, else why not (the device's new
     /// reason; the next attempt is later).
+    /// `only`: the one device to try (its runner's), nil for every device.
     @discardableResult
-    public func recoverDue(now: Double = MonotonicClock.seconds(),
+    public func recoverDue(now: Double = MonotonicClock.seconds(), only: Int? = nil,
                            prepare: (_ device: Device, _ context: CUDAContext) throws -> Void = { _, _ in }) -> [(device: String, error: String?)] {
         guard let driver else { return [] }
         var tried: [(device: String, error: String?)] = []
-        for index in devices.indices where !devices[index].up {
+        for index in devices.indices where !devices[index].up && (only == nil || only == index) {
             guard let handle = devices[index].handle, let backoff = devices[index].recovery, backoff.isDue(at: now) else { continue }
             var context: CUDAContext?
             do {

@@ -19,9 +19,20 @@ public struct CycleContext {
     /// The cycle's root span; every probe span is its child.
     public var span: ProfileSpan
     public var isStopping: () -> Bool
+    /// Whether probes are profiled under `span`. A one-shot CLI command turns it off: its results
+    /// should not name a trace that nobody exports.
+    public var profilesProbes: Bool
+    /// Told before each probe runs (a CLI command's progress line).
+    public var willRun: (ProbeSpec) -> Void
 
-    public init(span: ProfileSpan, isStopping: @escaping () -> Bool) {
+    public init(span: ProfileSpan, isStopping: @escaping () -> Bool, profilesProbes: Bool = true,
+                willRun: @escaping (ProbeSpec) -> Void = { _ in }) {
         self.span = span
         self.isStopping = isStopping
+        self.profilesProbes = profilesProbes
+        self.willRun = willRun
     }
+
+    /// The span a probe's own span goes under, nil when probes are not profiled.
+    public var probeParent: ProfileSpan? { profilesProbes ? span : nil }
 }

@@ -14,6 +14,8 @@ public struct ProbeCycle {
     public var readCPUStall: () -> UInt64?
     public var monotonicSeconds: () -> Double
     public var wallSeconds: () -> Double
+    /// Whether each probe is a child span of the cycle's (the agent); see `CycleContext.profilesProbes`.
+    public var profilesProbes = true
 
     public init(runners: [any DeviceRunner], readHostMemory: @escaping () -> HostMemoryStatus = { HostMemoryStatus.read() },
                 readCPUStall: @escaping () -> UInt64? = ProbeCycle.ownCPUStall(),
@@ -33,12 +35,13 @@ public struct ProbeCycle {
 
     /// Runs every runner in order, each after the previous one finished; once `isStopping` says so
     /// the runners still to come are not started.
-    public func run(number: Int, isStopping: @escaping () -> Bool) -> CycleReport {
+    /// `willRun` is told before each probe runs.
+    public func run(number: Int, isStopping: @escaping () -> Bool, willRun: @escaping (ProbeSpec) -> Void = { _ in }) -> CycleReport {
         let startedAt = wallSeconds()
         let start = monotonicSeconds()
         let stallBefore = readCPUStall()
         let span = ProfileSpan.root("cycle", attributes: [("bitprobe.cycle", .int(Int64(number)))])
-        let context = CycleContext(span: span, isStopping: isStopping)
+        let context = CycleContext(span: span, isStopping: isStopping, profilesProbes: profilesProbes, willRun: willRun)
         var results: [ProbeResult] = []
         for runner in runners {
             if isStopping() { break }
@@ -53,8 +56,7 @@ public struct ProbeCycle {
         let host = readHostMemory()
         for runner in runners { runner.finishCycle(host: host) }
         let devices = runners.flatMap(\.statuses)
-        var pressure = ["cpu0": MemoryPressureLevel.assess(usableBytes: host.usableBytes, capacityBytes: host.capacityBytes,
-                                                           pressureSome: host.pressureSomeAvg10, pressureFull: host.pressureFullAvg10)]
+        var pressure = ["cpu0": MemoryPressureLevel.assess(host)]
         for device in devices where device.backend != .cpu && device.up && device.memoryFreeBytes != nil {
             pressure[device.device] = .assessDevice(freeBytes: device.memoryFreeBytes, totalBytes: device.memoryTotalBytes)
         }

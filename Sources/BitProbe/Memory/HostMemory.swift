@@ -89,6 +89,12 @@ public enum MemoryPressureLevel: Int, Codable, Sendable, Comparable, CaseIterabl
 
     public var name: String { ["low", "medium", "high", "critical"][rawValue] }
 
+    /// The host's level from one reading: what a probe cycle computes once for cpu0.
+    public static func assess(_ host: HostMemoryStatus) -> MemoryPressureLevel {
+        assess(usableBytes: host.usableBytes, capacityBytes: host.capacityBytes, pressureSome: host.pressureSomeAvg10,
+               pressureFull: host.pressureFullAvg10)
+    }
+
     public static func assess(usableBytes: Int?, capacityBytes: Int?, pressureSome: Double? = nil, pressureFull: Double? = nil) -> MemoryPressureLevel {
         let usableShare: Double? = {
             guard let usable = usableBytes, let capacity = capacityBytes, capacity > 0 else { return nil }

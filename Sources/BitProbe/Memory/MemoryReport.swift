@@ -30,12 +30,14 @@ public struct MemoryReport: Codable, Sendable {
     public var recommendations: [Recommendation]
 
     /// `largestProbe` is the biggest buffer set of the configured suite (ProbeSpec.bufferBytes);
-    /// `recentEvents` how many of the tracker's latest events to include (nil: none).
-    public init(host: HostMemoryStatus, tracker: MemoryTracker, largestProbe: (name: String, bytes: Int)?, poolIdleBytes: Int,
-                recentEvents: Int? = nil) {
+    /// `recentEvents` how many of the tracker's latest events to include (nil: none). `pressure` is
+    /// the level per device as a probe cycle assessed it (`CycleReport.memoryPressure`) from this
+    /// same `host` reading; without it the host's level is assessed here, and GPUs read low.
+    public init(host: HostMemoryStatus, pressure: [String: MemoryPressureLevel]? = nil, tracker: MemoryTracker,
+                largestProbe: (name: String, bytes: Int)?, poolIdleBytes: Int, recentEvents: Int? = nil) {
         self.host = host
-        let level = MemoryPressureLevel.assess(usableBytes: host.usableBytes, capacityBytes: host.capacityBytes,
-                                               pressureSome: host.pressureSomeAvg10, pressureFull: host.pressureFullAvg10)
+        let levels = pressure ?? ["cpu0": MemoryPressureLevel.assess(host)]
+        let level = levels["cpu0"] ?? .low
         var totals = tracker.totals
         if totals["cpu0"] == nil { totals["cpu0"] = MemoryTracker.DeviceTotals() }
         devices = totals.keys.sorted().map { name in
@@ -43,7 +45,8 @@ public struct MemoryReport: Codable, Sendable {
             let isHost = name.hasPrefix("cpu")
             let hits = t.events[.poolHit] ?? 0, misses = t.events[.poolMiss] ?? 0
             let retained = (t.eventBytes[.allocate] ?? 0) - (t.eventBytes[.free] ?? 0)
-            return Device(device: name, pressure: isHost ? level.name : "low", pressureLevel: isHost ? level.rawValue : 0,
+            let deviceLevel = levels[name] ?? .low
+            return Device(device: name, pressure: deviceLevel.name, pressureLevel: deviceLevel.rawValue,
                           trackedBytes: t.trackedBytes, peakBytes: t.peakBytes,
                           events: Dictionary(uniqueKeysWithValues: t.events.map { ($0.key.rawValue, $0.value) }),
                           eventBytes: Dictionary(uniqueKeysWithValues: t.eventBytes.map { ($0.key.rawValue, $0.value) }),

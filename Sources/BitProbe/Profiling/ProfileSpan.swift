@@ -1,56 +1,25 @@
+// Spans are named by SpanModel's types (TraceID, SpanID, AttributeValue, SpanEvent), the same the
+// OTLP exporter sends: re-exported so `import BitProbe` is all a library user needs to profile.
+@_exported import SpanModel
 import Synchronization
-
-/// A value attached to a span or an event.
-public enum ProfileValue: Sendable, Equatable, CustomStringConvertible {
-    case string(String)
-    case int(Int64)
-    case double(Double)
-    case bool(Bool)
-
-    public var description: String {
-        switch self {
-        case .string(let value): value
-        case .int(let value): String(value)
-        case .double(let value): String(value)
-        case .bool(let value): String(value)
-        }
-    }
-}
-
-/// Identifiers shaped as W3C trace context / OTLP wants them: 16-byte trace, 8-byte span,
-/// random and never all zero.
-public struct ProfileTraceID: Hashable, Sendable {
-    public let high: UInt64
-    public let low: UInt64
-
-    public static func random() -> ProfileTraceID {
-        while true {
-            let id = ProfileTraceID(high: IdentifierSource.next(), low: IdentifierSource.next())
-            if id.high != 0 || id.low != 0 { return id }
-        }
-    }
-
-    public var hex: String { hex16(high) + hex16(low) }
-}
-
-public struct ProfileSpanID: Hashable, Sendable {
-    public let value: UInt64
-
-    public static func random() -> ProfileSpanID {
-        while true {
-            let value = IdentifierSource.next()
-            if value != 0 { return ProfileSpanID(value: value) }
-        }
-    }
-
-    public var hex: String { hex16(value) }
-}
 
 /// Random-looking 64-bit identifiers without a system call per span: SplitMix64's finaliser over a
 /// counter that starts at a random point. The finaliser is a bijection, so one process never repeats
 /// an identifier within 2^64 draws, and the random start keeps processes apart. The kernel's
 /// generator (getrandom, one system call per draw) was most of a span's cost (docs/tracing.md).
 enum IdentifierSource {
+    static func traceID() -> TraceID {
+        while true {
+            if let id = TraceID(high: next(), low: next()) { return id }
+        }
+    }
+
+    static func spanID() -> SpanID {
+        while true {
+            if let id = SpanID(value: next()) { return id }
+        }
+    }
+
     private static let counter: Atomic<UInt64> = {
         var generator = SystemRandomNumberGenerator()
         return Atomic(generator.next())
@@ -64,30 +33,14 @@ enum IdentifierSource {
     }
 }
 
-func hex16(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
-}
-
-/// A timestamped point inside a span (e.g. "probe timed out").
-public struct ProfileEvent: Sendable, Equatable {
-    public var name: String
-    public var unixNanos: UInt64
-    public var attributes: [(String, ProfileValue)]
-
-    public static func == (lhs: ProfileEvent, rhs: ProfileEvent) -> Bool {
-        lhs.name == rhs.name && lhs.unixNanos == rhs.unixNanos && lhs.attributes.elementsEqual(rhs.attributes) { $0.0 == $1.0 && $0.1 == $1.1 }
-    }
-}
-
 /// One timed scope. Start a trace with `ProfileSpan.root`, nest with `child`, close with `end()`.
 /// Children may be opened from any thread; a span's fields are guarded by its own lock, and ending
 /// twice keeps the first end.
 public final class ProfileSpan: Sendable {
     public let name: String
-    public let traceID: ProfileTraceID
-    public let spanID: ProfileSpanID
-    public let parentSpanID: ProfileSpanID?
+    public let traceID: TraceID
+    public let spanID: SpanID
+    public let parentSpanID: SpanID?
     public let startUnixNanos: UInt64
     private let startMonotonicNanos: UInt64
     /// Wall and monotonic time of the trace's root at its start: every span's wall times derive
@@ -96,21 +49,21 @@ public final class ProfileSpan: Sendable {
 
     private struct Mutable {
         var endMonotonicNanos: UInt64?
-        var attributes: [(String, ProfileValue)] = []
-        var events: [ProfileEvent] = []
+        var attributes: [(String, AttributeValue)] = []
+        var events: [SpanEvent] = []
         var children: [ProfileSpan] = []
         var failed: String?
     }
 
     private let state = Mutex(Mutable())
 
-    private init(name: String, traceID: ProfileTraceID, parent: ProfileSpanID?, anchor: (unixNanos: UInt64, monotonicNanos: UInt64)?,
-                 attributes: [(String, ProfileValue)]) {
+    private init(name: String, traceID: TraceID, parent: SpanID?, anchor: (unixNanos: UInt64, monotonicNanos: UInt64)?,
+                 attributes: [(String, AttributeValue)]) {
         let now = MonotonicClock.nanoseconds()
         let anchor = anchor ?? (WallClock.unixNanos(), now)
         self.name = name
         self.traceID = traceID
-        self.spanID = .random()
+        self.spanID = IdentifierSource.spanID()
         self.parentSpanID = parent
         self.anchor = anchor
         self.startMonotonicNanos = now
@@ -121,8 +74,8 @@ public final class ProfileSpan: Sendable {
     /// A closed span with a given duration and children, for tests of the analyses.
     init(testName name: String, durationNanos: UInt64, children: [ProfileSpan] = []) {
         self.name = name
-        self.traceID = .random()
-        self.spanID = .random()
+        self.traceID = IdentifierSource.traceID()
+        self.spanID = IdentifierSource.spanID()
         self.parentSpanID = nil
         self.startUnixNanos = 0
         self.startMonotonicNanos = 0
@@ -134,11 +87,11 @@ public final class ProfileSpan: Sendable {
     }
 
     /// The first span of a new trace.
-    public static func root(_ name: String, attributes: [(String, ProfileValue)] = []) -> ProfileSpan {
-        ProfileSpan(name: name, traceID: .random(), parent: nil, anchor: nil, attributes: attributes)
+    public static func root(_ name: String, attributes: [(String, AttributeValue)] = []) -> ProfileSpan {
+        ProfileSpan(name: name, traceID: IdentifierSource.traceID(), parent: nil, anchor: nil, attributes: attributes)
     }
 
-    public func child(_ name: String, attributes: [(String, ProfileValue)] = []) -> ProfileSpan {
+    public func child(_ name: String, attributes: [(String, AttributeValue)] = []) -> ProfileSpan {
         let span = ProfileSpan(name: name, traceID: traceID, parent: spanID, anchor: anchor, attributes: attributes)
         state.withLock { $0.children.append(span) }
         return span
@@ -155,7 +108,7 @@ public final class ProfileSpan: Sendable {
     /// }
     /// print(ProfileAnalysis(traces: [span]).treeText)
     /// ```
-    public static func profile<T>(_ name: String, attributes: [(String, ProfileValue)] = [], _ body: (ProfileSpan) throws -> T) throws -> (T, ProfileSpan) {
+    public static func profile<T>(_ name: String, attributes: [(String, AttributeValue)] = [], _ body: (ProfileSpan) throws -> T) throws -> (T, ProfileSpan) {
         let span = root(name, attributes: attributes)
         defer { span.end() }
         do {
@@ -173,7 +126,7 @@ public final class ProfileSpan: Sendable {
         return try body()
     }
 
-    public func setAttribute(_ key: String, _ value: ProfileValue) {
+    public func setAttribute(_ key: String, _ value: AttributeValue) {
         state.withLock { state in
             if let index = state.attributes.firstIndex(where: { $0.0 == key }) {
                 state.attributes[index].1 = value
@@ -183,8 +136,8 @@ public final class ProfileSpan: Sendable {
         }
     }
 
-    public func addEvent(_ name: String, attributes: [(String, ProfileValue)] = []) {
-        let event = ProfileEvent(name: name, unixNanos: anchor.unixNanos + (MonotonicClock.nanoseconds() - anchor.monotonicNanos), attributes: attributes)
+    public func addEvent(_ name: String, attributes: [(String, AttributeValue)] = []) {
+        let event = SpanEvent(name: name, timeUnixNano: anchor.unixNanos + (MonotonicClock.nanoseconds() - anchor.monotonicNanos), attributes: attributes)
         state.withLock { $0.events.append(event) }
     }
 
@@ -203,8 +156,8 @@ public final class ProfileSpan: Sendable {
 
     /// End time on the wall clock, derived from the monotonic duration so end >= start always.
     public var endUnixNanos: UInt64 { startUnixNanos + durationNanos }
-    public var attributes: [(String, ProfileValue)] { state.withLock { $0.attributes } }
-    public var events: [ProfileEvent] { state.withLock { $0.events } }
+    public var attributes: [(String, AttributeValue)] { state.withLock { $0.attributes } }
+    public var events: [SpanEvent] { state.withLock { $0.events } }
     public var children: [ProfileSpan] { state.withLock { $0.children } }
     public var failureReason: String? { state.withLock { $0.failed } }
 

@@ -1,3 +1,5 @@
+import SpanModel
+
 /// The `key1=value1,key2=value2` lists of `OTEL_RESOURCE_ATTRIBUTES` and
 /// `OTEL_EXPORTER_OTLP_HEADERS`: the W3C Baggage format without properties. Whitespace around
 /// keys and values is trimmed, values are percent-decoded (`+` stays a plus), and an empty entry

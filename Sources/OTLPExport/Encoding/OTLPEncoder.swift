@@ -1,4 +1,5 @@
 import COTLP
+import SpanModel
 
 typealias ProtoRequest = Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
 typealias ProtoResourceSpans = Opentelemetry__Proto__Trace__V1__ResourceSpans

@@ -1,24 +1,4 @@
-/// An attribute value. OTLP also has arrays, maps and bytes; bitprobe's spans need only these.
-public enum AttributeValue: Sendable, Equatable {
-    case string(String)
-    case int(Int64)
-    case double(Double)
-    case bool(Bool)
-}
-
-/// Something that happened at one instant during a span, e.g. a verification mismatch.
-public struct SpanEvent: Sendable {
-    public var name: String
-    /// Wall-clock time in nanoseconds since the Unix epoch.
-    public var timeUnixNano: UInt64
-    public var attributes: [(String, AttributeValue)]
-
-    public init(name: String, timeUnixNano: UInt64, attributes: [(String, AttributeValue)] = []) {
-        self.name = name
-        self.timeUnixNano = timeUnixNano
-        self.attributes = attributes
-    }
-}
+import SpanModel
 
 /// OTLP's span status: `unset` unless the instrumented code decided.
 public enum SpanStatusCode: Sendable {

@@ -1,3 +1,5 @@
+import SpanModel
+
 /// The entity that produces the spans (the agent on one host): `service.name`, `host.name`, ...
 public struct OTLPResource: Sendable {
     /// In the order they are exported; each key at most once.

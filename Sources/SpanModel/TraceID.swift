@@ -94,19 +94,20 @@ public struct SpanID: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension UInt64 {
-    init(bigEndianBytes bytes: ArraySlice<UInt8>) {
+    package init(bigEndianBytes bytes: ArraySlice<UInt8>) {
         self = bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
-    var bigEndianBytes: [UInt8] {
+    package var bigEndianBytes: [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: self >> (56 - 8 * $0)) }
     }
 }
 
-enum HexDigits {
+/// Lowercase hex for IDs and the OTLP tests; decoding for IDs and percent-escapes (KeyValueList).
+package enum HexDigits {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    package static func encode(_ bytes: [UInt8]) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
             for (index, byte) in bytes.enumerated() {
                 buffer[2 * index] = digits[Int(byte >> 4)]
@@ -117,7 +118,7 @@ enum HexDigits {
     }
 
     /// nil for an odd length or a character that is not a hex digit.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let characters = Array(text.utf8)
         guard characters.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
@@ -131,7 +132,7 @@ enum HexDigits {
         return bytes
     }
 
-    static func value(of character: UInt8) -> UInt8? {
+    package static func value(of character: UInt8) -> UInt8? {
         switch character {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
