@@ -31,87 +31,6 @@ struct BaselineDirectoryOptions: ParsableArguments {
     }
 }
 
-/// The probe selection and measurement flags of `bench`, shared by `baseline create` and `regress`.
-/// Measurement flags are optional here because each command has its own defaults.
-struct ProbeOptions: ParsableArguments {
-    @Option(help: "Backend to probe (cpu).")
-    var backend: String?
-
-    @Option(help: "Ops to run: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
-    var op: [String] = []
-
-    @Option(help: "Element types: f32, f16, i8_ternary (ternary_matmul), bytes (copy).")
-    var dtype: [String] = []
-
-    @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
-    var shape: [String] = []
-
-    @Option(help: "Rounds per probe (at least), round-robin over the suite, each in a process of its own; every round is kept and compared (create: 10; regress: 5).")
-    var rounds: Int?
-
-    @Option(help: "Untimed warmup iterations per probe and round (create: 3; regress: the baseline's).")
-    var warmup: Int?
-
-    @Option(help: "Minimum timed iterations per probe and round (create: 10; regress: the baseline's).")
-    var iterations: Int?
-
-    @Option(name: .customLong("min-time"), help: "Keep timing each round until the iterations add up to this many seconds (create: 0.2; regress: the baseline's).")
-    var minTime: Double?
-
-    @Option(help: "Seconds after which a probe ends as 'timeout' (create: 60; regress: the baseline's).")
-    var timeout: Double?
-
-    @Option(help: "Kernel threads (create: 1, see docs/regression.md; regress: the baseline's).")
-    var threads: Int?
-
-    @Option(help: "Force a SIMD path: portable, avx2, avx512, neon (create: the widest this CPU has; regress: the baseline's).")
-    var simd: String?
-
-    @Option(help: "Seed of the probe inputs (create: 1592635259; regress: the baseline's).")
-    var seed: UInt64?
-
-    var selectsProbes: Bool { !op.isEmpty || !dtype.isEmpty || !shape.isEmpty }
-
-    /// The flags over `defaults`; a bad value fails with the flag's name.
-    func config(over defaults: BenchmarkConfig, command: String) throws -> BenchmarkConfig {
-        var config = defaults
-        if let warmup { config.warmupIterations = warmup }
-        if let iterations { config.measurementIterations = iterations }
-        if let minTime { config.minMeasurementSeconds = minTime }
-        if let timeout { config.timeoutSeconds = timeout }
-        if let seed { config.seed = seed }
-        if let problem = config.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
-        if let rounds, rounds < 1 { throw fail(command, "--rounds must be at least 1 (got \(rounds))", status: ExitStatus.usage) }
-        if let threads, threads < 1 { throw fail(command, "--threads must be at least 1 (got \(threads))", status: ExitStatus.usage) }
-        return config
-    }
-
-    func backendKind(default kind: BackendKind, command: String) throws -> BackendKind {
-        guard let backend else { return kind }
-        guard let parsed = BackendKind(rawValue: backend) else {
-            throw fail(command, ProbeInputError.unknownBackend(backend).description, status: ExitStatus.usage)
-        }
-        return parsed
-    }
-
-    func simdPath(command: String) throws -> SIMDPath? {
-        guard let simd else { return nil }
-        guard let path = SIMDPath(rawValue: simd) else {
-            throw fail(command, "unknown SIMD path '\(simd)'; expected one of: \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))", status: ExitStatus.usage)
-        }
-        return path
-    }
-
-    /// The probes the flags select (the default suite when none is given).
-    func specs(backend: BackendKind, command: String) throws -> [ProbeSpec] {
-        do {
-            return try ProbeSelection(backend: backend, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)).resolve()
-        } catch {
-            throw fail(command, error.description, status: ExitStatus.usage)
-        }
-    }
-}
-
 /// Refuses a malformed BITPROBE_FAULT_INJECT: commands that store or judge timings must not guess
 /// whether they were slowed on purpose.
 func checkFaultInjectionEnvironment(command: String) throws {
@@ -229,8 +148,8 @@ struct BaselineCreateCommand: ParsableCommand {
             throw fail(command, "--duration must be between 0 and 86400 seconds (got \(duration))", status: ExitStatus.usage)
         }
         try quietWait.validate(command: command)
-        let kind = try probes.backendKind(default: .cpu, command: command)
-        let simdPath = try probes.simdPath(command: command)
+        let kind = probes.backendKind(default: .cpu)
+        let simdPath = probes.simd?.value
         let specs = try probes.specs(backend: kind, command: command)
         try checkFaultInjectionEnvironment(command: command)
         let store = try directory.store(command: command)

@@ -3,14 +3,7 @@ import BitProbe
 
 /// The probe selection and measurement flags `bench` and `profile` share, checked the same way.
 struct ProbeRunOptions: ParsableArguments {
-    @Option(help: "Ops to run: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy; h2d, d2h (cuda).")
-    var op: [String] = []
-
-    @Option(help: "Element types: f32, f16, bf16 (cuda matmul), i8_ternary (ternary_matmul), bytes (copy, h2d, d2h).")
-    var dtype: [String] = []
-
-    @Option(help: "Shapes: MxNxK (matmul, ternary_matmul), ROWSxCOLS (quantize_*), N (add, multiply, copy bytes).")
-    var shape: [String] = []
+    @OptionGroup var selection: ProbeSelectionOptions
 
     @Option(help: "Untimed warmup iterations per probe.")
     var warmup: Int = BenchmarkConfig().warmupIterations
@@ -35,15 +28,9 @@ struct ProbeRunOptions: ParsableArguments {
         return config
     }
 
-    /// The probes to run, refused before anything is allocated when one would not fit in memory.
+    /// The probes the flags select (`ProbeSelectionOptions`).
     func specs(command: String, backend: BackendKind = .cpu, device: String = "cpu0") throws -> [ProbeSpec] {
-        let specs: [ProbeSpec]
-        do {
-            specs = try ProbeSelection(backend: backend, device: device, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)).resolve()
-        } catch {
-            throw fail(command, error.description, status: ExitStatus.usage)
-        }
-        return specs
+        try selection.specs(command: command, backend: backend, device: device)
     }
 }
 

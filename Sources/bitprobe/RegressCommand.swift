@@ -48,7 +48,7 @@ struct RegressCommand: ParsableCommand {
     @Option(help: "1 - the confidence of the ratio's interval (0.01: a 99% interval).")
     var alpha: Double = RegressionCriteria().alpha
 
-    @Option(help: "Measure a probe that looks regressed up to this many more times; the regression must show every time.")
+    @Option(help: "Measure a probe that looks regressed up to this many more times, 5 rounds each; each must read beyond the threshold, and all its rounds decide.")
     var confirm: Int = RegressionCriteria().confirmations
 
     @Flag(help: "After the table, print each probe's round medians on both sides and the rule that decided (table format).")
@@ -110,7 +110,7 @@ extension RegressCommand {
         if let problem = criteria.validationErrors().first { throw fail(command, problem, status: ExitStatus.usage) }
         try quietWait.validate(command: command)
         try validateBaselineName(baseline, command: command)
-        let simdFlag = try probes.simdPath(command: command)
+        let simdFlag = probes.simd?.value
         try checkFaultInjectionEnvironment(command: command)
 
         let store = try directory.store(command: command)
@@ -120,7 +120,7 @@ extension RegressCommand {
             try stored.requireRounds(path: store.path(for: baseline))
         } catch { throw fail(command, error.description, status: ExitStatus.couldNotRun) }
         let config = try probes.config(over: stored.config, command: command)
-        let kind = try probes.backendKind(default: stored.fingerprint.backend, command: command)
+        let kind = probes.backendKind(default: stored.fingerprint.backend)
         let specs = try probes.selectsProbes ? probes.specs(backend: kind, command: command) : stored.results.map(\.spec)
         let storedSpecs = Set(stored.results.map(\.spec))
         guard specs.contains(where: storedSpecs.contains) else {

@@ -43,7 +43,7 @@ struct ReportCommand: ParsableCommand {
         if !from.isEmpty && baseline != nil {
             throw ValidationError("--baseline measures; --from renders files without measuring: give a regress file to --from instead")
         }
-        if !from.isEmpty && (!probes.op.isEmpty || !probes.dtype.isEmpty || !probes.shape.isEmpty) {
+        if !from.isEmpty && probes.selection.selectsProbes {
             throw ValidationError("--op, --dtype and --shape select probes to run; --from runs nothing")
         }
     }

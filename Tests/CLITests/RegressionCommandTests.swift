@@ -200,6 +200,12 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         #expect(format.status == 64)
         #expect(format.stderr.split(separator: "\n").first == "Error: The value 'yaml' is invalid for '--format <format>'. Please provide one of 'table', 'json' or 'csv'.")
         #expect(format.stdout.isEmpty)
+        let simd = try BinaryRun.run(["baseline", "create", "new", "--simd", "sse9", "--baseline-dir", dir])
+        #expect(simd.status == 64)
+        #expect(simd.stderr.split(separator: "\n").first == "Error: The value 'sse9' is invalid for '--simd <simd>'. Please provide one of 'portable', 'avx2', 'avx512' or 'neon'.")
+        let backend = try BinaryRun.run(["regress", "--baseline", "nope", "--backend", "tpu", "--baseline-dir", dir])
+        #expect(backend.status == 64)
+        #expect(backend.stderr.split(separator: "\n").first == "Error: The value 'tpu' is invalid for '--backend <backend>'. Please provide one of 'cpu' or 'cuda'.")
         let outputFormat = try BinaryRun.run(["regress", "--baseline", "nope", "--output-format", "xml", "--baseline-dir", dir])
         #expect(outputFormat.status == 64)
         #expect(outputFormat.stderr.split(separator: "\n").first

@@ -67,7 +67,7 @@ enum ExecutiveSummary {
     }
 
     private static func verifiedSentence(_ results: [ProbeResult], verified: Int) -> String {
-        var text = "\(verified) of \(results.count) probes verified"
+        let text = "\(verified) of \(results.count) probes verified"
         var problems: [String] = []
         for outcome in [ProbeOutcome.mismatch, .failed, .timeout, .skipped] {
             let names = results.filter { $0.outcome == outcome }.map(\.spec.description)
