@@ -205,7 +205,7 @@ let tinySuite = ["--op", "matmul,add", "--dtype", "f32", "--shape", "16x16x16", 
         #expect(simd.stderr.split(separator: "\n").first == "Error: The value 'sse9' is invalid for '--simd <simd>'. Please provide one of 'portable', 'avx2', 'avx512' or 'neon'.")
         let backend = try BinaryRun.run(["regress", "--baseline", "nope", "--backend", "tpu", "--baseline-dir", dir])
         #expect(backend.status == 64)
-        #expect(backend.stderr.split(separator: "\n").first == "Error: The value 'tpu' is invalid for '--backend <backend>'. Please provide one of 'cpu' or 'cuda'.")
+        #expect(backend.stderr.split(separator: "\n").first == "Error: The value 'tpu' is invalid for '--backend <backend>'. Please provide one of 'cpu' and 'cuda'.")
         let outputFormat = try BinaryRun.run(["regress", "--baseline", "nope", "--output-format", "xml", "--baseline-dir", dir])
         #expect(outputFormat.status == 64)
         #expect(outputFormat.stderr.split(separator: "\n").first
