@@ -12,8 +12,10 @@ import Synchronization
 /// Between requests a kept connection is idle: libmicrohttpd's idle timeout closes it when no byte
 /// comes. libmicrohttpd does not say when the next request begins, so the kernel does: the
 /// socket's `TCP_INFO` gives the time of the last byte received, and once that moves past the one
-/// recorded when the previous response was sent, the next head is on its way and gets its own
-/// deadline from that byte.
+/// recorded when the previous head was in, the next head is on its way and gets its own deadline
+/// from that byte. Part of a next request that came with the previous one (one segment, one receive
+/// time) goes unseen: that connection is bounded by the idle timeout, or, once the client closes its
+/// side, by a head deadline from then.
 ///
 /// libmicrohttpd cannot close a connection from another thread, so an expired one is shut down
 /// (`shutdown(2)`): its thread then reads end-of-file and closes it. A descriptor is touched
