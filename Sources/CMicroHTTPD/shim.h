@@ -7,6 +7,9 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
+// GnuTLS is libmicrohttpd's TLS library: its priority API tells which suites a priority string
+// enables, so a cipher_suites list can be checked before libmicrohttpd is given the string.
+#include <gnutls/gnutls.h>
 
 // MHD_start_daemon is variadic, which Swift cannot call; every option travels in one
 // MHD_OPTION_ARRAY built in Swift, so this single fixed signature covers them all.

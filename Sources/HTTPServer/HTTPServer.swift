@@ -104,8 +104,9 @@ private final class RunningDaemon {
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: config.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .PER_IP_CONNECTION_LIMIT, value: config.maxConnectionsPerClient, ptr_value: nil),
             PercentUnescape.option,
+            RequestTargetLimit.option,
         ]
-        if let headDeadline { options.append(headDeadline.option) }
+        if let headDeadline { options += headDeadline.options }
         if config.effectiveThreads > 1 {
             options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: config.effectiveThreads, ptr_value: nil))
         }

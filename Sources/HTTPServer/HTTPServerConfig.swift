@@ -11,18 +11,29 @@ public struct TLSSettings: Sendable, Equatable {
     public var minVersion: TLSVersion
     /// The newest protocol version offered; nil offers every version GnuTLS supports.
     public var maxVersion: TLSVersion?
+    /// The TLS 1.2 (and older) suites offered, as exporter-toolkit's `cipher_suites`; empty offers
+    /// GnuTLS's defaults. TLS 1.3's suites are not affected.
+    public var cipherSuites: [TLSCipherSuite]
 
-    public init(certificatePEM: String, privateKeyPEM: String, minVersion: TLSVersion = .tls12, maxVersion: TLSVersion? = nil) {
+    public init(
+        certificatePEM: String, privateKeyPEM: String, minVersion: TLSVersion = .tls12, maxVersion: TLSVersion? = nil,
+        cipherSuites: [TLSCipherSuite] = []
+    ) {
         self.certificatePEM = certificatePEM
         self.privateKeyPEM = privateKeyPEM
         self.minVersion = minVersion
         self.maxVersion = maxVersion
+        self.cipherSuites = cipherSuites
     }
 
-    /// GnuTLS's priority string: its defaults with only the versions from `minVersion` to `maxVersion`.
+    private var versions: [TLSVersion] { TLSVersion.allCases.filter { $0 >= minVersion && $0 <= (maxVersion ?? .tls13) } }
+
+    /// GnuTLS's priority string: its defaults with only the versions from `minVersion` to
+    /// `maxVersion`, and with `cipherSuites` only the key exchanges, ciphers and MACs they use.
     var gnutlsPriorities: String {
-        let versions = TLSVersion.allCases.filter { $0 >= minVersion && $0 <= (maxVersion ?? .tls13) }
-        return "NORMAL:-VERS-ALL" + versions.map { ":+VERS-\($0.gnutlsName)" }.joined()
+        let base = "NORMAL:-VERS-ALL" + versions.map { ":+VERS-\($0.gnutlsName)" }.joined()
+        guard !cipherSuites.isEmpty else { return base }
+        return base + TLSCipherSuite.priorityItems(cipherSuites, tls13: versions.contains(.tls13))
     }
 }
 
@@ -160,6 +171,26 @@ extension TLSSettings {
         }
         if let maxVersion, maxVersion < minVersion {
             throw .tls("max_version \(maxVersion.rawValue) is older than min_version \(minVersion.rawValue)")
+        }
+        if !cipherSuites.isEmpty { try validateCipherSuites() }
+    }
+
+    /// GnuTLS enables key exchanges, ciphers and MACs, not single suites: listing
+    /// ECDHE-RSA with AES-128-GCM and RSA with AES-256-CBC-SHA also enables ECDHE-RSA with
+    /// AES-256-CBC-SHA, and TLS 1.3's ciphers combine with every listed key exchange. A list that
+    /// would enable a TLS 1.2 suite it does not name is refused, naming that suite, rather than
+    /// offering more than was asked.
+    private func validateCipherSuites() throws(HTTPServerError) {
+        let listed = Set(cipherSuites.map(\.code))
+        let extra = try GnuTLSPriorities.tls12Suites(enabledBy: gnutlsPriorities)
+            .filter { !listed.contains($0.code) }
+            .map { suite in TLSCipherSuite.supported.first { $0.code == suite.code }?.name ?? suite.name }
+        guard extra.isEmpty else {
+            let why = versions.contains(.tls13)
+                ? "GnuTLS enables key exchanges, ciphers and MACs rather than single suites, and keeps TLS 1.3's AES-GCM and ChaCha20-Poly1305"
+                : "GnuTLS enables key exchanges, ciphers and MACs rather than single suites"
+            let remedy = versions.contains(.tls13) ? "list them too, leave out suites, or set max_version: TLS12" : "list them too or leave out suites"
+            throw .tls("cipher_suites: would also enable \(extra.joined(separator: ", ")) (\(why)); \(remedy)")
         }
     }
 }

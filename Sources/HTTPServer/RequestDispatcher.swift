@@ -2,9 +2,12 @@ import CMicroHTTPD
 import Glibc
 
 /// Everything libmicrohttpd's threads need to answer a request; passed to them as `cls`.
-/// libmicrohttpd calls the access handler once the request headers are in. Every request is
-/// answered on that first call: GET and HEAD carry no body here, and a request that announces
-/// one is refused before any of it is read (libmicrohttpd then closes the connection).
+/// libmicrohttpd calls the access handler once the request head is in, then again once the
+/// request is fully read (GET and HEAD carry no body here), and once more for each piece of a
+/// body. A request is answered on the second call: a response queued on the first counts as
+/// early, and libmicrohttpd closes the connection after it, so no connection could be kept
+/// alive. What can be refused from the head alone (a bad method, a body, a refused target) is
+/// still refused on the first call, before any body is read, and that connection is closed.
 final class RequestDispatcher: Sendable {
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
     private let maxRequestsInFlight: Int
@@ -13,6 +16,10 @@ final class RequestDispatcher: Sendable {
     private let log: DaemonLog
     private let canned: CannedResponses
     private let headDeadline: RequestHeadDeadline?
+
+    /// The request context after the first call: the head was accepted, the answer comes next. An
+    /// address only compared, never read, written or freed.
+    nonisolated(unsafe) private static let headAccepted = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
 
     init(
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse, maxRequestsInFlight: Int,
@@ -29,14 +36,27 @@ final class RequestDispatcher: Sendable {
     }
 
     /// The access handler to register with `Unmanaged.passUnretained(self)` as its closure.
-    static let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, _, _, _ in
-        guard let context, let connection, let url, let method else { return .NO }
-        return Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
-            .dispatch(connection, url: url, method: method)
+    static let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, _, _, requestContext in
+        guard let context, let connection, let url, let method, let requestContext else { return .NO }
+        let dispatcher = Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
+        guard requestContext.pointee == headAccepted else {
+            let mark = requestContext.pointee
+            requestContext.pointee = headAccepted
+            return dispatcher.screen(connection, method: method, mark: mark)
+        }
+        return dispatcher.dispatch(connection, url: url, method: method)
     }
 
-    private func dispatch(_ connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> MHD_Result {
+    /// The first call: refuses what the head alone shows is wrong; `.YES` lets libmicrohttpd read
+    /// the rest of the request (nothing, for an accepted head) and call again.
+    private func screen(_ connection: OpaquePointer, method: UnsafePointer<CChar>, mark: UnsafeMutableRawPointer?) -> MHD_Result {
         headDeadline?.headReceived(connection)
+        if mark == RequestTargetLimit.tooLong {
+            return queue(canned.targetTooLong, status: 414, on: connection)
+        }
+        if mark == RequestTargetLimit.tooManyArguments {
+            return queue(canned.tooManyArguments, status: 414, on: connection)
+        }
         let method = String(cString: method)
         guard method == "GET" || method == "HEAD" else {
             return queue(canned.methodNotAllowed, status: 405, on: connection)
@@ -46,7 +66,12 @@ final class RequestDispatcher: Sendable {
         guard announcedLength == 0, headers["transfer-encoding"] == nil else {
             return queue(canned.bodyRefused, status: 413, on: connection)
         }
+        return .YES
+    }
 
+    /// The second call: the request is complete.
+    private func dispatch(_ connection: OpaquePointer, url: UnsafePointer<CChar>, method: UnsafePointer<CChar>) -> MHD_Result {
+        let headers = Self.values(of: connection, kind: .HEADER_KIND)
         let admitted = statistics.inFlight.wrappingAdd(1, ordering: .relaxed).newValue
         defer { statistics.inFlight.wrappingSubtract(1, ordering: .relaxed) }
         guard maxRequestsInFlight == 0 || admitted <= maxRequestsInFlight else {
@@ -59,7 +84,7 @@ final class RequestDispatcher: Sendable {
         }
 
         let request = HTTPRequest(
-            method: method,
+            method: String(cString: method),
             path: String(cString: url),
             query: Self.values(of: connection, kind: .GET_ARGUMENT_KIND),
             headers: headers,
@@ -156,6 +181,8 @@ struct CannedResponses: @unchecked Sendable {
     let overloaded: OpaquePointer
     let unauthorized: OpaquePointer
     let internalError: OpaquePointer
+    let tooManyArguments: OpaquePointer
+    let targetTooLong: OpaquePointer
 
     init(realm: String) {
         methodNotAllowed = Self.make("method not allowed: use GET or HEAD\n", [("Allow", "GET, HEAD")])
@@ -163,10 +190,12 @@ struct CannedResponses: @unchecked Sendable {
         overloaded = Self.make("too many requests in flight, try again later\n", [])
         unauthorized = Self.make("unauthorized\n", [("WWW-Authenticate", "Basic realm=\"\(realm)\"")])
         internalError = Self.make("internal server error\n", [])
+        tooManyArguments = Self.make("request target has more than \(RequestTargetLimit.maxArguments) query arguments\n", [])
+        targetTooLong = Self.make("request target is longer than \(RequestTargetLimit.maxTargetBytes) bytes\n", [])
     }
 
     func destroy() {
-        for response in [methodNotAllowed, bodyRefused, overloaded, unauthorized, internalError] {
+        for response in [methodNotAllowed, bodyRefused, overloaded, unauthorized, internalError, tooManyArguments, targetTooLong] {
             MHD_destroy_response(response)
         }
     }

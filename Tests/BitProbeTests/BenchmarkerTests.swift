@@ -153,6 +153,21 @@ import Glibc
         #expect(next.outcome == .ok)
     }
 
+    @Test func ternaryWeightDrawingStopsAtTheDeadline() throws {
+        // 655 million weights drawn one random word each: seconds of preparation, which ran to
+        // the end, whatever the timeout, before the rows were drawn in slices.
+        let backend = try CPUBackend(threads: 1)
+        let large = try ProbeSpec(op: .ternaryMatmul, dtype: .i8Ternary, shape: ProbeShape([1, 40_000, 16_384]))
+        let start = MonotonicClock.nanoseconds()
+        let result = Benchmarker(config: config(timeout: 0.05), backend: backend).run(large)
+        let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        #expect(result.outcome == .timeout)
+        #expect(result.detail == "exceeded the 0.05 s timeout after 0 warmup and 0 measured iterations")
+        #expect(elapsed < 1, "took \(elapsed) s")
+        let next = Benchmarker(config: config(), backend: backend).run(try ProbeSpec(op: .ternaryMatmul, dtype: .i8Ternary, shape: ProbeShape([4, 64, 128])))
+        #expect(next.outcome == .ok)
+    }
+
     @Test func realKernelIsCancelledAtTheDeadline() throws {
         // A 2048^3 f32 matmul on the portable path takes seconds; the pool's cancel flag stops it.
         let backend = try CPUBackend(threads: 2, simdPath: .portable)

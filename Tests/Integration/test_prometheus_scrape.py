@@ -50,3 +50,21 @@ def test_prometheus_scrapes_the_agent(prometheus):
     assert float(buckets[0]["value"][1]) >= 3
     # Prometheus negotiated OpenMetrics with the agent, so the scrape carried no parse errors.
     assert query(prometheus, 'scrape_samples_scraped{job="bitprobe"} > 50')
+
+
+def scraper_ports(agent_port):
+    """Local ports of the established connections to the agent (Prometheus's ends)."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( dport = :{agent_port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.split()[-2].rsplit(":", 1)[1] for line in out.splitlines() if line.strip()}
+
+
+def test_prometheus_scrapes_over_one_kept_connection(prometheus, agent):
+    wait_until(lambda: query(prometheus, 'up{job="bitprobe"} == 1'), 30, what="up == 1")
+    before = wait_until(lambda: scraper_ports(agent.port), 10, what="Prometheus's connection")
+    scrapes = 'count_over_time(up{job="bitprobe"}[1h])'
+    scrapes_before = float(query(prometheus, scrapes)[0]["value"][1])
+    wait_until(lambda: float(query(prometheus, scrapes)[0]["value"][1]) >= scrapes_before + 4, 30, what="four more scrapes")
+    assert scraper_ports(agent.port) == before
+    assert len(before) == 1
+    assert query(prometheus, 'up{job="bitprobe"} == 1')

@@ -60,7 +60,15 @@ def test_good_tls_material_passes(pki):
     (tls("a.crt", "a.key", "  min_version: TLS14\n"), "{web}:4:16: tls_server_config.min_version: expected one of: TLS10, TLS11, TLS12, TLS13"),
     (tls("a.crt", "a.key", "  min_version: TLS13\n  max_version: TLS12\n"),
      "{web}:5:16: tls_server_config.max_version: TLS12 is older than min_version TLS13"),
-    (tls("a.crt", "a.key", "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"), "{web}:4:3: tls_server_config.cipher_suites: unknown key"),
+    # TLS 1.3's suites are not cipher_suites' to choose, as in exporter-toolkit.
+    (tls("a.crt", "a.key", "  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]\n"),
+     "{web}:4:58: tls_server_config.cipher_suites: unknown or unsupported cipher suite 'TLS_AES_128_GCM_SHA256' "
+     "(docs/config.md lists the supported ones)"),
+    (tls("a.crt", "a.key", "  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
+     "{web}:4:19: tls_server_config.cipher_suites: unknown or unsupported cipher suite 'TLS_RSA_WITH_RC4_128_SHA' "
+     "(docs/config.md lists the supported ones)"),
+    (tls("a.crt", "a.key", "  cipher_suites: TLS_RSA_WITH_AES_128_CBC_SHA\n"),
+     "{web}:4:18: tls_server_config.cipher_suites: expected a list of cipher suite names"),
 ])
 def test_web_config_errors_are_located(pki, web, message):
     result = check(pki, web=web)
@@ -113,3 +121,52 @@ def test_tls_versions_follow_min_and_max_version(pki, agent_factory, extra, acce
         assert handshake(agent.port, flag), flag
     for flag in refused:
         assert not handshake(agent.port, flag), flag
+
+
+CIPHER_SUITE_LIMITS = "GnuTLS enables key exchanges, ciphers and MACs rather than single suites"
+
+
+@pytest.mark.parametrize("extra,reason", [
+    ("  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n",
+     "would also enable TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 "
+     f"({CIPHER_SUITE_LIMITS}, and keeps TLS 1.3's AES-GCM and ChaCha20-Poly1305); list them too, leave out suites, "
+     "or set max_version: TLS12"),
+    ("  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_CBC_SHA]\n",
+     "would also enable TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256 "
+     f"({CIPHER_SUITE_LIMITS}); list them too or leave out suites"),
+])
+def test_a_cipher_suite_list_gnutls_cannot_offer_exactly_is_refused(pki, agent_factory, extra, reason):
+    web = tls("a.crt", "a.key", extra)
+    expected = f"{pki / 'web.yml'}: tls_server_config (cert_file 'a.crt', key_file 'a.key'): TLS: cipher_suites: {reason}"
+    result = check(pki, web=web)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"bitprobe check-config: error: {expected}\n"
+    agent = agent_factory(config=FAST_CONFIG + f"  config_file: {pki / 'web.yml'}\n")
+    assert agent.process.wait(30) != 0
+    assert expected in agent.log_path.read_text()
+
+
+def handshake_with(port, *flags):
+    result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *flags],
+                            input="", capture_output=True, text=True, timeout=30)
+    return result.returncode == 0 and "Cipher is (NONE)" not in result.stdout
+
+
+ECDHE_RSA_AEAD = ("  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,"
+                  " TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256]\n")
+
+
+@pytest.mark.parametrize("extra,accepted,refused", [
+    (ECDHE_RSA_AEAD, ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"],
+     ["ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "AES256-SHA"]),
+    ("  cipher_suites: [TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_GCM_SHA384]\n",
+     ["AES128-GCM-SHA256", "AES256-GCM-SHA384"], ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA", "AES256-SHA"]),
+])
+def test_tls_1_2_offers_only_the_listed_cipher_suites_and_tls_1_3_is_untouched(pki, agent_factory, extra, accepted, refused):
+    (pki / "web.yml").write_text(tls(pki / "a.crt", pki / "a.key", extra))
+    agent = agent_factory(config=FAST_CONFIG + f"  config_file: {pki / 'web.yml'}\n")
+    wait_until(lambda: handshake_with(agent.port, "-tls1_3"), 30, what="TLS agent up")
+    for cipher in accepted:
+        assert handshake_with(agent.port, "-tls1_2", "-cipher", cipher), cipher
+    for cipher in refused:
+        assert not handshake_with(agent.port, "-tls1_2", "-cipher", cipher), cipher

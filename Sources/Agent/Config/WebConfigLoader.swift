@@ -49,6 +49,7 @@ public enum WebConfigLoader {
             if let maximum = settings.maxVersion, maximum < settings.minVersion {
                 throw tls.error("max_version", at: tls.node("max_version")!, "\(maximum.rawValue) is older than min_version \(settings.minVersion.rawValue)")
             }
+            settings.cipherSuites = try cipherSuites(&tls)
             try tls.finish()
             config.tls = settings
             config.tlsSource = "\(path): tls_server_config (cert_file '\(certPath)', key_file '\(keyPath)')"
@@ -79,6 +80,23 @@ public enum WebConfigLoader {
             throw tls.error(key, at: node, "expected one of: \(TLSVersion.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return version
+    }
+
+    /// exporter-toolkit's `cipher_suites`: Go's (IANA) names of TLS 1.2 suites.
+    private static func cipherSuites(_ tls: inout ConfigMapping) throws(ConfigError) -> [TLSCipherSuite] {
+        guard let node = tls.node("cipher_suites") else { return [] }
+        guard case .sequence(let items, _) = node else {
+            throw tls.error("cipher_suites", at: node, "expected a list of cipher suite names")
+        }
+        var suites: [TLSCipherSuite] = []
+        for item in items {
+            guard case .scalar(let name, _, _) = item, let suite = TLSCipherSuite(name: name) else {
+                let text = if case .scalar(let name, _, _) = item { "'\(name)'" } else { item.kindDescription }
+                throw tls.error("cipher_suites", at: item, "unknown or unsupported cipher suite \(text) (docs/config.md lists the supported ones)")
+            }
+            if !suites.contains(suite) { suites.append(suite) }
+        }
+        return suites
     }
 
     private static func readReferenced(_ file: String, relativeTo directory: String, node: YAMLNode, keyPath: String) throws(ConfigError) -> String {

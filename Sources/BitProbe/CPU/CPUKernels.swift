@@ -28,7 +28,12 @@ final class CPUKernels: @unchecked Sendable {
     /// preparation too. The slice is a multiple of 8, so byte fills draw the same random words as a
     /// single call would and inputs stay identical for a seed.
     func inSlices(of count: Int, _ body: (_ offset: Int, _ count: Int) -> Void) throws(ProbeRunError) {
-        let slice = 1 << 20
+        try inSlices(of: count, slice: 1 << 20, body)
+    }
+
+    /// `inSlices(of:_:)` with slices of `slice` items, for items (such as weight rows) that are
+    /// not single elements.
+    func inSlices(of count: Int, slice: Int, _ body: (_ offset: Int, _ count: Int) -> Void) throws(ProbeRunError) {
         var offset = 0
         while offset < count {
             if bp_pool_is_cancelled(pool) != 0 { throw .cancelled }

@@ -30,20 +30,30 @@ final class CPUTernaryMatmulProbe: PreparedProbe {
         }
         // Activations over the full int8 range (-128 included), positive per-row scales as absmax
         // quantization would produce, and weights drawn uniformly from {-1, 0, +1}.
-        let activations = xq
-        do { try kernels.inSlices(of: m * k) { random.fill(activations + $0, count: $1) } } catch {
+        // Drawing the weights one at a time is the slowest part of preparation (a random word per
+        // weight), so rows are drawn in slices of about 2^20 weights that stop once the probe
+        // timeout cancels the pool, like the other probes' fills.
+        let (activations, weights, outputs, accumulators) = (xq, wq, y, acc)
+        let (scaleCount, depth) = (m, k)
+        var drawnGamma: Float = 0
+        do {
+            try kernels.inSlices(of: m * k) { random.fill(activations + $0, count: $1) }
+            for i in 0..<scaleCount { scales[i] = 127 / (0.25 + abs(random.nextSignedUnitFloat()) * 4) }
+            drawnGamma = 0.01 + abs(random.nextSignedUnitFloat()) * 0.05
+            var row = [Int8](repeating: 0, count: depth)
+            try kernels.inSlices(of: n, slice: max(1, (1 << 20) / max(1, depth))) { first, count in
+                for j in first..<(first + count) {
+                    for p in 0..<depth { row[p] = Int8(Int(random.next() % 3) - 1) }
+                    row.withUnsafeBufferPointer { bp_ternary_pack_row($0.baseAddress, Int64(depth), weights + j * rowBytes) }
+                }
+            }
+            try kernels.inSlices(of: m * n) { outputs.advanced(by: $0).poison(count: $1) }
+            try kernels.inSlices(of: m * n) { accumulators.advanced(by: $0).update(repeating: Int32.min, count: $1) }
+        } catch {
             buffers.releaseAll()
             throw error
         }
-        for i in 0..<m { scales[i] = 127 / (0.25 + abs(random.nextSignedUnitFloat()) * 4) }
-        gamma = 0.01 + abs(random.nextSignedUnitFloat()) * 0.05
-        var row = [Int8](repeating: 0, count: k)
-        for j in 0..<n {
-            for p in 0..<k { row[p] = Int8(Int(random.next() % 3) - 1) }
-            row.withUnsafeBufferPointer { bp_ternary_pack_row($0.baseAddress, Int64(k), wq + j * rowBytes) }
-        }
-        y.poison(count: m * n)
-        acc.update(repeating: Int32.min, count: m * n)
+        gamma = drawnGamma
     }
 
     func runIteration() throws(ProbeRunError) -> Double {
