@@ -84,6 +84,7 @@ public enum JUnitReport {
             "interval of the ratio: \(c.medianRatioInterval.map { "\($0.lower) - \($0.upper)" } ?? "-")",
             "Mann-Whitney U of the round medians: \(c.mannWhitney.map { "\($0.u1)" } ?? "-"), p = \(c.mannWhitney.map { "\($0.pValue)" } ?? "-")",
             "ratio of each measurement: \(c.measuredRatios.map { "\($0)" }.joined(separator: ", "))",
+            "against its peers: \(c.peerRelativeRatio.map { "\($0)" } ?? "-"), interval \(c.peerRelativeInterval.map { "\($0.lower) - \($0.upper)" } ?? "-"), peers' speed per round: \(c.currentPeerFactors.map { $0.map { "\($0)" }.joined(separator: ", ") } ?? "-")",
         ].joined(separator: "\n")
     }
 }

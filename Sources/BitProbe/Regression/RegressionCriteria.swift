@@ -4,9 +4,9 @@
 /// probe regressed when the lower bound of the (1 - `alpha`) interval of its ratio, over every
 /// current round, exceeds L: the slowdown is beyond the threshold with that confidence, not just
 /// beyond 1. With `confirmations`, a probe whose first measurement reads above L (and significantly
-/// above 1) is measured again that many times, after pauses, and each measurement on its own must
-/// read above L as well; the interval is then taken over all its current rounds. Improvements mirror
-/// it: the interval's upper bound below 1 / L.
+/// above 1) is measured again that many times, after pauses; one that reads back within half the
+/// threshold (`clearingLimit`) is cleared, and the others are decided by the interval over all their
+/// current rounds. Improvements mirror it: the interval's upper bound below 1 / L.
 public struct RegressionCriteria: Codable, Equatable, Sendable {
     /// 1 - the confidence of the ratio's interval (two-sided).
     public var alpha: Double = 0.01
@@ -21,6 +21,12 @@ public struct RegressionCriteria: Codable, Equatable, Sendable {
 
     /// The ratio a slowdown must exceed: 1 + threshold / 100.
     public var limit: Double { 1 + thresholdPercent / 100 }
+
+    /// A confirmation at or below this ratio, 1 + threshold / 200, clears a suspect: the probe is
+    /// back within half the threshold of its baseline, as a probe is when a spell of load ends.
+    /// Not the limit itself: the whole machine's level wanders by a few percent between runs (2-4 %
+    /// on the development VMs), so a real 1.15x slowdown can read 1.10 in one measurement.
+    public var clearingLimit: Double { 1 + thresholdPercent / 200 }
 
     public init() {}
 

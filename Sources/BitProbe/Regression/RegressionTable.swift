@@ -5,7 +5,7 @@ import Glibc
 /// Renders a regression report as text for people: context, warnings, one row per probe, status.
 public enum RegressionTable {
     static func headers(_ criteria: RegressionCriteria) -> [String] {
-        ["DEVICE", "OP", "DTYPE", "SHAPE", "ROUNDS", "BASELINE", "CURRENT", "RATIO", formatNumber((1 - criteria.alpha) * 100) + "% CI", "P", "VERDICT"]
+        ["DEVICE", "OP", "DTYPE", "SHAPE", "ROUNDS", "BASELINE", "CURRENT", "RATIO", formatNumber((1 - criteria.alpha) * 100) + "% CI", "P", "VS PEERS", "VERDICT"]
     }
 
     /// With `explain`, each compared probe's round medians on both sides and the rule that decided
@@ -27,6 +27,7 @@ public enum RegressionTable {
                 c.medianRatio.map { formatFixed($0, decimals: 3) + "x" } ?? "-",
                 c.medianRatioInterval.map { formatFixed($0.lower, decimals: 3) + "-" + formatFixed($0.upper, decimals: 3) } ?? "-",
                 c.mannWhitney.map { formatPValue($0.pValue) } ?? "-",
+                c.peerRelativeRatio.map { formatFixed($0, decimals: 3) + "x" } ?? "-",
                 verdictText(c),
             ]
         }
@@ -47,9 +48,10 @@ public enum RegressionTable {
     static func criteriaText(_ criteria: RegressionCriteria) -> String {
         let confidence = formatNumber((1 - criteria.alpha) * 100) + "%"
         let limit = formatFixed(criteria.limit, decimals: 3)
-        return "ratio of round medians (Hodges-Lehmann) with its \(confidence) interval; regression when the interval's lower bound exceeds \(limit)"
+        return "ratio of round medians (Hodges-Lehmann) with its \(confidence) interval, plainly and against the probe's peers; "
+            + "regression when an interval's lower bound exceeds \(limit)"
             + (criteria.confirmations > 0
-                ? ", after up to \(criteria.confirmations) confirmations each reading above \(limit)"
+                ? ", confirmed up to \(criteria.confirmations) times (a confirmation back within \(formatFixed(criteria.clearingLimit, decimals: 3)) clears it)"
                 : "")
             + "; critical from \(formatNumber(criteria.criticalThresholdPercent))%"
     }
@@ -66,8 +68,12 @@ public enum RegressionTable {
         var lines = ["\(c.spec):"]
         if let medians = c.baselineRoundMedians { lines.append("  baseline rounds (\(medians.count)): " + mediansText(medians)) }
         if let medians = c.currentRoundMedians { lines.append("  current rounds (\(medians.count)): " + mediansText(medians)) }
+        if let factors = c.currentPeerFactors {
+            lines.append("  peers' speed in each current round (their medians over their baselines'): " + factors.map { formatFixed($0, decimals: 3) }.joined(separator: " "))
+        }
         if c.measuredRatios.count > 1 {
-            lines.append("  measurements: " + c.measuredRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", "))
+            lines.append("  measurements: " + c.measuredRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", ")
+                + (c.measuredPeerRelativeRatios.isEmpty ? "" : "; against peers: " + c.measuredPeerRelativeRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", ")))
         }
         lines.append("  " + (c.decision ?? verdictText(c)))
         return lines

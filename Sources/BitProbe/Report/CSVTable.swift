@@ -72,13 +72,16 @@ extension RegressionReport {
     /// One row per probe compared.
     public func csv() -> String {
         var table = CSVTable(header: ["backend", "device", "op", "dtype", "shape", "verdict", "severity", "baseline_median_seconds",
-                                      "current_median_seconds", "median_ratio", "ratio_lower", "ratio_upper", "p_value", "baseline_rounds",
+                                      "current_median_seconds", "median_ratio", "ratio_lower", "ratio_upper", "p_value", "peer_relative_ratio",
+                                      "peer_relative_lower", "peer_relative_upper", "baseline_rounds",
                                       "current_rounds", "baseline_samples", "current_samples", "decision", "detail"])
         for c in comparisons {
             table.append([c.spec.backend.rawValue, c.spec.device, c.spec.op.rawValue, c.spec.dtype.rawValue, c.spec.shape.description,
                           c.verdict.rawValue, c.severity?.rawValue, CSVTable.number(c.baselineMedianSeconds), CSVTable.number(c.currentMedianSeconds),
                           CSVTable.number(c.medianRatio), CSVTable.number(c.medianRatioInterval?.lower), CSVTable.number(c.medianRatioInterval?.upper),
-                          CSVTable.number(c.mannWhitney?.pValue), CSVTable.number(c.baselineRoundMedians?.count),
+                          CSVTable.number(c.mannWhitney?.pValue), CSVTable.number(c.peerRelativeRatio),
+                          CSVTable.number(c.peerRelativeInterval?.lower), CSVTable.number(c.peerRelativeInterval?.upper),
+                          CSVTable.number(c.baselineRoundMedians?.count),
                           CSVTable.number(c.currentRoundMedians?.count), CSVTable.number(c.baselineSamples), CSVTable.number(c.currentSamples),
                           c.decision, c.detail])
         }
