@@ -29,8 +29,9 @@ let package = Package(
         // protoc-c output for the OTLP trace messages (regenerate with scripts/gen-otlp).
         .target(name: "COTLP", linkerSettings: [.linkedLibrary("protobuf-c")]),
         // The CUDA driver API opened at run time with dlopen: no CUDA toolkit to build, no libcuda to run.
-        .target(name: "CCUDADriver", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])],
-                linkerSettings: [.linkedLibrary("dl")]),
+        .target(
+            name: "CCUDADriver", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])],
+            linkerSettings: [.linkedLibrary("dl")]),
         // The GPU kernels as a committed fatbin (scripts/gen-cuda-kernels) and their launch contracts.
         .target(name: "CCUDAKernels", cSettings: [.unsafeFlags(["-std=gnu11", "-Wall", "-Wextra"])]),
 

@@ -8,6 +8,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "bitprobe", path: "../..")],
     targets: [
-        .executableTarget(name: "TimeYourOperation", dependencies: [.product(name: "BitProbe", package: "bitprobe")]),
+        .executableTarget(name: "TimeYourOperation", dependencies: [.product(name: "BitProbe", package: "bitprobe")])
     ]
 )

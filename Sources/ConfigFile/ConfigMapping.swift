@@ -43,7 +43,8 @@ public struct ConfigMapping {
         guard let node = node(key) else { return nil }
         guard case .scalar(let text, true, _) = node, let value = Int(text) else { throw typeError(key, node, expected: "an integer") }
         if let range, !range.contains(value) {
-            throw ConfigError(location: node.location, keyPath: keyPath(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            throw ConfigError(
+                location: node.location, keyPath: keyPath(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
         }
         return value
     }
@@ -52,7 +53,8 @@ public struct ConfigMapping {
         guard let node = node(key) else { return nil }
         guard case .scalar(let text, true, _) = node, let value = Double(text), value.isFinite else { throw typeError(key, node, expected: "a number") }
         if let range, !range.contains(value) {
-            throw ConfigError(location: node.location, keyPath: keyPath(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(text)")
+            throw ConfigError(
+                location: node.location, keyPath: keyPath(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(text)")
         }
         return value
     }
@@ -76,7 +78,8 @@ public struct ConfigMapping {
             throw ConfigError(location: node.location, keyPath: keyPath(key), message: "must be at least \(DurationText.format(minimum)), got \(text)")
         }
         if seconds > DurationText.maximum {
-            throw ConfigError(location: node.location, keyPath: keyPath(key), message: "must be at most \(DurationText.format(DurationText.maximum)), got \(text)")
+            throw ConfigError(
+                location: node.location, keyPath: keyPath(key), message: "must be at most \(DurationText.format(DurationText.maximum)), got \(text)")
         }
         return seconds
     }

@@ -35,8 +35,9 @@ public enum YAMLParser {
             guard yaml_parser_parse(&parser, &event) == 1 else {
                 let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
                 let mark = parser.problem_mark
-                throw ConfigError(location: SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1),
-                                  keyPath: "", message: "invalid YAML: \(problem)")
+                throw ConfigError(
+                    location: SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1),
+                    keyPath: "", message: "invalid YAML: \(problem)")
             }
             return event
         }

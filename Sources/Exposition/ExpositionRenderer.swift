@@ -206,11 +206,12 @@ private struct FamilyWriter {
         if leTexts.isEmpty || leBounds != histogram.upperBounds {
             let style: NumberStyle = format == .openMetrics ? .canonicalLabel : .goLabel
             leBounds = histogram.upperBounds
-            leTexts = histogram.upperBounds.map { bound in
-                var text: [UInt8] = []
-                text.appendNumber(bound, style)
-                return text
-            } + [Array("+Inf".utf8)]
+            leTexts =
+                histogram.upperBounds.map { bound in
+                    var text: [UInt8] = []
+                    text.appendNumber(bound, style)
+                    return text
+                } + [Array("+Inf".utf8)]
         }
         var cumulative: UInt64 = 0
         for (index, count) in histogram.bucketCounts.enumerated() {

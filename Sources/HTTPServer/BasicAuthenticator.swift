@@ -52,7 +52,7 @@ final class BasicAuthenticator: Sendable {
             return .denied
         }
         guard let computed = Self.bcrypt(password, setting: stored),
-              Self.constantTimeEquals(computed, stored)
+            Self.constantTimeEquals(computed, stored)
         else { return .denied }
         verifiedKeys.withLock { keys in
             if keys.count >= Self.cacheCapacity, let evicted = keys.randomElement() { keys.remove(evicted) }
@@ -69,8 +69,8 @@ final class BasicAuthenticator: Sendable {
     private static func isBcrypt(_ hash: String) -> Bool {
         let bytes = Array(hash.utf8)
         guard bytes.count == 60, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "2"),
-              [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]),
-              bytes[3] == UInt8(ascii: "$"), bytes[6] == UInt8(ascii: "$")
+            [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]),
+            bytes[3] == UInt8(ascii: "$"), bytes[6] == UInt8(ascii: "$")
         else { return false }
         return crypt_checksalt(hash) == CRYPT_SALT_OK
     }

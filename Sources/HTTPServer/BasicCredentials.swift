@@ -12,8 +12,8 @@ struct BasicCredentials: Equatable {
         guard let space = trimmed.firstIndex(of: " "), trimmed[..<space].lowercased() == "basic" else { return nil }
         let token = trimmed[space...].drop { $0 == " " }
         guard let decoded = Base64.decode(token.utf8), let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
-              !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }),
-              let user = String(validating: decoded[..<colon], as: UTF8.self)
+            !decoded.contains(where: { $0 < 0x20 || $0 == 0x7F }),
+            let user = String(validating: decoded[..<colon], as: UTF8.self)
         else { return nil }
         self.user = user
         password = Array(decoded[(colon + 1)...])

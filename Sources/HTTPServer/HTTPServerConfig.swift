@@ -186,7 +186,8 @@ extension TLSSettings {
             .filter { !listed.contains($0.code) }
             .map { suite in TLSCipherSuite.supported.first { $0.code == suite.code }?.name ?? suite.name }
         guard extra.isEmpty else {
-            let why = versions.contains(.tls13)
+            let why =
+                versions.contains(.tls13)
                 ? "GnuTLS enables key exchanges, ciphers and MACs rather than single suites, and keeps TLS 1.3's AES-GCM and ChaCha20-Poly1305"
                 : "GnuTLS enables key exchanges, ciphers and MACs rather than single suites"
             let remedy = versions.contains(.tls13) ? "list them too, leave out suites, or set max_version: TLS12" : "list them too or leave out suites"

@@ -64,7 +64,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
         guard !portText.isEmpty else { throw invalid("missing port (\(expectedForms))") }
         guard portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let port = Int(portText), port <= 65535
+            let port = Int(portText), port <= 65535
         else { throw invalid("port '\(portText)' is not a number from 0 to 65535") }
         self.port = port
     }

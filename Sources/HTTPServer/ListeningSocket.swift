@@ -43,7 +43,7 @@ struct ListeningSocket {
             socketAddress.sin6_addr = in6addr_any
             do {
                 return try bound(family: AF_INET6, v6Only: false, &socketAddress)
-            } catch where error.code == EAFNOSUPPORT {
+            } catch  where error.code == EAFNOSUPPORT {
                 // A kernel without IPv6 still serves ":port" on every IPv4 interface, as Go does.
                 var ipv4 = sockaddr_in()
                 ipv4.sin_family = sa_family_t(AF_INET)

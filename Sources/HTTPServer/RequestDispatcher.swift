@@ -100,16 +100,18 @@ final class RequestDispatcher: Sendable {
         }
         let alreadyEncoded = response.headers.contains { $0.0.lowercased() == "content-encoding" }
         let negotiable = response.compressible && !alreadyEncoded
-        let gzipped = negotiable && !response.body.isEmpty && Gzip.isAccepted(by: request.headers["accept-encoding"])
+        let gzipped =
+            negotiable && !response.body.isEmpty && Gzip.isAccepted(by: request.headers["accept-encoding"])
             ? Gzip.compress(response.body) : nil
 
-        let created: OpaquePointer? = if let gzipped {
-            MHD_create_response_from_buffer(gzipped.count, gzipped.baseAddress, .RESPMEM_MUST_FREE)
-        } else {
-            response.body.withUnsafeBytes {
-                MHD_create_response_from_buffer($0.count, UnsafeMutableRawPointer(mutating: $0.baseAddress), .RESPMEM_MUST_COPY)
+        let created: OpaquePointer? =
+            if let gzipped {
+                MHD_create_response_from_buffer(gzipped.count, gzipped.baseAddress, .RESPMEM_MUST_FREE)
+            } else {
+                response.body.withUnsafeBytes {
+                    MHD_create_response_from_buffer($0.count, UnsafeMutableRawPointer(mutating: $0.baseAddress), .RESPMEM_MUST_COPY)
+                }
             }
-        }
         guard let created else {
             // Out of memory: closing the connection is all libmicrohttpd can still do.
             if let gzipped { free(gzipped.baseAddress) }

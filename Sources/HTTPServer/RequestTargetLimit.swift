@@ -50,7 +50,8 @@ enum RequestTargetLimit {
     }
 
     /// `void *(*)(void *cls, const char *uri, struct MHD_Connection *con)`.
-    private static let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = { _, target, _ in
+    private static let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) -> UnsafeMutableRawPointer? = {
+        _, target, _ in
         guard let target else { return accepted }
         return check(UnsafeMutablePointer(mutating: target))
     }

@@ -32,7 +32,8 @@ struct SHA256 {
         for blockStart in stride(from: 0, to: padded.count, by: 64) {
             for i in 0..<16 {
                 let offset = blockStart + i * 4
-                schedule[i] = UInt32(padded[offset]) << 24 | UInt32(padded[offset + 1]) << 16
+                schedule[i] =
+                    UInt32(padded[offset]) << 24 | UInt32(padded[offset + 1]) << 16
                     | UInt32(padded[offset + 2]) << 8 | UInt32(padded[offset + 3])
             }
             for i in 16..<64 {

@@ -8,9 +8,9 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "Probe continuously and serve the results at /metrics.",
         discussion: """
-        Without --config.file the embedded default config is used (docs/config.md). SIGHUP reloads the
-        config file; SIGTERM or SIGINT stops within 5 seconds.
-        """
+            Without --config.file the embedded default config is used (docs/config.md). SIGHUP reloads the
+            config file; SIGTERM or SIGINT stops within 5 seconds.
+            """
     )
 
     @Option(name: .customLong("config.file"), help: "YAML config file (default: the embedded config).")
@@ -28,7 +28,8 @@ struct AgentCommand: ParsableCommand {
     @Option(name: .customLong("web.config.file"), help: "Exporter-toolkit web config file with TLS and basic auth settings.")
     var webConfigFile: String?
 
-    @Option(name: .customLong("alertmanager.url"), help: "Alertmanager to push the in-process alerts to, e.g. http://127.0.0.1:9093 (overrides alertmanager.url).")
+    @Option(
+        name: .customLong("alertmanager.url"), help: "Alertmanager to push the in-process alerts to, e.g. http://127.0.0.1:9093 (overrides alertmanager.url).")
     var alertmanagerURL: String?
 
     @Option(name: .customLong("log.level"), help: "Least severe log level written.")
@@ -50,8 +51,9 @@ struct AgentCommand: ParsableCommand {
         }
         let requestRange = AgentConfig.WebSettings.maxRequestsRange
         if let maxRequests, !requestRange.contains(maxRequests) {
-            throw fail("agent", "--web.max-requests must be between \(requestRange.lowerBound) and \(requestRange.upperBound) (got \(maxRequests))",
-                       status: ExitStatus.usage)
+            throw fail(
+                "agent", "--web.max-requests must be between \(requestRange.lowerBound) and \(requestRange.upperBound) (got \(maxRequests))",
+                status: ExitStatus.usage)
         }
         if let telemetryPath, !AgentConfig.WebSettings.isTelemetryPath(telemetryPath) {
             throw fail("agent", "--web.telemetry-path must start with '/' and not be '/' itself (got '\(telemetryPath)')", status: ExitStatus.usage)
@@ -60,8 +62,9 @@ struct AgentCommand: ParsableCommand {
         do {
             let runtime = try AgentRuntime(
                 configPath: configFile,
-                overrides: AgentOverrides(listenAddress: listenAddress, telemetryPath: telemetryPath, maxRequests: maxRequests,
-                                         webConfigFile: webConfigFile, alertmanagerURL: alertmanagerURL),
+                overrides: AgentOverrides(
+                    listenAddress: listenAddress, telemetryPath: telemetryPath, maxRequests: maxRequests,
+                    webConfigFile: webConfigFile, alertmanagerURL: alertmanagerURL),
                 logger: logger)
             try runtime.run()
         } catch {

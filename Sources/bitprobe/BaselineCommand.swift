@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,9 +10,9 @@ struct BaselineCommand: ParsableCommand {
         commandName: "baseline",
         abstract: "Record, list, show and delete named baselines for `bitprobe regress`.",
         discussion: """
-        Baselines are NAME.json files in the baseline directory: --baseline-dir, else $BITPROBE_BASELINE_DIR, \
-        else $XDG_DATA_HOME/bitprobe/baselines, else ~/.local/share/bitprobe/baselines (created on first write).
-        """,
+            Baselines are NAME.json files in the baseline directory: --baseline-dir, else $BITPROBE_BASELINE_DIR, \
+            else $XDG_DATA_HOME/bitprobe/baselines, else ~/.local/share/bitprobe/baselines (created on first write).
+            """,
         subcommands: [BaselineCreateCommand.self, BaselineListCommand.self, BaselineShowCommand.self, BaselineDeleteCommand.self]
     )
 }
@@ -51,8 +52,10 @@ struct ProbeRunner {
     let simdPath: String
 
     /// Checks what `bench` checks before anything runs: the backend, and memory for every probe in `specs`.
-    init(specs: [ProbeSpec], backend kind: BackendKind, config: BenchmarkConfig, rounds: Int, threads: Int?, simdPath: SIMDPath?,
-         command: String) throws {
+    init(
+        specs: [ProbeSpec], backend kind: BackendKind, config: BenchmarkConfig, rounds: Int, threads: Int?, simdPath: SIMDPath?,
+        command: String
+    ) throws {
         guard kind == .cpu else {
             throw fail(command, ProbeInputError.backendUnavailable(kind, reason: "not built into this version").description, status: ExitStatus.couldNotRun)
         }
@@ -96,8 +99,10 @@ struct ProbeRunner {
         }
         // bench exits 1 when the probe did not end ok, and still writes its report.
         guard child.status == 0 || child.status == ExitStatus.probeNotOK,
-              let report = try? BenchReport.decode(json: child.standardOutput), let result = report.results.first else {
-            let reason = child.standardError.split(separator: "\n").last { $0.contains(": error: ") }
+            let report = try? BenchReport.decode(json: child.standardOutput), let result = report.results.first
+        else {
+            let reason =
+                child.standardError.split(separator: "\n").last { $0.contains(": error: ") }
                 .flatMap { $0.split(separator: ": error: ", maxSplits: 1).last.map(String.init) } ?? "it ended with status \(child.status)"
             throw fail(command, "probe process for \(spec) failed: \(reason)", status: ExitStatus.couldNotRun)
         }
@@ -114,14 +119,14 @@ struct BaselineCreateCommand: ParsableCommand {
         commandName: "create",
         abstract: "Run probes and store their samples as a named baseline.",
         discussion: """
-        Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, in rounds of \
-        bench's settings, round-robin over the suite and each in a process of its own, at least 10 \
-        rounds and for at least 60 s, keeping every round's median, which is what regress compares: \
-        settings chosen for repeatable medians on shared machines (docs/regression.md).
+            Without --op, --dtype or --shape, runs the default suite (as bench), on 1 thread, in rounds of \
+            bench's settings, round-robin over the suite and each in a process of its own, at least 10 \
+            rounds and for at least 60 s, keeping every round's median, which is what regress compares: \
+            settings chosen for repeatable medians on shared machines (docs/regression.md).
 
-        Exit status: 0 saved; 1 saved, but a probe did not end ok; 3 could not run or save (name taken \
-        without --force, unwritable directory); 64 bad flag value.
-        """
+            Exit status: 0 saved; 1 saved, but a probe did not end ok; 3 could not run or save (name taken \
+            without --force, unwritable directory); 64 bad flag value.
+            """
     )
 
     @Argument(help: "Baseline name: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with '.'.")
@@ -158,14 +163,16 @@ struct BaselineCreateCommand: ParsableCommand {
         }
 
         let rounds = probes.rounds ?? Baseline.defaultRounds
-        let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
-                                     threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
+        let runner = try ProbeRunner(
+            specs: specs, backend: kind, config: config, rounds: rounds,
+            threads: probes.threads ?? Baseline.defaultThreads, simdPath: simdPath, command: command)
         // A baseline recorded while other work slows the machine hides later slowdowns.
         quietWait.waitForQuietCPU(command: command)
         let results = try runner.measure(specs, duration: duration)
-        let baseline = Baseline(name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
-                                config: config, rounds: rounds, durationSeconds: duration, faultInjection: FaultInjection.active,
-                                results: results)
+        let baseline = Baseline(
+            name: name, description: description, createdAt: Double(time(nil)), fingerprint: runner.fingerprint,
+            config: config, rounds: rounds, durationSeconds: duration, faultInjection: FaultInjection.active,
+            results: results)
         do { try store.save(baseline, overwrite: force) } catch {
             throw fail(command, error.description, status: ExitStatus.couldNotRun)
         }
@@ -173,7 +180,8 @@ struct BaselineCreateCommand: ParsableCommand {
         let notOK = results.filter { $0.outcome != .ok }
         if !notOK.isEmpty {
             let list = notOK.map { "\($0.spec) (\($0.outcome.rawValue))" }.joined(separator: ", ")
-            throw fail(command, "\(notOK.count) of \(results.count) probes did not end ok, so regress cannot compare them: \(list)", status: ExitStatus.probeNotOK)
+            throw fail(
+                command, "\(notOK.count) of \(results.count) probes did not end ok, so regress cannot compare them: \(list)", status: ExitStatus.probeNotOK)
         }
     }
 }

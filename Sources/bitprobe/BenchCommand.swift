@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,13 +10,13 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run verified probes once and print their timings and throughput.",
         discussion: """
-        Without --op, --dtype or --shape, runs the default suite of the backend (CPU: under 30 s
-        on two cores; CUDA: GPU-sized shapes, docs/cuda.md).
-        Lists accept repeated flags or commas: --op matmul,add --shape 1024x1024x1024.
-        --backend cuda probes one GPU: --device cudaN, or the first GPU that is up.
-        Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
-        3 could not run (not enough memory, unwritable output, no CUDA device); 64 bad flag value.
-        """
+            Without --op, --dtype or --shape, runs the default suite of the backend (CPU: under 30 s
+            on two cores; CUDA: GPU-sized shapes, docs/cuda.md).
+            Lists accept repeated flags or commas: --op matmul,add --shape 1024x1024x1024.
+            --backend cuda probes one GPU: --device cudaN, or the first GPU that is up.
+            Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
+            3 could not run (not enough memory, unwritable output, no CUDA device); 64 bad flag value.
+            """
     )
 
     @Option(help: "Backend to probe.")
@@ -60,8 +61,11 @@ struct BenchCommand: ParsableCommand {
         // Validated before the driver is opened, so a typo is a usage error on any machine.
         _ = try probes.specs(command: "bench", backend: backendKind, device: backendKind == .cpu ? "cpu0" : "cuda0")
         let devices: DeviceSet
-        do { devices = try DeviceSet.open(cpu: backendKind == .cpu, threads: probes.threads, simd: simd?.value,
-                                          gpus: backendKind == .cuda ? .one(device: device) : .none) } catch { throw error.exit("bench") }
+        do {
+            devices = try DeviceSet.open(
+                cpu: backendKind == .cpu, threads: probes.threads, simd: simd?.value,
+                gpus: backendKind == .cuda ? .one(device: device) : .none)
+        } catch { throw error.exit("bench") }
         defer { devices.close() }
         let probeBackend: any ProbeBackend
         if let cpu = devices.cpu?.backend {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif

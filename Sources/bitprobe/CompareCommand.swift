@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,25 +10,26 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Run the same probes on the CPU and every GPU across sizes: speedups, crossover sizes, a selection guide.",
         discussion: """
-        Without --op: matmul f32 and f16 at 64³..4096³, add f32 at 2^12..2^26 elements and the
-        ternary GEMV 1xNxN at N = 1024..8192. --sizes replaces the sizes of every op selected
-        (N means N³ for matmul, 1xNxN for ternary_matmul, NxN for quantize_*, N elements or bytes
-        otherwise). Without a GPU the CPU column is printed with a note saying why (exit 0).
-        --dtype f32,f16 (with bf16 on a GPU) compares precisions at the same sizes: the f16 speed-up
-        is in the recommendations. --batch 1,2,4,...,64 instead grows the batch M of matmul and
-        ternary_matmul against fixed --weights NxK (default 4096x4096) on each device, and names the
-        batch from which throughput stops growing (by 10 % or more per step). --strides 1,2,4,16
-        instead runs strided_add (add with inputs read STRIDE elements apart) over --elements N
-        (default 4194304) on the CPU: what a non-contiguous layout costs against stride 1.
-        Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
-        3 could not run; 64 bad flag value.
-        """
+            Without --op: matmul f32 and f16 at 64³..4096³, add f32 at 2^12..2^26 elements and the
+            ternary GEMV 1xNxN at N = 1024..8192. --sizes replaces the sizes of every op selected
+            (N means N³ for matmul, 1xNxN for ternary_matmul, NxN for quantize_*, N elements or bytes
+            otherwise). Without a GPU the CPU column is printed with a note saying why (exit 0).
+            --dtype f32,f16 (with bf16 on a GPU) compares precisions at the same sizes: the f16 speed-up
+            is in the recommendations. --batch 1,2,4,...,64 instead grows the batch M of matmul and
+            ternary_matmul against fixed --weights NxK (default 4096x4096) on each device, and names the
+            batch from which throughput stops growing (by 10 % or more per step). --strides 1,2,4,16
+            instead runs strided_add (add with inputs read STRIDE elements apart) over --elements N
+            (default 4194304) on the CPU: what a non-contiguous layout costs against stride 1.
+            Exit status: 0 every probe ok; 1 a probe failed, timed out or computed a wrong result;
+            3 could not run; 64 bad flag value.
+            """
     )
 
     @Option(help: "Ops to compare: matmul, ternary_matmul, quantize_weights, quantize_activations, add, multiply, copy.")
     var op: [String] = []
 
-    @Option(name: [.customLong("dtype"), .customLong("dtypes")], help: "Element types, e.g. f32,f16 to compare precisions (default: each op's compare defaults).")
+    @Option(
+        name: [.customLong("dtype"), .customLong("dtypes")], help: "Element types, e.g. f32,f16 to compare precisions (default: each op's compare defaults).")
     var dtype: [String] = []
 
     @Option(help: "Sizes to sweep, e.g. 256,1024,4096 (default: each op's sweep).")
@@ -207,7 +209,8 @@ struct CompareCommand: ParsableCommand {
             }
         }
         guard !plan.isEmpty else {
-            throw fail("compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs matmul or ternary_matmul", status: ExitStatus.usage)
+            throw fail(
+                "compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs matmul or ternary_matmul", status: ExitStatus.usage)
         }
         let results: [ProbeResult]
         do { results = try devices.run(plan, config: config, progress: progress) } catch { throw error.exit("compare") }
@@ -229,7 +232,9 @@ struct CompareCommand: ParsableCommand {
                 throw fail("compare", "strided_add compares layouts, not devices: use --strides, e.g. --strides 1,2,4,8,16", status: ExitStatus.usage)
             }
             guard !parsed.dtypes(on: .cpu).isEmpty else {
-                throw fail("compare", ProbeInputError.opUnavailable(op: parsed, backend: .cpu).description + " (compare needs the cpu0 column)", status: ExitStatus.usage)
+                throw fail(
+                    "compare", ProbeInputError.opUnavailable(op: parsed, backend: .cpu).description + " (compare needs the cpu0 column)",
+                    status: ExitStatus.usage)
             }
             if !ops.contains(parsed) { ops.append(parsed) }
         }
@@ -254,7 +259,9 @@ struct CompareCommand: ParsableCommand {
                 }
             }
             guard !selected.isEmpty else {
-                throw fail("compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs on cpu0 for the selected ops", status: ExitStatus.usage)
+                throw fail(
+                    "compare", "none of the dtypes (\(dtypes.map(\.rawValue).joined(separator: ", "))) runs on cpu0 for the selected ops",
+                    status: ExitStatus.usage)
             }
             sweeps = selected
         }

@@ -6,11 +6,11 @@ struct MemoryCommand: ParsableCommand {
         commandName: "memory",
         abstract: "Run the probes once with the memory tracker on: host signals, pressure, what probes allocated, recommendations.",
         discussion: """
-        Reads /proc/meminfo, cgroup v2 memory.max/memory.current and /proc/pressure/memory, then runs the \
-        selected probes (default: the suite) once each, untimed beyond one iteration, with every allocation, \
-        release, pool hit and miss and free tracked (docs/memory.md). --events N also lists the last N events.
-        Exit status: 0; 1 a probe failed, timed out or computed a wrong result; 3 could not run; 64 bad flag value.
-        """
+            Reads /proc/meminfo, cgroup v2 memory.max/memory.current and /proc/pressure/memory, then runs the \
+            selected probes (default: the suite) once each, untimed beyond one iteration, with every allocation, \
+            release, pool hit and miss and free tracked (docs/memory.md). --events N also lists the last N events.
+            Exit status: 0; 1 a probe failed, timed out or computed a wrong result; 3 could not run; 64 bad flag value.
+            """
     )
 
     @Option(help: "Output format (csv: one row per device).")
@@ -46,8 +46,9 @@ struct MemoryCommand: ParsableCommand {
             tracker.endProbe()
         }
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
-        let report = MemoryReport(host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,
-                                  poolIdleBytes: backend.bufferPool.counters.idleBytes, recentEvents: events)
+        let report = MemoryReport(
+            host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,
+            poolIdleBytes: backend.bufferPool.counters.idleBytes, recentEvents: events)
         switch format {
         case .json: try destination.write(String(decoding: try ProjectJSON.file(report), as: UTF8.self), command: "memory")
         case .csv: try destination.write(report.csv(), command: "memory")

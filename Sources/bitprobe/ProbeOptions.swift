@@ -9,7 +9,9 @@ struct ProbeOptions: ParsableArguments {
 
     @OptionGroup var selection: ProbeSelectionOptions
 
-    @Option(help: "Rounds per probe (at least), round-robin over the suite, each in a process of its own; every round is kept and compared (create: 10; regress: 5).")
+    @Option(
+        help:
+            "Rounds per probe (at least), round-robin over the suite, each in a process of its own; every round is kept and compared (create: 10; regress: 5).")
     var rounds: Int?
 
     @Option(help: "Untimed warmup iterations per probe and round (create: 3; regress: the baseline's).")
@@ -18,7 +20,8 @@ struct ProbeOptions: ParsableArguments {
     @Option(help: "Minimum timed iterations per probe and round (create: 10; regress: the baseline's).")
     var iterations: Int?
 
-    @Option(name: .customLong("min-time"), help: "Keep timing each round until the iterations add up to this many seconds (create: 0.2; regress: the baseline's).")
+    @Option(
+        name: .customLong("min-time"), help: "Keep timing each round until the iterations add up to this many seconds (create: 0.2; regress: the baseline's).")
     var minTime: Double?
 
     @Option(help: "Seconds after which a probe ends as 'timeout' (create: 60; regress: the baseline's).")

@@ -19,7 +19,8 @@ struct ProbeSelectionOptions: ParsableArguments {
     /// The probes the flags select (the default suite when none is given); a bad value is a usage error.
     func specs(command: String, backend: BackendKind = .cpu, device: String? = nil) throws -> [ProbeSpec] {
         do {
-            let selection = device.map { ProbeSelection(backend: backend, device: $0, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)) }
+            let selection =
+                device.map { ProbeSelection(backend: backend, device: $0, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape)) }
                 ?? ProbeSelection(backend: backend, ops: splitList(op), dtypes: splitList(dtype), shapes: splitList(shape))
             return try selection.resolve()
         } catch {

@@ -6,12 +6,12 @@ struct ProfileCommand: ParsableCommand {
         commandName: "profile",
         abstract: "Run probes with the profiler on and print where the time went.",
         discussion: """
-        Every probe is a span with a child per phase (prepare: allocate and fill inputs; warmup; measure;
-        verify; release). --view hotspots ranks span names by self time; tree prints the call tree with
-        total and self time, calls and share; folded prints folded stacks for flamegraph.pl, inferno or
-        speedscope; flamegraph prints a standalone SVG flame graph (bitprobe profile --view flamegraph > cycle.svg).
-        Without --op, --dtype or --shape, profiles the default suite.
-        """
+            Every probe is a span with a child per phase (prepare: allocate and fill inputs; warmup; measure;
+            verify; release). --view hotspots ranks span names by self time; tree prints the call tree with
+            total and self time, calls and share; folded prints folded stacks for flamegraph.pl, inferno or
+            speedscope; flamegraph prints a standalone SVG flame graph (bitprobe profile --view flamegraph > cycle.svg).
+            Without --op, --dtype or --shape, profiles the default suite.
+            """
     )
 
     @OptionGroup var probes: ProbeRunOptions

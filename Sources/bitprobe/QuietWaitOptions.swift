@@ -5,7 +5,9 @@ import BitProbe
 /// create`): before measuring, wait while Linux CPU pressure shows other work competing for the
 /// CPUs (QuietCPUWait, docs/regression.md), and tell the person watching the job why it pauses.
 struct QuietWaitOptions: ParsableArguments {
-    @Option(name: .customLong("max-quiet-wait"), help: "Before measuring, wait up to this many seconds while other work keeps the CPUs busy (Linux CPU pressure); 0 does not wait.")
+    @Option(
+        name: .customLong("max-quiet-wait"),
+        help: "Before measuring, wait up to this many seconds while other work keeps the CPUs busy (Linux CPU pressure); 0 does not wait.")
     var maxQuietWait: Double = QuietCPUWait().maxWaitSeconds
 
     func validate(command: String) throws {
@@ -19,7 +21,9 @@ struct QuietWaitOptions: ParsableArguments {
         var wait = QuietCPUWait()
         wait.maxWaitSeconds = maxQuietWait
         let outcome = wait.wait { share in
-            writeStandardError("bitprobe \(command): other work keeps the CPUs busy (a task waited for a CPU \(Int((share * 100).rounded()))% of the time); waiting up to \(Int(maxQuietWait)) s before measuring\n")
+            writeStandardError(
+                "bitprobe \(command): other work keeps the CPUs busy (a task waited for a CPU \(Int((share * 100).rounded()))% of the time); waiting up to \(Int(maxQuietWait)) s before measuring\n"
+            )
         }
         switch outcome {
         case .quiet(let waited) where waited > 0:

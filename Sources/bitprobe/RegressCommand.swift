@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,21 +10,21 @@ struct RegressCommand: ParsableCommand {
         commandName: "regress",
         abstract: "Run probes and compare them with a stored baseline: a CI regression gate.",
         discussion: """
-        Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's \
-        settings and thread count, in 5 rounds each in a process of its own, and compares every \
-        round's median with the baseline's rounds. The ratio is the Hodges-Lehmann estimate over \
-        round medians, with its distribution-free (1 - --alpha) interval; a probe regressed when \
-        the interval's lower bound exceeds 1 + --threshold/100. A probe that reads beyond that \
-        is measured --confirm more times, 10 s, 20 s, ... apart; each must read beyond it too, \
-        and the interval is then taken over all its rounds (docs/regression.md). --explain prints \
-        every probe's round medians and the rule that decided. Before each measurement it waits, \
-        up to --max-quiet-wait seconds, while Linux CPU pressure (/proc/pressure/cpu) shows other \
-        work competing for the CPUs.
+            Without --op, --dtype or --shape, runs the probes stored in the baseline, with the baseline's \
+            settings and thread count, in 5 rounds each in a process of its own, and compares every \
+            round's median with the baseline's rounds. The ratio is the Hodges-Lehmann estimate over \
+            round medians, with its distribution-free (1 - --alpha) interval; a probe regressed when \
+            the interval's lower bound exceeds 1 + --threshold/100. A probe that reads beyond that \
+            is measured --confirm more times, 10 s, 20 s, ... apart; each must read beyond it too, \
+            and the interval is then taken over all its rounds (docs/regression.md). --explain prints \
+            every probe's round medians and the rule that decided. Before each measurement it waits, \
+            up to --max-quiet-wait seconds, while Linux CPU pressure (/proc/pressure/cpu) shows other \
+            work competing for the CPUs.
 
-        Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run \
-        (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable \
-        output); 64 bad flag value.
-        """
+            Exit status: 0 pass (improvements pass); 1 regressions; 2 critical regressions; 3 could not run \
+            (missing or corrupt baseline, a probe failed, timed out or computed a wrong result, unwritable \
+            output); 64 bad flag value.
+            """
     )
 
     /// Seconds before the first confirmation measurement, twice that before the second, and so on:
@@ -48,7 +49,8 @@ struct RegressCommand: ParsableCommand {
     @Option(help: "1 - the confidence of the ratio's interval (0.01: a 99% interval).")
     var alpha: Double = RegressionCriteria().alpha
 
-    @Option(help: "Measure a probe that looks regressed up to this many more times, 5 rounds each; each must read beyond the threshold, and all its rounds decide.")
+    @Option(
+        help: "Measure a probe that looks regressed up to this many more times, 5 rounds each; each must read beyond the threshold, and all its rounds decide.")
     var confirm: Int = RegressionCriteria().confirmations
 
     @Flag(help: "After the table, print each probe's round medians on both sides and the rule that decided (table format).")
@@ -124,7 +126,10 @@ extension RegressCommand {
         let specs = try probes.selectsProbes ? probes.specs(backend: kind, command: command) : stored.results.map(\.spec)
         let storedSpecs = Set(stored.results.map(\.spec))
         guard specs.contains(where: storedSpecs.contains) else {
-            throw fail(command, "none of the \(specs.count) selected probes is in baseline '\(baseline)' (it has \(stored.results.count): run 'bitprobe baseline show \(baseline)')", status: ExitStatus.couldNotRun)
+            throw fail(
+                command,
+                "none of the \(specs.count) selected probes is in baseline '\(baseline)' (it has \(stored.results.count): run 'bitprobe baseline show \(baseline)')",
+                status: ExitStatus.couldNotRun)
         }
         // Measure as the baseline did; a path this CPU lacks falls back to the widest it has, and the
         // environment warning says so.
@@ -132,11 +137,16 @@ extension RegressCommand {
         let rounds = probes.rounds ?? Self.defaultRounds
         // Refuse before measuring what could never show a difference at this confidence.
         if let fewest = stored.fewestRounds, let needed = RoundRatio.minimumRounds(baselineRounds: fewest, alpha: criteria.alpha),
-           rounds < needed {
-            throw fail(command, "--rounds \(rounds) cannot show a difference at --alpha \(criteria.alpha) against the \(fewest) rounds of baseline '\(baseline)'; use --rounds \(needed) or more", status: ExitStatus.usage)
+            rounds < needed
+        {
+            throw fail(
+                command,
+                "--rounds \(rounds) cannot show a difference at --alpha \(criteria.alpha) against the \(fewest) rounds of baseline '\(baseline)'; use --rounds \(needed) or more",
+                status: ExitStatus.usage)
         }
-        let runner = try ProbeRunner(specs: specs, backend: kind, config: config, rounds: rounds,
-                                     threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
+        let runner = try ProbeRunner(
+            specs: specs, backend: kind, config: config, rounds: rounds,
+            threads: probes.threads ?? stored.fingerprint.threads, simdPath: simdPath, command: command)
         quietWait.waitForQuietCPU(command: command)
         let first = RegressionAnalysis.compare(baseline: stored.results, current: try runner.measure(specs), criteria: criteria)
         var confirmation: UInt32 = 0
@@ -147,7 +157,8 @@ extension RegressCommand {
             quietWait.waitForQuietCPU(command: command)
             return try runner.measure(specs)
         }
-        return RegressionReport(baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
-                                      rounds: rounds, criteria: criteria, faultInjection: FaultInjection.active)
+        return RegressionReport(
+            baseline: stored, comparisons: comparisons, fingerprint: runner.fingerprint, config: config,
+            rounds: rounds, criteria: criteria, faultInjection: FaultInjection.active)
     }
 }

@@ -6,15 +6,15 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Measure this machine and write a report a person reads: summary, charts, comparisons, memory, flame graph, recommendations.",
         discussion: """
-        Without --from, runs the probe suite once with the profiler and the memory tracker on, then (with \
-        --compare, the default) a short sweep of sizes on the CPU and every GPU and a layout study, and with --baseline the \
-        regression gate of 'bitprobe regress'. With --from, runs nothing and renders JSON files written \
-        earlier by bench, compare, regress, memory, baseline create or report. Every figure and sentence \
-        comes from those measurements (docs/report.md).
-        Exit status: 0 written; 1 a probe failed, timed out or computed a wrong result (the report is \
-        still written); 3 could not run (not enough memory, unwritable output, unreadable --from file, \
-        missing baseline); 64 bad flag value.
-        """
+            Without --from, runs the probe suite once with the profiler and the memory tracker on, then (with \
+            --compare, the default) a short sweep of sizes on the CPU and every GPU and a layout study, and with --baseline the \
+            regression gate of 'bitprobe regress'. With --from, runs nothing and renders JSON files written \
+            earlier by bench, compare, regress, memory, baseline create or report. Every figure and sentence \
+            comes from those measurements (docs/report.md).
+            Exit status: 0 written; 1 a probe failed, timed out or computed a wrong result (the report is \
+            still written); 3 could not run (not enough memory, unwritable output, unreadable --from file, \
+            missing baseline); 64 bad flag value.
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -30,10 +30,14 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Also run the regression gate against this stored baseline (as 'bitprobe regress --baseline NAME').")
     var baseline: String?
 
-    @Flag(inversion: .prefixedNo, help: "Sweep sizes on the CPU and every GPU (throughput against size, crossover, selection guide) and compare layouts (strided against contiguous).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Sweep sizes on the CPU and every GPU (throughput against size, crossover, selection guide) and compare layouts (strided against contiguous).")
     var compare: Bool = true
 
-    @Option(name: .customLong("from"), parsing: .upToNextOption, help: "Render JSON files written earlier by bench, compare, regress, memory, baseline create or report; runs nothing.")
+    @Option(
+        name: .customLong("from"), parsing: .upToNextOption,
+        help: "Render JSON files written earlier by bench, compare, regress, memory, baseline create or report; runs nothing.")
     var from: [String] = []
 
     @OptionGroup var probes: ProbeRunOptions
@@ -164,8 +168,9 @@ struct ReportCommand: ParsableCommand {
         inputs.layout = layout
         inputs.profile = ProfileAnalysis(traces: [root])
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
-        inputs.memory = MemoryReport(host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,
-                                     poolIdleBytes: backend.bufferPool.counters.idleBytes, recentEvents: tracker.capacity)
+        inputs.memory = MemoryReport(
+            host: HostMemoryStatus.read(), tracker: tracker, largestProbe: largest,
+            poolIdleBytes: backend.bufferPool.counters.idleBytes, recentEvents: tracker.capacity)
         inputs.regression = regression
         return PerformanceReport(inputs)
     }

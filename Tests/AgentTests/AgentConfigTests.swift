@@ -1,5 +1,6 @@
 import BitProbe
 import Testing
+
 @testable import Agent
 
 @Suite struct AgentConfigTests {
@@ -12,31 +13,32 @@ import Testing
     }
 
     @Test func everyKeyIsRead() throws {
-        let config = try AgentConfigLoader.parse("""
-        interval: 2s
-        jitter: 0s
-        duty_cycle_budget: 0.5
-        probes:
-          threads: 1
-          simd: portable
-          warmup_iterations: 0
-          measurement_iterations: 3
-          min_measurement_time: 0s
-          timeout: 5s
-          suite:
-            - op: [matmul, add]
-              dtype: f32
-              shape: [8x8x8, "100"]
-        web:
-          listen_address: 127.0.0.1:0
-          telemetry_path: /probe-metrics
-          max_requests: 3
-          connection_timeout: 2s
-        backends:
-          cuda: disabled
-        benchmark:
-          synthetic_series: 1000
-        """, file: "a.yml")
+        let config = try AgentConfigLoader.parse(
+            """
+            interval: 2s
+            jitter: 0s
+            duty_cycle_budget: 0.5
+            probes:
+              threads: 1
+              simd: portable
+              warmup_iterations: 0
+              measurement_iterations: 3
+              min_measurement_time: 0s
+              timeout: 5s
+              suite:
+                - op: [matmul, add]
+                  dtype: f32
+                  shape: [8x8x8, "100"]
+            web:
+              listen_address: 127.0.0.1:0
+              telemetry_path: /probe-metrics
+              max_requests: 3
+              connection_timeout: 2s
+            backends:
+              cuda: disabled
+            benchmark:
+              synthetic_series: 1000
+            """, file: "a.yml")
         #expect(config.interval == 2 && config.jitter == 0 && config.dutyCycleBudget == 0.5)
         #expect(config.probes.threads == 1 && config.probes.simd == .portable)
         #expect(config.probes.warmupIterations == 0 && config.probes.measurementIterations == 3)
@@ -48,21 +50,22 @@ import Testing
     }
 
     @Test func suiteEntriesChooseTheirBackendAndDevice() throws {
-        let config = try AgentConfigLoader.parse("""
-        probes:
-          suite:
-            - op: add
-              dtype: f32
-              shape: ["100"]
-            - backend: cuda
-              op: [h2d]
-              shape: ["4096"]
-            - backend: cuda
-              device: cuda1
-              op: matmul
-              dtype: bf16
-              shape: [64x64x64]
-        """, file: "a.yml")
+        let config = try AgentConfigLoader.parse(
+            """
+            probes:
+              suite:
+                - op: add
+                  dtype: f32
+                  shape: ["100"]
+                - backend: cuda
+                  op: [h2d]
+                  shape: ["4096"]
+                - backend: cuda
+                  device: cuda1
+                  op: matmul
+                  dtype: bf16
+                  shape: [64x64x64]
+            """, file: "a.yml")
         #expect(try config.probes.resolvedSuite().map(\.description) == ["cpu0 add f32 100"])
         #expect(try config.probes.cudaSuite(device: "cuda0").map(\.description) == ["cuda0 h2d bytes 4096"])
         #expect(try config.probes.cudaSuite(device: "cuda1").map(\.description) == ["cuda1 h2d bytes 4096", "cuda1 matmul bf16 64x64x64"])
@@ -85,13 +88,18 @@ import Testing
         ("web:\n  connection_timeout: 9999999999s\n", "a.yml:2:23: web.connection_timeout: must be at most 365d, got 9999999999s"),
         ("alertmanager:\n  resend_interval: 400d\n", "a.yml:2:20: alertmanager.resend_interval: must be at most 365d, got 400d"),
         ("alertmanager:\n  timeout: 1000000y\n", "a.yml:2:12: alertmanager.timeout: must be at most 365d, got 1000000y"),
-        ("rules:\n  - alert: A\n    kind: probe_failing\n    for: 99999999999999999999y\n",
-         "a.yml:4:10: rules[0].for: must be at most 365d, got 99999999999999999999y"),
+        (
+            "rules:\n  - alert: A\n    kind: probe_failing\n    for: 99999999999999999999y\n",
+            "a.yml:4:10: rules[0].for: must be at most 365d, got 99999999999999999999y"
+        ),
         ("duty_cycle_budget: 5\n", "a.yml:1:20: duty_cycle_budget: must be between 0.001 and 1.0, got 5"),
         ("probes:\n  threads: -1\n", "a.yml:2:12: probes.threads: must be between 0 and 4096, got -1"),
         ("probes:\n  simd: sse9\n", "a.yml:2:9: probes.simd: expected auto or one of: portable, avx2, avx512, neon"),
         ("probes:\n  measurement_iterations: 0\n", "a.yml:2:27: probes.measurement_iterations: must be between 1 and 100000, got 0"),
-        ("probes:\n  suite:\n    - op: conv\n", "a.yml:3:7: probes.suite[0]: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"),
+        (
+            "probes:\n  suite:\n    - op: conv\n",
+            "a.yml:3:7: probes.suite[0]: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"
+        ),
         ("probes:\n  suite:\n    - op: matmul\n      shape: 0x1x1\n", "a.yml:3:7: probes.suite[0]: shape '0x1x1' has a dimension that is not positive"),
         ("probes:\n  suite:\n    - ops: matmul\n", "a.yml:3:7: probes.suite[0].ops: unknown key"),
         ("probes:\n  suite: matmul\n", "a.yml:2:10: probes.suite: expected a list, got 'matmul'"),

@@ -1,15 +1,17 @@
-@testable import BitProbe
 import Exposition
 import Testing
+
 @testable import Agent
+@testable import BitProbe
 
 @Suite struct ProbeMetricsRecorderTests {
     let spec = try! ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([1000]))
 
     func result(_ outcome: ProbeOutcome, samples: [Double] = [0.001, 0.002], ops: Double? = nil, bytes: Double? = 6e9) -> ProbeResult {
-        ProbeResult(spec: spec, outcome: outcome, detail: nil, startedAt: 1000, wallSeconds: 0.5, warmupIterations: 1, samples: samples,
-                    statistics: SampleStatistics(samples), operationsPerSecond: ops, bytesPerSecond: outcome == .ok ? bytes : nil,
-                    verification: nil, kernelPath: "avx2", threads: 2, seed: 1)
+        ProbeResult(
+            spec: spec, outcome: outcome, detail: nil, startedAt: 1000, wallSeconds: 0.5, warmupIterations: 1, samples: samples,
+            statistics: SampleStatistics(samples), operationsPerSecond: ops, bytesPerSecond: outcome == .ok ? bytes : nil,
+            verification: nil, kernelPath: "avx2", threads: 2, seed: 1)
     }
 
     func family(_ families: [MetricFamily], _ name: String) throws -> MetricFamily {
@@ -31,7 +33,8 @@ import Testing
         #expect(runs.first { $0.labels["result"] == "mismatch" }?.value == .counter(0, created: nil))
         #expect(try family(families, "bitprobe_probe_last_success_timestamp_seconds").metrics[0].value == .gauge(1000.5))
         #expect(try family(families, "bitprobe_probe_bytes_per_second").metrics[0].value == .gauge(6e9))
-        #expect(try family(families, "bitprobe_probe_duration_seconds").metrics[0].labels
+        #expect(
+            try family(families, "bitprobe_probe_duration_seconds").metrics[0].labels
                 == Labels([("backend", "cpu"), ("device", "cpu0"), ("dtype", "f32"), ("op", "add"), ("shape", "1000")]))
     }
 
@@ -51,7 +54,8 @@ import Testing
     @Test func everyFamilyValidatesAndRenders() throws {
         var recorder = ProbeMetricsRecorder()
         recorder.record(result(.ok, ops: 1e9))
-        let families = recorder.families() + AgentFamilies.cycles(.init(cycles: 1, lastCycleSeconds: 2, dutyCycleRatio: 0.01, dutyCycleBudget: 0.05))
+        let families =
+            recorder.families() + AgentFamilies.cycles(.init(cycles: 1, lastCycleSeconds: 2, dutyCycleRatio: 0.01, dutyCycleBudget: 0.05))
             + AgentFamilies.reload(.init(successful: true, lastSuccessTimestamp: 5)) + [AgentFamilies.build(version: "1.0", revision: "abc")]
         let text = String(decoding: ExpositionRenderer.render(families, as: .prometheusText), as: UTF8.self)
         #expect(text.contains("bitprobe_probe_runs_total{backend=\"cpu\",device=\"cpu0\",dtype=\"f32\",op=\"add\",result=\"ok\",shape=\"1000\"} 1\n"))
@@ -72,7 +76,8 @@ import Testing
     }
 
     @Test func maxOpenFilesIsTheSoftLimit() {
-        let limits = "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n"
+        let limits =
+            "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n"
         #expect(ProcessMetrics.parseMaxFDs(limits) == 1024)
     }
 
@@ -86,7 +91,8 @@ import Testing
 
 @Suite struct LogfmtTests {
     @Test func valuesAreQuotedOnlyWhenNeeded() {
-        #expect(LogfmtLogHandler.logfmt([("level", "info"), ("msg", "probe cycle finished"), ("cycle", "3"), ("detail", "a=\"b\"\nc")])
+        #expect(
+            LogfmtLogHandler.logfmt([("level", "info"), ("msg", "probe cycle finished"), ("cycle", "3"), ("detail", "a=\"b\"\nc")])
                 == #"level=info msg="probe cycle finished" cycle=3 detail="a=\"b\"\nc""#)
         #expect(LogfmtLogHandler.logfmt([("empty", "")]) == #"empty="""#)
     }
@@ -111,7 +117,9 @@ import Testing
     @Test func usersAndTLSAreRead() throws {
         try AtomicFile.write(Array("CERT".utf8), to: "/tmp/bitprobe-webconfig-cert.pem")
         try AtomicFile.write(Array("KEY".utf8), to: "/tmp/bitprobe-webconfig-key.pem")
-        let path = try write("tls_server_config:\n  cert_file: bitprobe-webconfig-cert.pem\n  key_file: /tmp/bitprobe-webconfig-key.pem\nbasic_auth_users:\n  alice: $2y$10$abc\n", "ok")
+        let path = try write(
+            "tls_server_config:\n  cert_file: bitprobe-webconfig-cert.pem\n  key_file: /tmp/bitprobe-webconfig-key.pem\nbasic_auth_users:\n  alice: $2y$10$abc\n",
+            "ok")
         let config = try WebConfigLoader.load(path: path)
         #expect(config.tls?.certificatePEM == "CERT" && config.tls?.privateKeyPEM == "KEY")
         #expect(config.basicAuthUsers == ["alice": "$2y$10$abc"])
@@ -119,9 +127,15 @@ import Testing
 
     @Test(arguments: [
         ("basic_auth_users:\n  alice: plaintext\n", "2:10: basic_auth_users.alice: expected a bcrypt hash ($2a$, $2b$ or $2y$)"),
-        ("tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: k\n", "2:14: tls_server_config.cert_file: cannot read '/nonexistent.crt': No such file or directory"),
+        (
+            "tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: k\n",
+            "2:14: tls_server_config.cert_file: cannot read '/nonexistent.crt': No such file or directory"
+        ),
         ("tls_server_config:\n  key_file: k\n", "2:3: tls_server_config.cert_file: required when tls_server_config is set"),
-        ("tls_server_config:\n  cert_file: /tmp/bitprobe-webconfig-cert.pem\n  key_file: /tmp/bitprobe-webconfig-key.pem\n  client_auth_type: RequireAndVerifyClientCert\n", "4:3: tls_server_config.client_auth_type: unknown key"),
+        (
+            "tls_server_config:\n  cert_file: /tmp/bitprobe-webconfig-cert.pem\n  key_file: /tmp/bitprobe-webconfig-key.pem\n  client_auth_type: RequireAndVerifyClientCert\n",
+            "4:3: tls_server_config.client_auth_type: unknown key"
+        ),
         ("http_server_config:\n  http2: false\n", "1:1: http_server_config: unknown key"),
     ])
     func badWebConfigsAreLocated(text: String, message: String) throws {

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import Testing
+
 @testable import Agent
 
 /// An Alertmanager that accepts and never answers (issue 12): shutdown waited for every queued post

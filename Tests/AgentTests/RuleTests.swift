@@ -1,6 +1,7 @@
-@testable import BitProbe
 import Testing
+
 @testable import Agent
+@testable import BitProbe
 
 @Suite struct AlertStateMachineTests {
     let labels = ["alertname": "A"]
@@ -64,9 +65,10 @@ import Testing
     let spec = try! ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([100]))
 
     func result(_ outcome: ProbeOutcome, samples: [Double], at time: Double = 1000) -> ProbeResult {
-        ProbeResult(spec: spec, outcome: outcome, detail: outcome == .ok ? nil : "3 of 10 checked values wrong", startedAt: time, wallSeconds: 1,
-                    warmupIterations: 0, samples: samples, statistics: SampleStatistics(samples), operationsPerSecond: nil,
-                    bytesPerSecond: outcome == .ok ? 1 : nil, verification: nil, kernelPath: "avx2", threads: 1, seed: 1)
+        ProbeResult(
+            spec: spec, outcome: outcome, detail: outcome == .ok ? nil : "3 of 10 checked values wrong", startedAt: time, wallSeconds: 1,
+            warmupIterations: 0, samples: samples, statistics: SampleStatistics(samples), operationsPerSecond: nil,
+            bytesPerSecond: outcome == .ok ? 1 : nil, verification: nil, kernelPath: "avx2", threads: 1, seed: 1)
     }
 
     @Test func mismatchFiresWithProbeLabels() {
@@ -94,8 +96,11 @@ import Testing
     @Test func memoryPressureAlertsPerDeviceGPUsIncluded() {
         var engine = RuleEngine(rules: [AlertRule(name: "P", kind: .memoryPressure(minimum: .high), severity: "warning")], startedAt: 0)
         engine.evaluate(results: [], pressure: ["cpu0": .low, "cuda0": .critical, "cuda1": .medium, "cuda2": .high], now: 1)
-        #expect(engine.activeAlerts.map(\.labels) == [["alertname": "P", "severity": "warning", "device": "cuda0"],
-                                                       ["alertname": "P", "severity": "warning", "device": "cuda2"]])
+        #expect(
+            engine.activeAlerts.map(\.labels) == [
+                ["alertname": "P", "severity": "warning", "device": "cuda0"],
+                ["alertname": "P", "severity": "warning", "device": "cuda2"],
+            ])
         #expect(engine.activeAlerts.map(\.annotations["description"]) == ["memory pressure on cuda0 is critical", "memory pressure on cuda2 is high"])
     }
 
@@ -160,9 +165,10 @@ import Testing
         mutating func results(_ scales: [Double]) -> [ProbeResult] {
             zip(specs, scales).map { spec, scale in
                 let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
-                return ProbeResult(spec: spec, outcome: .ok, detail: nil, startedAt: 0, wallSeconds: 1, warmupIterations: 0, samples: samples,
-                                   statistics: SampleStatistics(samples), operationsPerSecond: nil, bytesPerSecond: 1, verification: nil,
-                                   kernelPath: "avx2", threads: 1, seed: 1)
+                return ProbeResult(
+                    spec: spec, outcome: .ok, detail: nil, startedAt: 0, wallSeconds: 1, warmupIterations: 0, samples: samples,
+                    statistics: SampleStatistics(samples), operationsPerSecond: nil, bytesPerSecond: 1, verification: nil,
+                    kernelPath: "avx2", threads: 1, seed: 1)
             }
         }
     }
@@ -188,7 +194,9 @@ import Testing
         #expect(engine.activeAlerts.map { $0.labels["shape"] } == ["100"])
         for _ in 0..<6 { cycle([1, 1, 1, 1, 1, 1]) }
         #expect(engine.activeAlerts.isEmpty)
-        #expect(!RuleEngine.isPeerSlowed(nil, limitPercent: 10) && !RuleEngine.isPeerSlowed(1.1, limitPercent: 10) && RuleEngine.isPeerSlowed(1.11, limitPercent: 10))
+        #expect(
+            !RuleEngine.isPeerSlowed(nil, limitPercent: 10) && !RuleEngine.isPeerSlowed(1.1, limitPercent: 10)
+                && RuleEngine.isPeerSlowed(1.11, limitPercent: 10))
     }
 
     @Test func aProbeIsJudgedAgainstItsPeersWhenTheNodeRunsFaster() {
@@ -203,8 +211,10 @@ import Testing
     }
 
     @Test func aNodeSlowdownFiresPerDeviceAndKeepsTheWindows() {
-        let rules = [AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning"),
-                     AlertRule(name: "N", kind: .nodeSlowdown(thresholdPercent: 20, window: 20), severity: "warning")]
+        let rules = [
+            AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning"),
+            AlertRule(name: "N", kind: .nodeSlowdown(thresholdPercent: 20, window: 20), severity: "warning"),
+        ]
         var engine = RuleEngine(rules: rules, startedAt: 0)
         var node = Node()
         var now = 0.0
@@ -216,9 +226,12 @@ import Testing
         cycle(1.15)
         #expect(engine.activeAlerts.isEmpty, "15 % is within the node rule's 20 %")
         for _ in 0..<30 { cycle(1.3) }
-        #expect(engine.activeAlerts.map(\.labels) == [["alertname": "N", "severity": "warning", "backend": "cpu", "device": "cpu0"]],
-                "the node, not each probe; and thirty slow cycles did not become the reference")
-        #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("the probes of cpu cpu0 run 30% slower than their rolling windows (median ratio 1.") == true)
+        #expect(
+            engine.activeAlerts.map(\.labels) == [["alertname": "N", "severity": "warning", "backend": "cpu", "device": "cpu0"]],
+            "the node, not each probe; and thirty slow cycles did not become the reference")
+        #expect(
+            engine.activeAlerts.first?.annotations["description"]?.hasPrefix(
+                "the probes of cpu cpu0 run 30% slower than their rolling windows (median ratio 1.") == true)
         cycle(1)
         #expect(engine.activeAlerts.isEmpty)
     }
@@ -252,16 +265,22 @@ import Testing
         var engine = RuleEngine(rules: [rule], startedAt: 0)
         var random = SeededRandom(seed: 5)
         var stored = result(.ok, samples: [1])
-        stored.rounds = (0..<20).map { RoundSummary(startedAt: Double($0), medianSeconds: 1 + 0.02 * Double(random.nextSignedUnitFloat()), sampleCount: 50, wallSeconds: 0.2) }
-        let baseline = Baseline(name: "nightly", description: nil, createdAt: 0, fingerprint: EnvironmentFingerprint(
-            backend: .cpu, device: "cpu0", cpuModel: "Test CPU", simdPath: "avx512", threads: 1, availableCPUs: 2, bitprobeVersion: "1", bitprobeRevision: "a"),
-                                config: BenchmarkConfig(), rounds: 20, durationSeconds: 60, faultInjection: nil, results: [stored])
+        stored.rounds = (0..<20).map {
+            RoundSummary(startedAt: Double($0), medianSeconds: 1 + 0.02 * Double(random.nextSignedUnitFloat()), sampleCount: 50, wallSeconds: 0.2)
+        }
+        let baseline = Baseline(
+            name: "nightly", description: nil, createdAt: 0,
+            fingerprint: EnvironmentFingerprint(
+                backend: .cpu, device: "cpu0", cpuModel: "Test CPU", simdPath: "avx512", threads: 1, availableCPUs: 2, bitprobeVersion: "1",
+                bitprobeRevision: "a"),
+            config: BenchmarkConfig(), rounds: 20, durationSeconds: 60, faultInjection: nil, results: [stored])
         var now = 0.0
         func cycle(_ scale: Double, contended: Bool = false) {
             now += 1
             let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
-            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], baseline: baseline, now: now,
-                            cpuPressureShare: contended ? 0.9 : 0)
+            engine.evaluate(
+                results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], baseline: baseline, now: now,
+                cpuPressureShare: contended ? 0.9 : 0)
         }
         for _ in 0..<5 { cycle(1.3) }
         #expect(engine.activeAlerts.isEmpty, "five cycles are not yet the six the rule judges")
@@ -277,8 +296,10 @@ import Testing
     }
 
     @Test func aContendedCycleStillCountsAsAVerifiedRun() {
-        let rules = [AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning"),
-                     AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")]
+        let rules = [
+            AlertRule(name: "S", kind: .probeStale(maxAgeSeconds: 60), severity: "warning"),
+            AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning"),
+        ]
         var engine = RuleEngine(rules: rules, startedAt: 0)
         engine.evaluate(results: [result(.ok, samples: [1], at: 50)], pressure: ["cpu0": .low], now: 55, cpuPressureShare: 0.9)
         engine.evaluate(results: [result(.failed, samples: [], at: 95)], pressure: ["cpu0": .low], now: 100)
@@ -288,51 +309,57 @@ import Testing
 
 @Suite struct RuleConfigTests {
     @Test func rulesAreRead() throws {
-        let config = try AgentConfigLoader.parse("""
-        rules:
-          - alert: Slow
-            kind: regression
-            baseline: nightly
-            threshold: 15
-            max_cpu_pressure: 0.25
-            for: 2m
-            keep_firing_for: 5m
-            severity: critical
-            match: {op: matmul, dtype: f16}
-          - alert: Pressure
-            kind: memory_pressure
-            level: critical
-          - alert: Rolling
-            kind: regression
-            window: 30
-            max_peer_slowdown: 25
-            noise_multiple: 0
-          - alert: Node
-            kind: node_slowdown
-            threshold: 30
-          - alert: Budget
-            kind: probe_budget
-            max_duration: 100ms
-            min_ops_per_second: 1e11
-            for: 5m
-            match: {op: matmul, dtype: f32, shape: 512x512x512}
-        alertmanager:
-          url: http://127.0.0.1:9093
-          resend_interval: 30s
-        baseline:
-          name: nightly
-          directory: /tmp/baselines
-        """, file: "r.yml")
-        var slow = AlertRule(name: "Slow", kind: .regression(reference: .baseline(name: "nightly"), thresholdPercent: 15, alpha: 0.01), severity: "critical",
-                             forSeconds: 120, keepFiringForSeconds: 300, match: ["op": "matmul", "dtype": "f16"])
+        let config = try AgentConfigLoader.parse(
+            """
+            rules:
+              - alert: Slow
+                kind: regression
+                baseline: nightly
+                threshold: 15
+                max_cpu_pressure: 0.25
+                for: 2m
+                keep_firing_for: 5m
+                severity: critical
+                match: {op: matmul, dtype: f16}
+              - alert: Pressure
+                kind: memory_pressure
+                level: critical
+              - alert: Rolling
+                kind: regression
+                window: 30
+                max_peer_slowdown: 25
+                noise_multiple: 0
+              - alert: Node
+                kind: node_slowdown
+                threshold: 30
+              - alert: Budget
+                kind: probe_budget
+                max_duration: 100ms
+                min_ops_per_second: 1e11
+                for: 5m
+                match: {op: matmul, dtype: f32, shape: 512x512x512}
+            alertmanager:
+              url: http://127.0.0.1:9093
+              resend_interval: 30s
+            baseline:
+              name: nightly
+              directory: /tmp/baselines
+            """, file: "r.yml")
+        var slow = AlertRule(
+            name: "Slow", kind: .regression(reference: .baseline(name: "nightly"), thresholdPercent: 15, alpha: 0.01), severity: "critical",
+            forSeconds: 120, keepFiringForSeconds: 300, match: ["op": "matmul", "dtype": "f16"])
         slow.maxCPUPressure = 0.25
         var rolling = AlertRule(name: "Rolling", kind: .regression(reference: .window(cycles: 30), thresholdPercent: 10, alpha: 0.01), severity: "warning")
         rolling.maxPeerSlowdownPercent = 25
         rolling.noiseMultiple = 0
-        #expect(config.rules == [slow, AlertRule(name: "Pressure", kind: .memoryPressure(minimum: .critical), severity: "warning"), rolling,
-                                 AlertRule(name: "Node", kind: .nodeSlowdown(thresholdPercent: 30, window: AlertRule.defaultWindowCycles), severity: "warning"),
-                                 AlertRule(name: "Budget", kind: .probeBudget(.init(maxSeconds: 0.1, minOpsPerSecond: 1e11)), severity: "warning", forSeconds: 300,
-                                           match: ["op": "matmul", "dtype": "f32", "shape": "512x512x512"])])
+        #expect(
+            config.rules == [
+                slow, AlertRule(name: "Pressure", kind: .memoryPressure(minimum: .critical), severity: "warning"), rolling,
+                AlertRule(name: "Node", kind: .nodeSlowdown(thresholdPercent: 30, window: AlertRule.defaultWindowCycles), severity: "warning"),
+                AlertRule(
+                    name: "Budget", kind: .probeBudget(.init(maxSeconds: 0.1, minOpsPerSecond: 1e11)), severity: "warning", forSeconds: 300,
+                    match: ["op": "matmul", "dtype": "f32", "shape": "512x512x512"]),
+            ])
         #expect(config.alertmanager.url == "http://127.0.0.1:9093" && config.alertmanager.resendInterval == 30)
         #expect(config.baseline.name == "nightly" && config.baseline.directory == "/tmp/baselines")
     }
@@ -340,24 +367,48 @@ import Testing
     @Test(arguments: [
         ("rules:\n  - kind: probe_failing\n", "r.yml:2:5: rules[0].alert: required: the alert's name"),
         ("rules:\n  - alert: 9bad\n    kind: probe_failing\n", "r.yml:2:5: rules[0].alert: '9bad' is not a valid alert name ([a-zA-Z_][a-zA-Z0-9_]*)"),
-        ("rules:\n  - alert: A\n", "r.yml:2:5: rules[0].kind: required: one of memory_pressure, node_slowdown, probe_budget, probe_failing, probe_mismatch, probe_stale, regression"),
-        ("rules:\n  - alert: A\n    kind: cpu_hot\n", "r.yml:3:11: rules[0].kind: expected one of: memory_pressure, node_slowdown, probe_budget, probe_failing, probe_mismatch, probe_stale, regression, got 'cpu_hot'"),
-        ("rules:\n  - alert: A\n    kind: regression\n    max_peer_slowdown: -5\n", "r.yml:4:24: rules[0].max_peer_slowdown: must be between 0.0 and 10000.0, got -5"),
+        (
+            "rules:\n  - alert: A\n",
+            "r.yml:2:5: rules[0].kind: required: one of memory_pressure, node_slowdown, probe_budget, probe_failing, probe_mismatch, probe_stale, regression"
+        ),
+        (
+            "rules:\n  - alert: A\n    kind: cpu_hot\n",
+            "r.yml:3:11: rules[0].kind: expected one of: memory_pressure, node_slowdown, probe_budget, probe_failing, probe_mismatch, probe_stale, regression, got 'cpu_hot'"
+        ),
+        (
+            "rules:\n  - alert: A\n    kind: regression\n    max_peer_slowdown: -5\n",
+            "r.yml:4:24: rules[0].max_peer_slowdown: must be between 0.0 and 10000.0, got -5"
+        ),
         ("rules:\n  - alert: A\n    kind: regression\n    noise_multiple: many\n", "r.yml:4:21: rules[0].noise_multiple: expected a number, got 'many'"),
         ("rules:\n  - alert: A\n    kind: regression\n    baseline: nightly\n    noise_multiple: 2\n", "r.yml:5:5: rules[0].noise_multiple: unknown key"),
         ("rules:\n  - alert: A\n    kind: node_slowdown\n    alpha: 0.01\n", "r.yml:4:5: rules[0].alpha: unknown key"),
         ("rules:\n  - alert: A\n    kind: node_slowdown\n    window: 1\n", "r.yml:4:13: rules[0].window: must be between 2 and 10000, got 1"),
         ("rules:\n  - alert: A\n    kind: probe_failing\n  - alert: A\n    kind: probe_mismatch\n", "r.yml:4:5: rules[1].alert: duplicate alert name 'A'"),
         ("rules:\n  - alert: A\n    kind: regression\n    window: 5\n    baseline: b\n", "r.yml:2:5: rules[0]: give either window or baseline, not both"),
-        ("rules:\n  - alert: A\n    kind: memory_pressure\n    level: extreme\n", "r.yml:4:12: rules[0].level: expected one of: low, medium, high, critical, got 'extreme'"),
+        (
+            "rules:\n  - alert: A\n    kind: memory_pressure\n    level: extreme\n",
+            "r.yml:4:12: rules[0].level: expected one of: low, medium, high, critical, got 'extreme'"
+        ),
         ("rules:\n  - alert: A\n    kind: probe_stale\n    for: soon\n", "r.yml:4:10: rules[0].for: expected a duration such as 30s, 5m or 1h30m, got 'soon'"),
-        ("rules:\n  - alert: A\n    kind: regression\n    max_cpu_pressure: 1.5\n", "r.yml:4:23: rules[0].max_cpu_pressure: must be between 0.0 and 1.0, got 1.5"),
+        (
+            "rules:\n  - alert: A\n    kind: regression\n    max_cpu_pressure: 1.5\n",
+            "r.yml:4:23: rules[0].max_cpu_pressure: must be between 0.0 and 1.0, got 1.5"
+        ),
         ("rules:\n  - alert: A\n    kind: probe_failing\n    max_cpu_pressure: 0.2\n", "r.yml:4:5: rules[0].max_cpu_pressure: unknown key"),
         ("rules:\n  - alert: A\n    kind: probe_failing\n    match: {opp: add}\n", "r.yml:4:13: rules[0].match.opp: unknown key"),
-        ("rules:\n  - alert: A\n    kind: probe_budget\n", "r.yml:2:5: rules[0]: a probe_budget needs max_duration, min_ops_per_second or min_bytes_per_second"),
+        (
+            "rules:\n  - alert: A\n    kind: probe_budget\n",
+            "r.yml:2:5: rules[0]: a probe_budget needs max_duration, min_ops_per_second or min_bytes_per_second"
+        ),
         ("rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: 0s\n", "r.yml:4:19: rules[0].max_duration: must be more than 0s"),
-        ("rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: fast\n", "r.yml:4:19: rules[0].max_duration: expected a duration such as 30s, 5m or 1h30m, got 'fast'"),
-        ("rules:\n  - alert: A\n    kind: probe_budget\n    min_ops_per_second: -1\n", "r.yml:4:25: rules[0].min_ops_per_second: must be between 0.0 and 1e+21, got -1"),
+        (
+            "rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: fast\n",
+            "r.yml:4:19: rules[0].max_duration: expected a duration such as 30s, 5m or 1h30m, got 'fast'"
+        ),
+        (
+            "rules:\n  - alert: A\n    kind: probe_budget\n    min_ops_per_second: -1\n",
+            "r.yml:4:25: rules[0].min_ops_per_second: must be between 0.0 and 1e+21, got -1"
+        ),
         ("rules:\n  - alert: A\n    kind: probe_budget\n    max_duration: 1s\n    window: 5\n", "r.yml:5:5: rules[0].window: unknown key"),
         ("alertmanager:\n  url: 127.0.0.1:9093\n", "r.yml:2:8: alertmanager.url: expected an http:// or https:// URL, got '127.0.0.1:9093'"),
     ])

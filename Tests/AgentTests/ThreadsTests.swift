@@ -2,6 +2,7 @@ import BitProbe
 import Dispatch
 import Glibc
 import Testing
+
 @testable import Agent
 
 @Suite struct ThreadsTests {

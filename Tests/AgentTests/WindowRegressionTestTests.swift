@@ -1,6 +1,7 @@
-@testable import BitProbe
 import Testing
+
 @testable import Agent
+@testable import BitProbe
 
 @Suite struct WindowRegressionTestTests {
     /// A window of 60 values around 1 with the given spread (alternating 1 - s, 1, 1 + s, ...).
@@ -29,8 +30,9 @@ import Testing
         let half = try #require(test.judge(recent: [1.5, 1.5, 1.5, 1.5], peerFactors: [nil, nil, nil, nil], reference: noisy))
         #expect(half.regressed)
         let plain = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
-        #expect(plain.judge(recent: [1.15, 1.16, 1.14, 1.15], peerFactors: [nil, nil, nil, nil], reference: noisy)?.regressed == true,
-                "noise multiple 0: the threshold alone")
+        #expect(
+            plain.judge(recent: [1.15, 1.16, 1.14, 1.15], peerFactors: [nil, nil, nil, nil], reference: noisy)?.regressed == true,
+            "noise multiple 0: the threshold alone")
     }
 
     @Test func theProbeIsMeasuredAgainstItsPeersWhenTheNodeRunsFaster() throws {
@@ -44,8 +46,9 @@ import Testing
         // Slower peers never hide what the window shows: the larger ratio counts.
         let slowerPeers = try #require(test.judge(recent: [1.2, 1.2, 1.2, 1.2], peerFactors: [1.1, 1.1, 1.1, 1.1], reference: window(spread: 0.01)))
         #expect(slowerPeers.regressed)
-        #expect(test.judge(recent: recent, peerFactors: [0.93, nil, 0.93, 0.93], reference: window(spread: 0.01))?.peerRelativeRatio == nil,
-                "every recent cycle needs its peers")
+        #expect(
+            test.judge(recent: recent, peerFactors: [0.93, nil, 0.93, 0.93], reference: window(spread: 0.01))?.peerRelativeRatio == nil,
+            "every recent cycle needs its peers")
     }
 
     @Test func aSpellThatLeavesOneRecentCycleAtItsUsualSpeedIsNoRegression() throws {
@@ -59,8 +62,9 @@ import Testing
     @Test func anInsignificantDifferenceIsNoRegression() throws {
         // All four recent values are slow, but a third of the window is slower still.
         let reference = (0..<60).map { $0 % 3 == 0 ? 1.5 : 1.0 }
-        let verdict = try #require(WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
-            .judge(recent: [1.3, 1.3, 1.3, 1.3], peerFactors: [nil, nil, nil, nil], reference: reference))
+        let verdict = try #require(
+            WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
+                .judge(recent: [1.3, 1.3, 1.3, 1.3], peerFactors: [nil, nil, nil, nil], reference: reference))
         #expect(abs(verdict.ratio - 1.3) < 1e-9)
         #expect(!verdict.regressed && verdict.pValue > 0.01)
     }
@@ -68,23 +72,28 @@ import Testing
     func result(_ shape: Int, _ median: Double, device: String = "cpu0", outcome: ProbeOutcome = .ok) -> ProbeResult {
         var spec = try! ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([shape]))
         spec.device = device
-        return ProbeResult(spec: spec, outcome: outcome, detail: nil, startedAt: 0, wallSeconds: 1, warmupIterations: 0, samples: [median],
-                           statistics: SampleStatistics([median]), operationsPerSecond: nil, bytesPerSecond: 1, verification: nil,
-                           kernelPath: "avx2", threads: 1, seed: 1)
+        return ProbeResult(
+            spec: spec, outcome: outcome, detail: nil, startedAt: 0, wallSeconds: 1, warmupIterations: 0, samples: [median],
+            statistics: SampleStatistics([median]), operationsPerSecond: nil, bytesPerSecond: 1, verification: nil,
+            kernelPath: "avx2", threads: 1, seed: 1)
     }
 
     @Test func peerFactorsTakeTheOtherProbesOfTheSameDeviceWithAFullEnoughWindow() {
-        let results = [result(1, 2.0), result(2, 1.1), result(3, 1.2), result(4, 1.3), result(5, 1.4), result(6, 9, device: "cpu1"),
-                       result(7, 5, outcome: .mismatch), result(8, 1.0)]
+        let results = [
+            result(1, 2.0), result(2, 1.1), result(3, 1.2), result(4, 1.3), result(5, 1.4), result(6, 9, device: "cpu1"),
+            result(7, 5, outcome: .mismatch), result(8, 1.0),
+        ]
         var windows: [ProbeSpec: [Double]] = [:]
         for result in results { windows[result.spec] = Array(repeating: 1, count: 20) }
         windows[results[7].spec] = Array(repeating: 1, count: 19)  // too short to be anybody's peer
-        let factors = WindowRegressionTest.peerFactors(results: results, ratios: WindowRegressionTest.windowRatios(results: results, windows: windows, minimumWindow: 20))
+        let factors = WindowRegressionTest.peerFactors(
+            results: results, ratios: WindowRegressionTest.windowRatios(results: results, windows: windows, minimumWindow: 20))
         #expect(abs(factors[results[0].spec]! - 1.25) < 1e-9, "median of 1.1, 1.2, 1.3, 1.4: not itself, not cpu1, not the mismatch, not the short window")
         #expect(abs(factors[results[1].spec]! - 1.35) < 1e-9, "median of 2.0, 1.2, 1.3, 1.4")
         #expect(factors[results[5].spec] == nil, "no peers on cpu1")
         #expect(abs(factors[results[7].spec]! - 1.3) < 1e-9, "a short window still has peers; it is not one")
-        let few = WindowRegressionTest.peerFactors(results: Array(results[0..<4]), ratios: WindowRegressionTest.windowRatios(results: Array(results[0..<4]), windows: windows, minimumWindow: 20))
+        let few = WindowRegressionTest.peerFactors(
+            results: Array(results[0..<4]), ratios: WindowRegressionTest.windowRatios(results: Array(results[0..<4]), windows: windows, minimumWindow: 20))
         #expect(few.isEmpty, "three peers are too few")
     }
 

@@ -1,5 +1,7 @@
 import Testing
+
 @testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,7 +105,10 @@ final class ScratchDirectory {
             ("future", "baseline file '\(dir)/future.json' has schema_version 7, newer than the 2 this bitprobe reads; use a newer bitprobe"),
             ("noversion", "baseline file '\(dir)/noversion.json' is corrupt: schema_version is missing or not an integer"),
             ("partial", "baseline file '\(dir)/partial.json' is corrupt: missing key 'created_at' at the top level"),
-            ("badshape", "baseline file '\(dir)/badshape.json' is corrupt: invalid value at results[0].spec.shape: shape '0x64x64' has a dimension that is not positive"),
+            (
+                "badshape",
+                "baseline file '\(dir)/badshape.json' is corrupt: invalid value at results[0].spec.shape: shape '0x64x64' has a dimension that is not positive"
+            ),
             ("../etc/passwd", "invalid baseline name '../etc/passwd': use 1 to 64 of the characters A-Z a-z 0-9 . _ - and do not start with '.'"),
         ]
         for (name, message) in cases {
@@ -149,14 +154,17 @@ final class ScratchDirectory {
         #expect(entries.map(\.name) == ["broken", "main", "other", "zeta"])
         #expect((try? entries[1].baseline.get())?.name == "main")
         #expect((try? entries[3].baseline.get())?.name == "zeta")
-        let lines = BaselineTable.list(entries).split(separator: "\n").map { $0.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingWhitespace() } }
-        #expect(lines == [
-            ["NAME", "CREATED", "PROBES", "DESCRIPTION", "FINGERPRINT"],
-            ["broken", "-", "-", "error: baseline file '\(scratch.path)/broken.json' is corrupt: not valid JSON", "-"],
-            ["main", "2026-11-28 16:00:00 UTC", "2", "fixture", "Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234)"],
-            ["other", "-", "-", "error: file '\(scratch.path)/other.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")", "-"],
-            ["zeta", "2026-11-28 16:00:00 UTC", "2", "fixture", "Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234)"],
-        ])
+        let lines = BaselineTable.list(entries).split(separator: "\n").map {
+            $0.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingWhitespace() }
+        }
+        #expect(
+            lines == [
+                ["NAME", "CREATED", "PROBES", "DESCRIPTION", "FINGERPRINT"],
+                ["broken", "-", "-", "error: baseline file '\(scratch.path)/broken.json' is corrupt: not valid JSON", "-"],
+                ["main", "2026-11-28 16:00:00 UTC", "2", "fixture", "Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234)"],
+                ["other", "-", "-", "error: file '\(scratch.path)/other.json' is not a bitprobe baseline (it has no \"kind\": \"bitprobe-baseline\")", "-"],
+                ["zeta", "2026-11-28 16:00:00 UTC", "2", "fixture", "Test CPU, avx512, 1 thread, bitprobe 1.0.0 (abc1234)"],
+            ])
     }
 
     /// A created_at of 1e20 trapped `baseline list`, `show` and `regress` converting it to a date.
@@ -170,7 +178,9 @@ final class ScratchDirectory {
             try store.load("main")
         }
         let entries = try store.list()
-        #expect(BaselineTable.list(entries).contains("error: baseline file '\(scratch.path)/main.json' is corrupt: created_at 1e+20 is not a time between 1970 and 9999"))
+        #expect(
+            BaselineTable.list(entries).contains(
+                "error: baseline file '\(scratch.path)/main.json' is corrupt: created_at 1e+20 is not a time between 1970 and 9999"))
     }
 
     /// Opening a FIFO for reading waits for a writer: `baseline list` and the agent hung on one.
@@ -216,12 +226,13 @@ final class ScratchDirectory {
         }
     }
 
-    @Test(arguments: [
-        (["BITPROBE_BASELINE_DIR": "/b", "XDG_DATA_HOME": "/x", "HOME": "/h"], "/b"),
-        (["BITPROBE_BASELINE_DIR": "", "XDG_DATA_HOME": "/x", "HOME": "/h"], "/x/bitprobe/baselines"),
-        (["XDG_DATA_HOME": "relative", "HOME": "/h"], "/h/.local/share/bitprobe/baselines"),
-        (["HOME": "/root"], "/root/.local/share/bitprobe/baselines"),
-    ] as [([String: String], String)])
+    @Test(
+        arguments: [
+            (["BITPROBE_BASELINE_DIR": "/b", "XDG_DATA_HOME": "/x", "HOME": "/h"], "/b"),
+            (["BITPROBE_BASELINE_DIR": "", "XDG_DATA_HOME": "/x", "HOME": "/h"], "/x/bitprobe/baselines"),
+            (["XDG_DATA_HOME": "relative", "HOME": "/h"], "/h/.local/share/bitprobe/baselines"),
+            (["HOME": "/root"], "/root/.local/share/bitprobe/baselines"),
+        ] as [([String: String], String)])
     func defaultDirectory(environment: [String: String], directory: String) throws {
         #expect(try BaselineStore.defaultDirectory(environment: environment) == directory)
     }

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import BitProbe
 
 /// A backend whose one probe behaves as scripted, to drive the runner's control flow.

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import Testing
+
 @testable import BitProbe
 
 /// `ChildProcess` reads a child's stdout and stderr together (issue 13): it used to read stdout to

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 @Suite struct FaultInjectionTests {
@@ -31,7 +32,10 @@ import Testing
         ("op=matmul,=2", "BITPROBE_FAULT_INJECT: '=2' is not key=value; expected op=OP[,dtype=DTYPE][,shape=SHAPE],factor=F[,after=D][,for=D]"),
         ("op=matmul,speed=2", "BITPROBE_FAULT_INJECT: unknown key 'speed'; expected one of: op, dtype, shape, factor, after, for"),
         ("op=matmul,op=add,factor=2", "BITPROBE_FAULT_INJECT: key 'op' is given twice"),
-        ("op=conv,factor=2", "BITPROBE_FAULT_INJECT: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"),
+        (
+            "op=conv,factor=2",
+            "BITPROBE_FAULT_INJECT: unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"
+        ),
         ("op=matmul,dtype=f64,factor=2", "BITPROBE_FAULT_INJECT: unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary"),
         ("op=matmul,dtype=bytes,factor=2", "BITPROBE_FAULT_INJECT: op 'matmul' does not support dtype 'bytes' on backend cpu; supported: f32, f16"),
         ("op=matmul,shape=4by4,factor=2", "BITPROBE_FAULT_INJECT: malformed shape '4by4'; expected positive integers joined by 'x', such as 1024x1024x1024"),
@@ -90,8 +94,9 @@ import Testing
         config.warmupIterations = 1
         config.measurementIterations = 5
         config.minMeasurementSeconds = 0
-        let runner = Benchmarker(config: config, backend: ScriptedBackend(.fixed(seconds: 0.002)),
-                                 faultInjection: try FaultInjection(parsing: "op=add,factor=1.5"))
+        let runner = Benchmarker(
+            config: config, backend: ScriptedBackend(.fixed(seconds: 0.002)),
+            faultInjection: try FaultInjection(parsing: "op=add,factor=1.5"))
         let start = MonotonicClock.nanoseconds()
         let results = runner.run([slowed, other])
         let elapsed = Double(MonotonicClock.nanoseconds() - start) / 1e9
@@ -100,15 +105,19 @@ import Testing
         #expect(results[0].samples.allSatisfy { $0 >= 0.003 && $0 < 0.1 })
         #expect(elapsed >= 0.005)
         #expect(results[1].samples == [Double](repeating: 0.002, count: 5))
-        #expect(BenchReport(bitprobeVersion: "1", host: HostInfo.read(), backend: runner.backend, config: config, results: results,
-                            faultInjection: runner.faultInjection).faultInjection?.op == .add)
+        #expect(
+            BenchReport(
+                bitprobeVersion: "1", host: HostInfo.read(), backend: runner.backend, config: config, results: results,
+                faultInjection: runner.faultInjection
+            ).faultInjection?.op == .add)
     }
 
     @Test func benchReportJSONCarriesTheInjection() throws {
         let backend = ScriptedBackend(.fixed(seconds: 0.001))
         let injection = try FaultInjection(parsing: "op=matmul,dtype=f32,factor=2")
-        let report = BenchReport(bitprobeVersion: "1", host: HostInfo.read(), backend: backend, config: BenchmarkConfig(), results: [],
-                                 faultInjection: injection)
+        let report = BenchReport(
+            bitprobeVersion: "1", host: HostInfo.read(), backend: backend, config: BenchmarkConfig(), results: [],
+            faultInjection: injection)
         let text = String(decoding: try report.json(), as: UTF8.self)
         #expect(text.contains("\"fault_injection\" : {\n    \"dtype\" : \"f32\",\n    \"factor\" : 2,\n    \"op\" : \"matmul\"\n  }"))
         #expect(try BenchReport.decode(json: try report.json()).faultInjection == injection)

@@ -1,8 +1,10 @@
 import Testing
+
+@testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import BitProbe
 
 /// The gate against simulated machines whose processes have levels of their own (docs/regression.md,
 /// "How the gate measures"): every round median is a level times a small noise. On the machine in
@@ -69,8 +71,9 @@ import Glibc
             var random = SeededRandom(seed: 7)
             let slower = (0..<trials).filter { _ in verdict(machine, factor: 1, criteria: criteria, using: &random) == .regression }.count
             let nominal = criteria.alpha / 2
-            #expect(Double(slower) <= Double(trials) * nominal + 3 * (Double(trials) * nominal * (1 - nominal)).squareRoot(),
-                    "\(slower) of \(trials) unchanged runs called slower (slow share \(machine.slowShare))")
+            #expect(
+                Double(slower) <= Double(trials) * nominal + 3 * (Double(trials) * nominal * (1 - nominal)).squareRoot(),
+                "\(slower) of \(trials) unchanged runs called slower (slow share \(machine.slowShare))")
         }
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// Every probe kernel at awkward shapes (not multiples of any SIMD width or tile), on every SIMD

@@ -1,5 +1,6 @@
 import CKernels
 import Testing
+
 @testable import BitProbe
 
 /// Hand-checked values of the BitNet building blocks, on every SIMD path this machine has.
@@ -86,9 +87,9 @@ import Testing
     @Test func packedLayoutIsGroupsOf128() {
         // Weight k = 128 g + 32 i + j lives in byte 32 g + j at bits 2i; code = w + 1.
         var weights = [Int8](repeating: 0, count: 130)
-        weights[0] = 1      // byte 0, bits 0-1 = 0b10
-        weights[33] = -1    // i = 1, j = 1: byte 1, bits 2-3 = 0b00
-        weights[129] = 1    // g = 1, i = 0, j = 1: byte 33, bits 0-1 = 0b10
+        weights[0] = 1  // byte 0, bits 0-1 = 0b10
+        weights[33] = -1  // i = 1, j = 1: byte 1, bits 2-3 = 0b00
+        weights[129] = 1  // g = 1, i = 0, j = 1: byte 33, bits 0-1 = 0b10
         var packed = [UInt8](repeating: 0, count: ternaryRowBytes(k: 130))
         bp_ternary_pack_row(weights, 130, &packed)
         #expect(packed.count == 64)

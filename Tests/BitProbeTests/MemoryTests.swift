@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 @Suite struct MemoryTrackerTests {
@@ -40,7 +41,7 @@ import Testing
         pool.release(a)
         let b = try #require(pool.acquire(bytes: 4096))
         pool.release(b)
-        let c = try #require(pool.acquire(bytes: 1024))   // evicts the idle 4096 to stay within the limit
+        let c = try #require(pool.acquire(bytes: 1024))  // evicts the idle 4096 to stay within the limit
         pool.release(c)
         let totals = tracker.totals["cpu0"]!
         #expect(totals.events[.poolMiss] == 2 && totals.events[.poolHit] == 1 && totals.events[.allocate] == 2)
@@ -89,15 +90,16 @@ import Testing
         #expect(HostMemoryStatus(totalBytes: 100, availableBytes: 60).usableBytes == 60)
     }
 
-    @Test(arguments: [
-        (4, 100, nil, nil, MemoryPressureLevel.critical),
-        (50, 100, nil, 10.0, .critical),
-        (9, 100, nil, nil, .high),
-        (50, 100, 20.0, nil, .high),
-        (19, 100, nil, nil, .medium),
-        (50, 100, 5.0, nil, .medium),
-        (20, 100, 4.99, 9.99, .low),
-    ] as [(Int, Int, Double?, Double?, MemoryPressureLevel)])
+    @Test(
+        arguments: [
+            (4, 100, nil, nil, MemoryPressureLevel.critical),
+            (50, 100, nil, 10.0, .critical),
+            (9, 100, nil, nil, .high),
+            (50, 100, 20.0, nil, .high),
+            (19, 100, nil, nil, .medium),
+            (50, 100, 5.0, nil, .medium),
+            (20, 100, 4.99, 9.99, .low),
+        ] as [(Int, Int, Double?, Double?, MemoryPressureLevel)])
     func pressureCutOffs(usable: Int, capacity: Int, some: Double?, full: Double?, level: MemoryPressureLevel) {
         #expect(MemoryPressureLevel.assess(usableBytes: usable, capacityBytes: capacity, pressureSome: some, pressureFull: full) == level)
     }
@@ -109,16 +111,23 @@ import Testing
         }
         try AtomicFile.write(Array("MemTotal: 1000 kB\nMemAvailable: 900 kB\n".utf8), to: root + "/proc/meminfo")
         try AtomicFile.write(Array("0::/agent\n".utf8), to: root + "/proc/self/cgroup")
-        try AtomicFile.write(Array("some avg10=1.00 avg60=0 avg300=0 total=0\nfull avg10=0.00 avg60=0 avg300=0 total=0\n".utf8), to: root + "/proc/pressure/memory")
+        try AtomicFile.write(
+            Array("some avg10=1.00 avg60=0 avg300=0 total=0\nfull avg10=0.00 avg60=0 avg300=0 total=0\n".utf8), to: root + "/proc/pressure/memory")
         try AtomicFile.write(Array("512000\n".utf8), to: root + "/cg/agent/memory.max")
         try AtomicFile.write(Array("480000\n".utf8), to: root + "/cg/agent/memory.current")
         let status = HostMemoryStatus.read(procRoot: root + "/proc", cgroupRoot: root + "/cg")
-        #expect(status == HostMemoryStatus(totalBytes: 1_024_000, availableBytes: 921_600, cgroupLimitBytes: 512_000,
-                                           cgroupCurrentBytes: 480_000, pressureSomeAvg10: 1, pressureFullAvg10: 0))
+        #expect(
+            status
+                == HostMemoryStatus(
+                    totalBytes: 1_024_000, availableBytes: 921_600, cgroupLimitBytes: 512_000,
+                    cgroupCurrentBytes: 480_000, pressureSomeAvg10: 1, pressureFullAvg10: 0))
         #expect(status.usableBytes == 32_000)
         let report = MemoryReport(host: status, tracker: MemoryTracker(), largestProbe: ("cpu0 copy bytes 64", 64_000), poolIdleBytes: 0)
         #expect(report.devices[0].pressure == "high")  // 32,000 usable of 512,000 = 6.25 %
-        #expect(report.recommendations.map(\.detail) == ["probe cpu0 copy bytes 64 needs 62.50 KiB but only 31.25 KiB is usable: it will be refused; shrink its shape"])
+        #expect(
+            report.recommendations.map(\.detail) == [
+                "probe cpu0 copy bytes 64 needs 62.50 KiB but only 31.25 KiB is usable: it will be refused; shrink its shape"
+            ])
     }
 
     @Test func theCyclesPressureIsTakenAsAssessedNotAssessedAgain() {
@@ -127,8 +136,9 @@ import Testing
         let host = HostMemoryStatus(totalBytes: 1 << 30, availableBytes: 1 << 29)
         let tracker = MemoryTracker()
         tracker.record(.allocate, device: "cuda0", bytes: 4096)
-        let report = MemoryReport(host: host, pressure: ["cpu0": .high, "cuda0": .critical], tracker: tracker, largestProbe: nil,
-                                  poolIdleBytes: 1 << 20)
+        let report = MemoryReport(
+            host: host, pressure: ["cpu0": .high, "cuda0": .critical], tracker: tracker, largestProbe: nil,
+            poolIdleBytes: 1 << 20)
         #expect(report.devices.map(\.device) == ["cpu0", "cuda0"])
         #expect(report.devices.map(\.pressure) == ["high", "critical"])
         #expect(report.recommendations.map(\.title) == ["Lower the buffer pool limit"])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 @Suite struct OperationBenchmarkTests {

@@ -1,5 +1,7 @@
 import Testing
+
 @testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 @Suite struct PerformanceReportTests {
@@ -13,11 +14,12 @@ import Testing
     @Test func theSummaryIsComputedFromTheResults() {
         let summary = report().summary
         #expect(summary.verified == 6 && summary.total == 6 && summary.healthy)
-        #expect(summary.sentences == [
-            "6 of 6 probes verified.",
-            "The fastest matrix product, cpu0 matmul f32 512x512x512, reached 100.00 GFLOP/s; the copy probe moved 20.00 GB/s.",
-            "Ternary W1.58A8 is 10.0x faster than the best float matmul at 1x4096x4096 on cpu0.",
-        ])
+        #expect(
+            summary.sentences == [
+                "6 of 6 probes verified.",
+                "The fastest matrix product, cpu0 matmul f32 512x512x512, reached 100.00 GFLOP/s; the copy probe moved 20.00 GB/s.",
+                "Ternary W1.58A8 is 10.0x faster than the best float matmul at 1x4096x4096 on cpu0.",
+            ])
     }
 
     @Test func aSlowerTernaryIsSaidSo() {
@@ -67,7 +69,9 @@ import Testing
 
     @Test func alertsAndHistoryComeFromTheAgent() {
         let built = report { inputs in
-            inputs.alerts = [.init(name: "BitprobeProbeRegression", severity: "warning", state: "firing", probe: "cpu0 add f32 1024", activeAt: 1_800_000_000, value: 1.3)]
+            inputs.alerts = [
+                .init(name: "BitprobeProbeRegression", severity: "warning", state: "firing", probe: "cpu0 add f32 1024", activeAt: 1_800_000_000, value: 1.3)
+            ]
             inputs.history = [.init(probe: "cpu0 add f32 1024", medianSeconds: [1e-6, 2e-6, 1.5e-6])]
         }
         #expect(!built.summary.healthy)
@@ -78,7 +82,11 @@ import Testing
     }
 
     @Test func theJSONRoundTrips() throws {
-        let built = report { $0.profile = ProfileAnalysis(traces: [ProfileSpan(testName: "cycle", durationNanos: 1000, children: [ProfileSpan(testName: "probe", durationNanos: 600)])]) }
+        let built = report {
+            $0.profile = ProfileAnalysis(traces: [
+                ProfileSpan(testName: "cycle", durationNanos: 1000, children: [ProfileSpan(testName: "probe", durationNanos: 600)])
+            ])
+        }
         let decoded = try PerformanceReport.decode(json: try built.json())
         #expect(decoded.kind == "bitprobe-report" && decoded.schemaVersion == 1)
         #expect(decoded.probes == built.probes && decoded.summary == built.summary && decoded.recommendations == built.recommendations)
@@ -108,10 +116,14 @@ import Testing
 
 @Suite struct FlameGraphTests {
     @Test func childrenLieInsideTheirParentsWithWidthsProportionalToTime() throws {
-        let root = ProfileSpan(testName: "cycle", durationNanos: 1000, children: [
-            ProfileSpan(testName: "probe a", durationNanos: 600, children: [ProfileSpan(testName: "measure", durationNanos: 300), ProfileSpan(testName: "verify", durationNanos: 200)]),
-            ProfileSpan(testName: "probe b", durationNanos: 250),
-        ])
+        let root = ProfileSpan(
+            testName: "cycle", durationNanos: 1000,
+            children: [
+                ProfileSpan(
+                    testName: "probe a", durationNanos: 600,
+                    children: [ProfileSpan(testName: "measure", durationNanos: 300), ProfileSpan(testName: "verify", durationNanos: 200)]),
+                ProfileSpan(testName: "probe b", durationNanos: 250),
+            ])
         let analysis = ProfileAnalysis(traces: [root])
         let frames = FlameGraph.frames(nodes: analysis.nodes, rootNanos: analysis.rootNanos)
         let byName = Dictionary(uniqueKeysWithValues: frames.map { ($0.path.last!, $0) })
@@ -141,7 +153,10 @@ import Testing
         #expect(try ReportSources.kind(of: Array(#"{"rows":[],"guide":[],"cpu":"cpu0"}"#.utf8), path: "a") == .compare)
         #expect(try ReportSources.kind(of: Array(#"{"comparisons":[],"baseline":{},"status":"all_pass"}"#.utf8), path: "a") == .regress)
         #expect(try ReportSources.kind(of: Array(#"{"host":{},"devices":[],"leaks":[]}"#.utf8), path: "a") == .memory)
-        #expect(throws: ReportSources.Failure(path: "x.json", reason: "not a file bitprobe wrote (expected the JSON of bench, compare, regress, memory, a baseline or a report)")) {
+        #expect(
+            throws: ReportSources.Failure(
+                path: "x.json", reason: "not a file bitprobe wrote (expected the JSON of bench, compare, regress, memory, a baseline or a report)")
+        ) {
             try ReportSources.kind(of: Array(#"{"groups":[]}"#.utf8), path: "x.json")
         }
         #expect(throws: ReportSources.Failure.self) { try ReportSources.kind(of: Array("[1,2]".utf8), path: "x.json") }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// A value the cycle's closures and the test share (the cycle runs on the test's thread).
@@ -57,8 +58,11 @@ final class FakeDeviceRunner: DeviceRunner {
     func finishCycle(host: HostMemoryStatus) { calls.value.append("\(device) finish") }
 
     var statuses: [DeviceStatus] {
-        [DeviceStatus(backend: backend, device: device, name: "fake \(device)", up: downReason == nil, reason: downReason ?? "",
-                      extraInfo: [], memoryFreeBytes: memory?.free, memoryTotalBytes: memory?.total)]
+        [
+            DeviceStatus(
+                backend: backend, device: device, name: "fake \(device)", up: downReason == nil, reason: downReason ?? "",
+                extraInfo: [], memoryFreeBytes: memory?.free, memoryTotalBytes: memory?.total)
+        ]
     }
 
     func cancel() { calls.value.append("\(device) cancel") }
@@ -67,21 +71,32 @@ final class FakeDeviceRunner: DeviceRunner {
 @Suite struct ProbeCycleTests {
     let calls = Box<[String]>([])
 
-    func cycle(_ runners: [any DeviceRunner], host: HostMemoryStatus = HostMemoryStatus(totalBytes: 1000, availableBytes: 500),
-               hostReads: Box<Int> = Box(0), stall: [UInt64] = [1_000_000, 1_250_000]) -> ProbeCycle {
+    func cycle(
+        _ runners: [any DeviceRunner], host: HostMemoryStatus = HostMemoryStatus(totalBytes: 1000, availableBytes: 500),
+        hostReads: Box<Int> = Box(0), stall: [UInt64] = [1_000_000, 1_250_000]
+    ) -> ProbeCycle {
         let stalls = Box(stall)
         let clock = Box(100.0)
-        return ProbeCycle(runners: runners, readHostMemory: { hostReads.value += 1; return host },
-                          readCPUStall: { stalls.value.isEmpty ? nil : stalls.value.removeFirst() },
-                          monotonicSeconds: { clock.value += 0.25; return clock.value }, wallSeconds: { 1_700_000_000 })
+        return ProbeCycle(
+            runners: runners,
+            readHostMemory: {
+                hostReads.value += 1; return host
+            },
+            readCPUStall: { stalls.value.isEmpty ? nil : stalls.value.removeFirst() },
+            monotonicSeconds: {
+                clock.value += 0.25; return clock.value
+            }, wallSeconds: { 1_700_000_000 })
     }
 
     @Test func runnersRunInOrderAndFinishOnlyAfterAllRan() throws {
         let cpu = try FakeDeviceRunner(backend: .cpu, device: "cpu0", ops: [.add, .multiply], calls: calls)
         let gpu = try FakeDeviceRunner(backend: .cuda, device: "cuda0", ops: [.multiply], calls: calls)
         let report = cycle([cpu, gpu]).run(number: 7, isStopping: { false })
-        #expect(calls.value == ["cpu0 run", "cpu0 add f32 1024", "cpu0 multiply f32 1024", "cuda0 run", "cuda0 multiply f32 1024",
-                                         "cpu0 finish", "cuda0 finish"])
+        #expect(
+            calls.value == [
+                "cpu0 run", "cpu0 add f32 1024", "cpu0 multiply f32 1024", "cuda0 run", "cuda0 multiply f32 1024",
+                "cpu0 finish", "cuda0 finish",
+            ])
         #expect(report.number == 7)
         #expect(report.results.map(\.spec.description) == ["cpu0 add f32 1024", "cpu0 multiply f32 1024", "cuda0 multiply f32 1024"])
         #expect(report.span.name == "cycle")

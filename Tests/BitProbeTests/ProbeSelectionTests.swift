@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 @Suite struct ProbeSelectionTests {
@@ -61,7 +62,9 @@ import Testing
         let bf16 = #expect(throws: ProbeInputError.self) { try ProbeSelection(ops: ["matmul"], dtypes: ["bf16"]).resolve() }
         #expect(bf16?.description == "op 'matmul' does not support dtype 'bf16' on backend cpu; supported: f32, f16")
         let unknown = #expect(throws: ProbeInputError.self) { try ProbeSelection(backend: .cuda, device: "cuda0", ops: ["conv"]).resolve() }
-        #expect(unknown?.description == "unknown op 'conv'; expected one of: add, copy, d2h, h2d, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul")
+        #expect(
+            unknown?.description
+                == "unknown op 'conv'; expected one of: add, copy, d2h, h2d, matmul, multiply, quantize_activations, quantize_weights, ternary_matmul")
     }
 
     @Test func shapesGoToTheOpsOfTheirRank() throws {
@@ -75,7 +78,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["conv"], [String](), [String](), "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"),
+        (
+            ["conv"], [String](), [String](),
+            "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul"
+        ),
         (["matmul"], ["f64"], [], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary"),
         (["matmul"], ["i8_ternary"], [], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16"),
         (["matmul"], ["bf16"], [], "op 'matmul' does not support dtype 'bf16' on backend cpu; supported: f32, f16"),

@@ -1,9 +1,11 @@
 import Dispatch
+import Testing
+
+@testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
-@testable import BitProbe
 
 @Suite struct ProfileSpanTests {
     @Test func childrenShareTheTraceAndPointAtTheirParent() {
@@ -65,22 +67,29 @@ import Testing
 
 @Suite struct ProfileAnalysisTests {
     func cycle() -> ProfileSpan {
-        ProfileSpan(testName: "cycle", durationNanos: 10_000_000, children: [
-            ProfileSpan(testName: "probe a", durationNanos: 6_000_000, children: [
-                ProfileSpan(testName: "warmup", durationNanos: 1_000_000),
-                ProfileSpan(testName: "measure", durationNanos: 4_000_000),
-            ]),
-            ProfileSpan(testName: "probe b", durationNanos: 3_000_000, children: [
-                ProfileSpan(testName: "measure", durationNanos: 2_500_000),
-            ]),
-        ])
+        ProfileSpan(
+            testName: "cycle", durationNanos: 10_000_000,
+            children: [
+                ProfileSpan(
+                    testName: "probe a", durationNanos: 6_000_000,
+                    children: [
+                        ProfileSpan(testName: "warmup", durationNanos: 1_000_000),
+                        ProfileSpan(testName: "measure", durationNanos: 4_000_000),
+                    ]),
+                ProfileSpan(
+                    testName: "probe b", durationNanos: 3_000_000,
+                    children: [
+                        ProfileSpan(testName: "measure", durationNanos: 2_500_000)
+                    ]),
+            ])
     }
 
     @Test func callTreeMergesCyclesByPath() {
         let analysis = ProfileAnalysis(traces: [cycle(), cycle()])
-        #expect(analysis.nodes.map { $0.path.joined(separator: "/") } == [
-            "cycle", "cycle/probe a", "cycle/probe a/warmup", "cycle/probe a/measure", "cycle/probe b", "cycle/probe b/measure",
-        ])
+        #expect(
+            analysis.nodes.map { $0.path.joined(separator: "/") } == [
+                "cycle", "cycle/probe a", "cycle/probe a/warmup", "cycle/probe a/measure", "cycle/probe b", "cycle/probe b/measure",
+            ])
         let root = analysis.nodes[0]
         #expect(root.calls == 2 && root.totalNanos == 20_000_000 && root.selfNanos == 2_000_000 && root.shareOfTotal == 1)
         #expect(analysis.nodes[1].selfNanos == 2_000_000)
@@ -95,15 +104,16 @@ import Testing
     }
 
     @Test func foldedStacksCarrySelfMicroseconds() {
-        #expect(ProfileAnalysis(traces: [cycle()]).foldedStacks == """
-        cycle 1000
-        cycle;probe a 1000
-        cycle;probe a;warmup 1000
-        cycle;probe a;measure 4000
-        cycle;probe b 500
-        cycle;probe b;measure 2500
+        #expect(
+            ProfileAnalysis(traces: [cycle()]).foldedStacks == """
+                cycle 1000
+                cycle;probe a 1000
+                cycle;probe a;warmup 1000
+                cycle;probe a;measure 4000
+                cycle;probe b 500
+                cycle;probe b;measure 2500
 
-        """)
+                """)
     }
 
     @Test func foldedStackNamesLoseTheirSeparators() {

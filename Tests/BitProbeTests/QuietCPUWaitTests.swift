@@ -1,8 +1,10 @@
+import Testing
+
+@testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
-@testable import BitProbe
 
 @Suite struct QuietCPUWaitTests {
     /// A wait whose stall counter advances by the given microseconds per one-second sample.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// Every rule with inputs that trigger it and inputs that do not.
@@ -12,7 +13,8 @@ import Testing
         #expect(advice[0].title == "Investigate cpu0 add f32 1024: it computed a wrong result")
         #expect(advice[0].detail.hasPrefix("3 of 100 checked values were outside the tolerance (first: c[0,1] = 2 (expected 1))"))
         #expect(RecommendationRules.wrongResults([F.result(.add, .f32, [1024], median: 1e-5)]).isEmpty)
-        #expect(RecommendationRules.wrongResults([F.result(.add, .f32, [1024], median: 1e-5, outcome: .timeout)])[0].title == "Probe cpu0 add f32 1024 timed out")
+        #expect(
+            RecommendationRules.wrongResults([F.result(.add, .f32, [1024], median: 1e-5, outcome: .timeout)])[0].title == "Probe cpu0 add f32 1024 timed out")
     }
 
     @Test func halfPrecisionThatCostsNoSpeedIsRecommendedWithItsSavings() {
@@ -35,16 +37,20 @@ import Testing
     }
 
     @Test func ternaryIsComparedWithTheFastestFloatOfTheSameShape() {
-        let results = [F.result(.matmul, .f32, [1, 4096, 4096], median: 4e-3), F.result(.matmul, .f16, [1, 4096, 4096], median: 2e-3),
-                       F.result(.ternaryMatmul, .i8Ternary, [1, 4096, 4096], median: 2e-4)]
+        let results = [
+            F.result(.matmul, .f32, [1, 4096, 4096], median: 4e-3), F.result(.matmul, .f16, [1, 4096, 4096], median: 2e-3),
+            F.result(.ternaryMatmul, .i8Ternary, [1, 4096, 4096], median: 2e-4),
+        ]
         let advice = RecommendationRules.ternaryAgainstFloat(results)
         #expect(advice.count == 1)
         #expect(advice[0].potentialSpeedup == 10)  // against f16, the faster float
         #expect(advice[0].priority == .high)
         #expect(advice[0].potentialSavingsBytes == 4096 * 4096 * 2 - 4096 * 1024)
         #expect(advice[0].detail.contains("matmul f16"))
-        let slower = RecommendationRules.ternaryAgainstFloat([F.result(.matmul, .f32, [1, 4096, 4096], median: 1e-4),
-                                                              F.result(.ternaryMatmul, .i8Ternary, [1, 4096, 4096], median: 2e-4)])
+        let slower = RecommendationRules.ternaryAgainstFloat([
+            F.result(.matmul, .f32, [1, 4096, 4096], median: 1e-4),
+            F.result(.ternaryMatmul, .i8Ternary, [1, 4096, 4096], median: 2e-4),
+        ])
         #expect(slower.count == 1 && slower[0].potentialSpeedup == nil && slower[0].title.hasPrefix("Ternary is not faster"))
         #expect(RecommendationRules.ternaryAgainstFloat([F.result(.ternaryMatmul, .i8Ternary, [1, 4096, 4096], median: 2e-4)]).isEmpty)
     }
@@ -73,17 +79,25 @@ import Testing
         #expect(advice[0].potentialSpeedup == 100 && advice[0].priority == .high)
         let cpuOnly = DeviceComparison(sweeps: [sweep], cpu: "cpu0", gpus: [], results: ["cpu0": cpu], note: "no CUDA device")
         #expect(RecommendationRules.deviceSelection(cpuOnly).isEmpty)
-        let cpuWins = DeviceComparison(sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"], results: ["cpu0": cpu, "cuda0": cpu.map { _ in F.result(.matmul, .f16, [64, 64, 64], median: 1, device: "cuda0", backend: .cuda) }])
+        let cpuWins = DeviceComparison(
+            sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"],
+            results: ["cpu0": cpu, "cuda0": cpu.map { _ in F.result(.matmul, .f16, [64, 64, 64], median: 1, device: "cuda0", backend: .cuda) }])
         #expect(RecommendationRules.deviceSelection(cpuWins).map(\.title) == ["Keep matmul f16 on cpu0"])
     }
 
     @Test func bandwidthBoundProbesNearTheCopyCeilingAreCalledSo() throws {
-        let near = try #require(Roofline(results: [F.result(.copy, .bytes, [1 << 26], median: Double(2 << 26) / 20e9),
-                                                   F.result(.add, .f32, [1 << 22], median: 12.0 * Double(1 << 22) / 18e9)]))
+        let near = try #require(
+            Roofline(results: [
+                F.result(.copy, .bytes, [1 << 26], median: Double(2 << 26) / 20e9),
+                F.result(.add, .f32, [1 << 22], median: 12.0 * Double(1 << 22) / 18e9),
+            ]))
         let advice = RecommendationRules.bandwidthBound(near)
         #expect(advice.map(\.title) == ["cpu0 add f32 4194304 is bandwidth-bound"])
-        let far = try #require(Roofline(results: [F.result(.copy, .bytes, [1 << 26], median: Double(2 << 26) / 20e9),
-                                                  F.result(.add, .f32, [1 << 22], median: 12.0 * Double(1 << 22) / 5e9)]))
+        let far = try #require(
+            Roofline(results: [
+                F.result(.copy, .bytes, [1 << 26], median: Double(2 << 26) / 20e9),
+                F.result(.add, .f32, [1 << 22], median: 12.0 * Double(1 << 22) / 5e9),
+            ]))
         #expect(RecommendationRules.bandwidthBound(far).isEmpty)
     }
 
@@ -91,8 +105,9 @@ import Testing
         #expect(MemoryReport.poolRetention(idleBytes: 240 << 20, peak: 128 << 20).first?.potentialSavingsBytes == 240 << 20)
         #expect(MemoryReport.poolRetention(idleBytes: 32 << 20, peak: 128 << 20).isEmpty)
         #expect(MemoryReport.poolRetention(idleBytes: 100 << 20, peak: 0).isEmpty)
-        let host = HostMemoryStatus(totalBytes: 1 << 34, availableBytes: 1 << 33, cgroupLimitBytes: nil, cgroupCurrentBytes: nil,
-                                    pressureSomeAvg10: 0, pressureFullAvg10: 0)
+        let host = HostMemoryStatus(
+            totalBytes: 1 << 34, availableBytes: 1 << 33, cgroupLimitBytes: nil, cgroupCurrentBytes: nil,
+            pressureSomeAvg10: 0, pressureFullAvg10: 0)
         let leak = MemoryLeak(device: "cpu0", probe: "cpu0 add f32 64", bytes: 4096, allocations: 2)
         let advice = MemoryReport.recommend(host: host, level: .low, largestProbe: nil, poolIdleBytes: 0, peak: 0, leaks: [leak])
         #expect(advice.map(\.title) == ["Probe cpu0 add f32 64 leaked memory"] && advice[0].priority == .high)
@@ -110,13 +125,19 @@ import Testing
 
 @Suite struct ProfileAndCompareRuleTests {
     @Test func probesMostlyOutsideMeasurementAreNamed() {
-        let heavy = ProfileSpan(testName: "probe cpu0 add f32 64", durationNanos: 1000, children: [
-            ProfileSpan(testName: "prepare", durationNanos: 500), ProfileSpan(testName: "measure", durationNanos: 200), ProfileSpan(testName: "verify", durationNanos: 300),
-        ])
-        let light = ProfileSpan(testName: "probe cpu0 copy bytes 64", durationNanos: 1000, children: [
-            ProfileSpan(testName: "prepare", durationNanos: 100), ProfileSpan(testName: "measure", durationNanos: 800),
-        ])
-        let advice = RecommendationRules.probeOverhead(ProfileAnalysis(traces: [ProfileSpan(testName: "cycle", durationNanos: 2000, children: [heavy, light])]))
+        let heavy = ProfileSpan(
+            testName: "probe cpu0 add f32 64", durationNanos: 1000,
+            children: [
+                ProfileSpan(testName: "prepare", durationNanos: 500), ProfileSpan(testName: "measure", durationNanos: 200),
+                ProfileSpan(testName: "verify", durationNanos: 300),
+            ])
+        let light = ProfileSpan(
+            testName: "probe cpu0 copy bytes 64", durationNanos: 1000,
+            children: [
+                ProfileSpan(testName: "prepare", durationNanos: 100), ProfileSpan(testName: "measure", durationNanos: 800),
+            ])
+        let advice = RecommendationRules.probeOverhead(
+            ProfileAnalysis(traces: [ProfileSpan(testName: "cycle", durationNanos: 2000, children: [heavy, light])]))
         #expect(advice.map(\.title) == ["cpu0 add f32 64 spends most of its run outside measurement"])
         #expect(advice[0].detail.hasPrefix("80% of its 1.00 µs went to other phases (prepare 50%, verify 30%)"))
     }
@@ -132,7 +153,10 @@ import Testing
         // Precisions side by side at every size, against f32.
         #expect(comparison.precision?.map(\.size) == [64, 128])
         #expect(comparison.precision?.first?.reference == .f32 && comparison.precision?.first?.speedup == ["f32": 1, "f16": 2])
-        #expect(comparison.table().contains("\nprecisions (speed-up against the widest dtype measured):\nOP      SIZE  DEVICE  F32      F16        SPEEDUP F32  SPEEDUP F16\nmatmul  64    cpu0    1.00 ms  500.00 µs  1.00x        2.00x\n"))
+        #expect(
+            comparison.table().contains(
+                "\nprecisions (speed-up against the widest dtype measured):\nOP      SIZE  DEVICE  F32      F16        SPEEDUP F32  SPEEDUP F16\nmatmul  64    cpu0    1.00 ms  500.00 µs  1.00x        2.00x\n"
+            ))
         let single = DeviceComparison(sweeps: [sweeps[0]], cpu: "cpu0", gpus: [], results: ["cpu0": f32])
         #expect(single.precision == nil)
     }
@@ -176,8 +200,12 @@ import Testing
         #expect(layout.rows.map(\.slowdown) == [1, 1.5, 3, 9])
         #expect(layout.recommendations.map(\.title) == ["Keep hot tensors contiguous: stride 4 costs 3.0x"])
         #expect(layout.recommendations.first?.priority == .high && layout.recommendations.first?.potentialSpeedup == 9)
-        let cheap = LayoutComparison(elements: 1 << 20, results: [ReportFixtures.result(.stridedAdd, .f32, [1 << 20, 1], median: 1e-3),
-                                                                    ReportFixtures.result(.stridedAdd, .f32, [1 << 20, 8], median: 1.2e-3)])
+        let cheap = LayoutComparison(
+            elements: 1 << 20,
+            results: [
+                ReportFixtures.result(.stridedAdd, .f32, [1 << 20, 1], median: 1e-3),
+                ReportFixtures.result(.stridedAdd, .f32, [1 << 20, 8], median: 1.2e-3),
+            ])
         #expect(cheap.recommendations.isEmpty)
         let csv = layout.csv().split(separator: "\r\n")
         #expect(csv[0] == "stride,shape,result,median_seconds,bytes_per_second,slowdown_vs_contiguous" && csv[4].hasSuffix(",9.0"))

@@ -3,8 +3,10 @@
 /// Probe results with chosen medians, built the way the runner builds them (statistics and
 /// throughput from the samples), for the report and recommendation tests.
 enum ReportFixtures {
-    static func result(_ op: ProbeOp, _ dtype: DType, _ shape: [Int], median: Double, outcome: ProbeOutcome = .ok,
-                       spread: Double = 0, threads: Int = 2, device: String = "cpu0", backend: BackendKind = .cpu) -> ProbeResult {
+    static func result(
+        _ op: ProbeOp, _ dtype: DType, _ shape: [Int], median: Double, outcome: ProbeOutcome = .ok,
+        spread: Double = 0, threads: Int = 2, device: String = "cpu0", backend: BackendKind = .cpu
+    ) -> ProbeResult {
         let spec = try! ProbeSpec(backend: backend, device: device, op: op, dtype: dtype, shape: ProbeShape(shape))
         // Five samples around the median: median exactly, CV set by `spread`.
         let samples = outcome == .ok ? [median * (1 - spread), median * (1 - spread / 2), median, median * (1 + spread / 2), median * (1 + spread)] : []
@@ -14,8 +16,9 @@ enum ReportFixtures {
             warmupIterations: 1, samples: samples, statistics: statistics,
             operationsPerSecond: outcome == .ok ? spec.operationsPerIteration.map { $0 / median } : nil,
             bytesPerSecond: outcome == .ok ? spec.bytesPerIteration / median : nil,
-            verification: VerificationReport(checkedValues: 100, wrongValues: outcome == .mismatch ? 3 : 0, worstErrorRatio: outcome == .mismatch ? 40 : 0.1,
-                                             tolerance: "test", firstMismatch: outcome == .mismatch ? "c[0,1] = 2 (expected 1)" : nil),
+            verification: VerificationReport(
+                checkedValues: 100, wrongValues: outcome == .mismatch ? 3 : 0, worstErrorRatio: outcome == .mismatch ? 40 : 0.1,
+                tolerance: "test", firstMismatch: outcome == .mismatch ? "c[0,1] = 2 (expected 1)" : nil),
             kernelPath: "avx2", threads: threads, seed: 1)
     }
 

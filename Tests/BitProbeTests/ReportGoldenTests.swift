@@ -1,8 +1,10 @@
+import Testing
+
+@testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
-@testable import BitProbe
 
 /// A fixed report rendered as HTML and Markdown, compared byte for byte with the fixtures, so any
 /// change to what a person reads shows up as a diff. `BITPROBE_UPDATE_GOLDEN=1 swift test --filter
@@ -16,20 +18,34 @@ import Testing
         inputs.host = HostInfo(cpuModel: "Test CPU", availableCPUs: 2, memoryAvailableBytes: 8 << 30, memoryTotalBytes: 16 << 30)
         inputs.cpuPressureShare = 0.05
         inputs.comparison = DeviceComparison(sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"], results: ["cpu0": cpu, "cuda0": gpu])
-        inputs.profile = ProfileAnalysis(traces: [ProfileSpan(testName: "report", durationNanos: 10_000_000, children: [
-            ProfileSpan(testName: "probe cpu0 add f32 4194304", durationNanos: 6_000_000, children: [
-                ProfileSpan(testName: "prepare", durationNanos: 1_000_000), ProfileSpan(testName: "measure", durationNanos: 4_000_000),
-                ProfileSpan(testName: "verify", durationNanos: 900_000),
-            ]),
-            ProfileSpan(testName: "probe cpu0 copy bytes 67108864", durationNanos: 3_000_000, children: [ProfileSpan(testName: "measure", durationNanos: 2_500_000)]),
-        ])])
-        inputs.layout = LayoutComparison(elements: 1 << 20, results: [(1, 1e-4), (4, 4e-4), (16, 2e-3)].map { stride, median in
-            ReportFixtures.result(.stridedAdd, .f32, [1 << 20, stride], median: median)
-        })
-        inputs.batch = BatchComparison(n: 4096, k: 4096, batches: [1, 4, 16], results: [(1, 2e-4), (4, 3e-4), (16, 1.1e-3)].map { m, median in
-            ReportFixtures.result(.ternaryMatmul, .i8Ternary, [m, 4096, 4096], median: median)
-        })
-        inputs.alerts = [.init(name: "BitprobeProbeRegression", severity: "warning", state: "pending", probe: "cpu0 add f32 4194304", activeAt: 1_800_000_000, value: 1.2)]
+        inputs.profile = ProfileAnalysis(traces: [
+            ProfileSpan(
+                testName: "report", durationNanos: 10_000_000,
+                children: [
+                    ProfileSpan(
+                        testName: "probe cpu0 add f32 4194304", durationNanos: 6_000_000,
+                        children: [
+                            ProfileSpan(testName: "prepare", durationNanos: 1_000_000), ProfileSpan(testName: "measure", durationNanos: 4_000_000),
+                            ProfileSpan(testName: "verify", durationNanos: 900_000),
+                        ]),
+                    ProfileSpan(
+                        testName: "probe cpu0 copy bytes 67108864", durationNanos: 3_000_000,
+                        children: [ProfileSpan(testName: "measure", durationNanos: 2_500_000)]),
+                ])
+        ])
+        inputs.layout = LayoutComparison(
+            elements: 1 << 20,
+            results: [(1, 1e-4), (4, 4e-4), (16, 2e-3)].map { stride, median in
+                ReportFixtures.result(.stridedAdd, .f32, [1 << 20, stride], median: median)
+            })
+        inputs.batch = BatchComparison(
+            n: 4096, k: 4096, batches: [1, 4, 16],
+            results: [(1, 2e-4), (4, 3e-4), (16, 1.1e-3)].map { m, median in
+                ReportFixtures.result(.ternaryMatmul, .i8Ternary, [m, 4096, 4096], median: median)
+            })
+        inputs.alerts = [
+            .init(name: "BitprobeProbeRegression", severity: "warning", state: "pending", probe: "cpu0 add f32 4194304", activeAt: 1_800_000_000, value: 1.2)
+        ]
         inputs.history = [.init(probe: "cpu0 add f32 4194304", medianSeconds: [2.8e-3, 2.9e-3, 3.1e-3, 2.7e-3])]
         var report = PerformanceReport(inputs)
         // The build's version would change the fixture with every commit.
@@ -52,7 +68,9 @@ import Testing
         let lines = rendered.split(separator: "\n", omittingEmptySubsequences: false)
         let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let firstDifferent = zip(lines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(firstDifferent == nil && lines.count == expectedLines.count,
-                "\(name) differs at line \((firstDifferent?.offset ?? min(lines.count, expectedLines.count)) + 1): \(firstDifferent.map { "\($0.element.0)" } ?? "")")
+        #expect(
+            firstDifferent == nil && lines.count == expectedLines.count,
+            "\(name) differs at line \((firstDifferent?.offset ?? min(lines.count, expectedLines.count)) + 1): \(firstDifferent.map { "\($0.element.0)" } ?? "")"
+        )
     }
 }

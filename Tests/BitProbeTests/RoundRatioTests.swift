@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// Known answers from SciPy 1.17.1. Critical counts: the largest c with
@@ -8,10 +9,11 @@ import Testing
 /// duality, the two-sided exact SciPy p-value of (log current - shift) against log baseline being
 /// 0.00967 just below the lower bound (outside the interval) and 0.01357 just above it.
 @Suite struct RoundRatioTests {
-    @Test(arguments: [
-        (5, 10, 0.01, 4), (5, 10, 0.05, 8), (10, 10, 0.05, 23), (5, 20, 0.01, 13), (3, 3, 0.1, 0),
-        (2, 20, 0.01, 0), (6, 40, 0.01, 43), (20, 40, 0.01, 237),
-    ] as [(Int, Int, Double, Int)])
+    @Test(
+        arguments: [
+            (5, 10, 0.01, 4), (5, 10, 0.05, 8), (10, 10, 0.05, 23), (5, 20, 0.01, 13), (3, 3, 0.1, 0),
+            (2, 20, 0.01, 0), (6, 40, 0.01, 43), (20, 40, 0.01, 237),
+        ] as [(Int, Int, Double, Int)])
     func criticalCountsMatchSciPy(m: Int, n: Int, alpha: Double, c: Int) {
         #expect(RoundRatio.criticalCount(m: m, n: n, alpha: alpha) == c)
         #expect(RoundRatio.criticalCount(m: n, n: m, alpha: alpha) == c)

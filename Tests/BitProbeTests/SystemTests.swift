@@ -1,5 +1,8 @@
+import Dispatch
 import Testing
+
 @testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,8 +94,6 @@ import Glibc
         #expect(HostInfo.parseAllowedCPUCount("Name: x\n") == nil)
     }
 }
-
-import Dispatch
 
 @Suite struct AtomicFileConcurrencyTests {
     @Test func concurrentWritersOfOnePathAllSucceedAndOneWinsWhole() throws {

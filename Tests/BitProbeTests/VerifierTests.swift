@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// The verifiers must reject wrong outputs, or a broken kernel would report throughput.

@@ -3,7 +3,10 @@ import Testing
 /// The agent's log flags are choices swift-argument-parser checks while parsing (issue 13).
 @Suite struct AgentCommandTests {
     @Test(arguments: [
-        (["--log.level", "loud"], "Error: The value 'loud' is invalid for '--log.level <log.level>'. Please provide one of 'debug', 'info', 'warn' or 'error'."),
+        (
+            ["--log.level", "loud"],
+            "Error: The value 'loud' is invalid for '--log.level <log.level>'. Please provide one of 'debug', 'info', 'warn' or 'error'."
+        ),
         (["--log.format", "xml"], "Error: The value 'xml' is invalid for '--log.format <log.format>'. Please provide one of 'logfmt' and 'json'."),
     ])
     func anUnknownLogChoiceIsTheParsersError(arguments: [String], message: String) throws {

@@ -1,19 +1,23 @@
 import BitProbe
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite struct BenchCommandTests {
     @Test func jsonOutputParsesBackWithEveryProbeVerified() throws {
-        let run = try BinaryRun.run(["bench", "--op", "matmul,ternary_matmul,add,copy", "--dtype", "f32,i8_ternary,bytes",
-                                     "--shape", "33x17x65", "--shape", "4097", "--iterations", "3", "--min-time", "0", "--format", "json"])
+        let run = try BinaryRun.run([
+            "bench", "--op", "matmul,ternary_matmul,add,copy", "--dtype", "f32,i8_ternary,bytes",
+            "--shape", "33x17x65", "--shape", "4097", "--iterations", "3", "--min-time", "0", "--format", "json",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try BenchReport.decode(json: Array(run.stdout.utf8))
         #expect(report.schemaVersion == 1)
-        #expect(report.results.map(\.spec.description) == [
-            "cpu0 matmul f32 33x17x65", "cpu0 ternary_matmul i8_ternary 33x17x65", "cpu0 add f32 4097", "cpu0 copy bytes 4097",
-        ])
+        #expect(
+            report.results.map(\.spec.description) == [
+                "cpu0 matmul f32 33x17x65", "cpu0 ternary_matmul i8_ternary 33x17x65", "cpu0 add f32 4097", "cpu0 copy bytes 4097",
+            ])
         for result in report.results {
             #expect(result.outcome == .ok)
             #expect(result.samples.count >= 3)
@@ -27,7 +31,10 @@ import Glibc
     @Test func jsonUsesSnakeCaseKeys() throws {
         let run = try BinaryRun.run(["bench", "--op", "add", "--dtype", "f16", "--shape", "100", "--iterations", "1", "--min-time", "0", "--format", "json"])
         #expect(run.status == 0)
-        for key in ["\"schema_version\"", "\"bitprobe_version\"", "\"kernel_path\"", "\"bytes_per_second\"", "\"samples\"", "\"warmup_iterations\"", "\"checked_values\""] {
+        for key in [
+            "\"schema_version\"", "\"bitprobe_version\"", "\"kernel_path\"", "\"bytes_per_second\"", "\"samples\"", "\"warmup_iterations\"",
+            "\"checked_values\"",
+        ] {
             #expect(run.stdout.contains(key), "missing \(key)")
         }
     }
@@ -60,28 +67,35 @@ import Glibc
     }
 
     @Test func forcedPortablePathIsReported() throws {
-        let run = try BinaryRun.run(["bench", "--op", "add", "--dtype", "f32", "--shape", "1000", "--iterations", "1", "--min-time", "0", "--simd", "portable", "--threads", "1", "--format", "json"])
+        let run = try BinaryRun.run([
+            "bench", "--op", "add", "--dtype", "f32", "--shape", "1000", "--iterations", "1", "--min-time", "0", "--simd", "portable", "--threads", "1",
+            "--format", "json",
+        ])
         #expect(run.status == 0)
         let report = try BenchReport.decode(json: Array(run.stdout.utf8))
         #expect(report.results[0].kernelPath == "portable")
         #expect(report.results[0].threads == 1)
     }
 
-    @Test(arguments: [
-        (["--op", "conv"], "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul", 64),
-        (["--dtype", "f64"], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary", 64),
-        (["--op", "matmul", "--dtype", "i8_ternary"], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16", 64),
-        (["--op", "matmul", "--shape", "0x4x4"], "shape '0x4x4' has a dimension that is not positive", 64),
-        (["--op", "matmul", "--shape=-4x4x4"], "shape '-4x4x4' has a dimension that is not positive", 64),
-        (["--op", "matmul", "--shape", "4by4"], "malformed shape '4by4'; expected positive integers joined by 'x', such as 1024x1024x1024", 64),
-        (["--op", "matmul", "--shape", "4x4"], "shape '4x4' fits none of the selected ops (matmul)", 64),
-        (["--iterations", "0"], "--iterations must be at least 1 (got 0)", 64),
-        (["--warmup=-1"], "--warmup must be at least 0 (got -1)", 64),
-        (["--timeout", "0"], "--timeout must be a finite number of seconds > 0 (got 0.0)", 64),
-        (["--threads", "0"], "--threads must be at least 1 (got 0)", 64),
-        (["--op", "add", "--output", "/nonexistent-dir/out.json"], "cannot write output file '/nonexistent-dir/out.json': No such file or directory", 3),
-        (["--op", "add", "--output", "/tmp"], "cannot write output file '/tmp': Is a directory", 3),
-    ] as [([String], String, Int32)])
+    @Test(
+        arguments: [
+            (
+                ["--op", "conv"],
+                "unknown op 'conv'; expected one of: add, copy, matmul, multiply, quantize_activations, quantize_weights, strided_add, ternary_matmul", 64
+            ),
+            (["--dtype", "f64"], "unknown dtype 'f64'; expected one of: bf16, bytes, f16, f32, i8_ternary", 64),
+            (["--op", "matmul", "--dtype", "i8_ternary"], "op 'matmul' does not support dtype 'i8_ternary' on backend cpu; supported: f32, f16", 64),
+            (["--op", "matmul", "--shape", "0x4x4"], "shape '0x4x4' has a dimension that is not positive", 64),
+            (["--op", "matmul", "--shape=-4x4x4"], "shape '-4x4x4' has a dimension that is not positive", 64),
+            (["--op", "matmul", "--shape", "4by4"], "malformed shape '4by4'; expected positive integers joined by 'x', such as 1024x1024x1024", 64),
+            (["--op", "matmul", "--shape", "4x4"], "shape '4x4' fits none of the selected ops (matmul)", 64),
+            (["--iterations", "0"], "--iterations must be at least 1 (got 0)", 64),
+            (["--warmup=-1"], "--warmup must be at least 0 (got -1)", 64),
+            (["--timeout", "0"], "--timeout must be a finite number of seconds > 0 (got 0.0)", 64),
+            (["--threads", "0"], "--threads must be at least 1 (got 0)", 64),
+            (["--op", "add", "--output", "/nonexistent-dir/out.json"], "cannot write output file '/nonexistent-dir/out.json': No such file or directory", 3),
+            (["--op", "add", "--output", "/tmp"], "cannot write output file '/tmp': Is a directory", 3),
+        ] as [([String], String, Int32)])
     func badInputGetsOneLineAndAStatus(arguments: [String], message: String, status: Int32) throws {
         let run = try BinaryRun.run(["bench"] + arguments)
         #expect(run.status == status)
@@ -95,7 +109,9 @@ import Glibc
     func anUnknownFormatIsTheParsersError(flag: String, value: String) throws {
         let run = try BinaryRun.run(["bench", flag, value])
         #expect(run.status == 64)
-        #expect(run.stderr.split(separator: "\n").first == "Error: The value '\(value)' is invalid for '\(flag) <format>'. Please provide one of 'table', 'json' or 'csv'.")
+        #expect(
+            run.stderr.split(separator: "\n").first
+                == "Error: The value '\(value)' is invalid for '\(flag) <format>'. Please provide one of 'table', 'json' or 'csv'.")
         #expect(run.stdout.isEmpty)
     }
 
@@ -180,6 +196,8 @@ import Glibc
     @Test func unknownViewIsRefused() throws {
         let run = try BinaryRun.run(["profile", "--view", "flame"])
         #expect(run.status == 64)
-        #expect(run.stderr.split(separator: "\n").first == "Error: The value 'flame' is invalid for '--view <view>'. Please provide one of 'hotspots', 'tree', 'folded' or 'flamegraph'.")
+        #expect(
+            run.stderr.split(separator: "\n").first
+                == "Error: The value 'flame' is invalid for '--view <view>'. Please provide one of 'hotspots', 'tree', 'folded' or 'flamegraph'.")
     }
 }

@@ -28,7 +28,8 @@ struct BinaryRun {
         }
         func quote(_ text: String) -> String { "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
         let assignments = environment.sorted { $0.key < $1.key }.map { quote("\($0.key)=\($0.value)") }
-        let command = (["env", "-u", "BITPROBE_FAULT_INJECT", "-u", "BITPROBE_BASELINE_DIR"] + assignments + [quote(binaryPath)] + arguments.map(quote))
+        let command =
+            (["env", "-u", "BITPROBE_FAULT_INJECT", "-u", "BITPROBE_BASELINE_DIR"] + assignments + [quote(binaryPath)] + arguments.map(quote))
             .joined(separator: " ") + " >\(directory)/out 2>\(directory)/err </dev/null"
         let raw = system(command)
         let status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)

@@ -6,8 +6,10 @@ extension CUDAContext {
     /// cuLaunchKernel: queues `function` on `stream` (the legacy default stream when nil). A
     /// launch returns before the kernel runs; errors of the kernel itself show at the next
     /// synchronisation.
-    func launch(_ function: CUDAFunction, shape: CUDALaunchShape, stream: CUDAStream? = nil,
-                arguments: [CUDAKernelArgument]) throws(CUDAError) {
+    func launch(
+        _ function: CUDAFunction, shape: CUDALaunchShape, stream: CUDAStream? = nil,
+        arguments: [CUDAKernelArgument]
+    ) throws(CUDAError) {
         let launch = CUDAPreparedLaunch(function, shape: shape, arguments: arguments)
         try withCurrent { () throws(CUDAError) in try launch.enqueueCurrent(on: stream) }
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// The CUDA driver layer against the stub driver (Tests/CUDAStub): loading, discovery, errors and
@@ -38,14 +39,17 @@ import Testing
         defer { platform.close() }
         #expect(platform.status == .up)
         #expect(platform.driverVersion == "13.0")
-        #expect(platform.devices.map(\.info) == [
-            CUDADeviceInfo(device: "cuda0", ordinal: 0, name: "bitprobe stub GPU 0", uuid: "GPU-b17b0be0-0000-4000-8000-000000000000",
-                           computeCapability: "9.0", multiprocessors: 132, clockMhz: 1980, memoryClockMhz: 3201, memoryBusWidthBits: 5120,
-                           memoryTotalBytes: 4 << 30),
-            CUDADeviceInfo(device: "cuda1", ordinal: 1, name: "bitprobe stub GPU 1", uuid: "GPU-b17b0be0-0000-4000-8000-000000000001",
-                           computeCapability: "8.0", multiprocessors: 108, clockMhz: 1410, memoryClockMhz: 1593, memoryBusWidthBits: 5120,
-                           memoryTotalBytes: 2 << 30),
-        ])
+        #expect(
+            platform.devices.map(\.info) == [
+                CUDADeviceInfo(
+                    device: "cuda0", ordinal: 0, name: "bitprobe stub GPU 0", uuid: "GPU-b17b0be0-0000-4000-8000-000000000000",
+                    computeCapability: "9.0", multiprocessors: 132, clockMhz: 1980, memoryClockMhz: 3201, memoryBusWidthBits: 5120,
+                    memoryTotalBytes: 4 << 30),
+                CUDADeviceInfo(
+                    device: "cuda1", ordinal: 1, name: "bitprobe stub GPU 1", uuid: "GPU-b17b0be0-0000-4000-8000-000000000001",
+                    computeCapability: "8.0", multiprocessors: 108, clockMhz: 1410, memoryClockMhz: 1593, memoryBusWidthBits: 5120,
+                    memoryTotalBytes: 2 << 30),
+            ])
         #expect(platform.devices.map(\.up) == [true, true])
         #expect(platform.devices.map(\.reason) == ["", ""])
         #expect(platform.devices.map(\.memoryFreeBytes) == [4 << 30, 2 << 30])
@@ -126,8 +130,9 @@ import Testing
         let end = try CUDAEvent(context: context)
         let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
         try start.record(on: stream)
-        try context.launch(try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (4, 1, 1), block: (256, 1, 1)), stream: stream,
-                           arguments: [.buffer(buffer), .buffer(buffer), .buffer(second), .int64(1024)])
+        try context.launch(
+            try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (4, 1, 1), block: (256, 1, 1)), stream: stream,
+            arguments: [.buffer(buffer), .buffer(buffer), .buffer(second), .int64(1024)])
         try end.record(on: stream)
         #expect(try end.wait(isCancelled: { false }))
         try stream.synchronize()
@@ -171,15 +176,20 @@ import Testing
         let context = try #require(platform.devices.first?.context)
         let module = try CUDAModule(context: context, image: CUDABackend.fatbin)
         let buffer = try context.allocate(bytes: 64)
-        try context.launch(try module.function("bp_ternary_gemv"), shape: CUDALaunchShape(grid: (3, 2, 1), block: (256, 1, 1)),
-                           arguments: [.buffer(buffer), .buffer(buffer), .buffer(buffer), .float(0.5), .buffer(buffer), .buffer(buffer),
-                                       .int32(2), .int32(33), .int32(100)])
-        try context.launch(try module.function("bp_quantize_weights_absum_f32"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1)),
-                           arguments: [.buffer(buffer), .int64(16), .buffer(buffer)])
-        #expect(try StubDriver.lines(log) == [
-            "bp_ternary_gemv grid=3,2,1 block=256,1,1 smem=0 args=8,8,8,4,8,8,4,4,4",
-            "bp_quantize_weights_absum_f32 grid=1,1,1 block=256,1,1 smem=0 args=8,8,8",
-        ])
+        try context.launch(
+            try module.function("bp_ternary_gemv"), shape: CUDALaunchShape(grid: (3, 2, 1), block: (256, 1, 1)),
+            arguments: [
+                .buffer(buffer), .buffer(buffer), .buffer(buffer), .float(0.5), .buffer(buffer), .buffer(buffer),
+                .int32(2), .int32(33), .int32(100),
+            ])
+        try context.launch(
+            try module.function("bp_quantize_weights_absum_f32"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1)),
+            arguments: [.buffer(buffer), .int64(16), .buffer(buffer)])
+        #expect(
+            try StubDriver.lines(log) == [
+                "bp_ternary_gemv grid=3,2,1 block=256,1,1 smem=0 args=8,8,8,4,8,8,4,4,4",
+                "bp_quantize_weights_absum_f32 grid=1,1,1 block=256,1,1 smem=0 args=8,8,8",
+            ])
         try context.free(buffer)
     }
 
@@ -195,8 +205,9 @@ import Testing
         try kernel.allowDynamicSharedMemory(bytes: 65_536)
         try context.launch(kernel, shape: shape, arguments: [.int32(1)])
         // 48 KiB needs no opt-in.
-        try context.launch(try module.function("bp_matmul_f16"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1), sharedBytes: 49_152),
-                           arguments: [.int32(1)])
+        try context.launch(
+            try module.function("bp_matmul_f16"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1), sharedBytes: 49_152),
+            arguments: [.int32(1)])
     }
 
     @Test func waitingForAHungKernelEndsWhenCancelled() throws {
@@ -207,14 +218,16 @@ import Testing
         let stream = try CUDAStream(context: context)
         let end = try CUDAEvent(context: context)
         let buffer = try context.allocate(bytes: 16)
-        try context.launch(try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1)), stream: stream,
-                           arguments: [.buffer(buffer), .buffer(buffer), .buffer(buffer), .int64(4)])
+        try context.launch(
+            try module.function("bp_add_f32"), shape: CUDALaunchShape(grid: (1, 1, 1), block: (256, 1, 1)), stream: stream,
+            arguments: [.buffer(buffer), .buffer(buffer), .buffer(buffer), .int64(4)])
         try end.record(on: stream)
         var polls = 0
-        #expect(try end.wait(isCancelled: {
-            polls += 1
-            return polls == 5
-        }) == false)
+        #expect(
+            try end.wait(isCancelled: {
+                polls += 1
+                return polls == 5
+            }) == false)
         #expect(polls == 5)
         // A reset ends the hang (and frees the context's memory); a fresh event completes at once.
         try context.reset()

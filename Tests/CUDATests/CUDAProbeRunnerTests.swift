@@ -1,9 +1,11 @@
 import Synchronization
 import Testing
+
+@testable import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import BitProbe
 
 /// The per-GPU runner in a probe cycle against the stub driver: each GPU its own runner, its own
 /// fault state, and the memory check against the GPU's free memory.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// GPU probes against the stub driver: the stub runs host versions of the elementwise and f32
@@ -206,11 +207,12 @@ import Testing
             let (m, n) = (shape[0], shape[1])
             if dtype == .f32 { return [launch("bp_matmul_f32", [up(n, 128), up(m, 128), 1])] }
             let suffix = variant == .s3 ? "" : "_\(variant.rawValue)"
-            let (tileN, smem) = switch variant {
-            case .s3: (128, 49_152)
-            case .s4: (128, 65_536)
-            case .wide: (256, 98_304)
-            }
+            let (tileN, smem) =
+                switch variant {
+                case .s3: (128, 49_152)
+                case .s4: (128, 65_536)
+                case .wide: (256, 98_304)
+                }
             return [launch("bp_matmul_\(dtype.rawValue)\(suffix)", [up(m, 128) * up(n, tileN), 1, 1], smem: smem)]
         case .ternaryMatmul:
             let (m, n) = (shape[0], shape[1])
@@ -319,7 +321,8 @@ import Testing
         defer { platform.close() }
         let device = try #require(platform.devices.first)
         let context = try #require(device.context)
-        let message = "cannot load the bitprobe kernels: cuModuleLoadData failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION "
+        let message =
+            "cannot load the bitprobe kernels: cuModuleLoadData failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION "
             + "(the provided PTX was compiled with an unsupported toolchain.) (driver older than CUDA 13.0?)"
         let error = #expect(throws: CUDABackendError.self) { try CUDABackend(info: device.info, context: context) }
         #expect(error?.description == message)
@@ -341,7 +344,9 @@ import Testing
         }
     }
 
-    @Test(arguments: [("unknown", "CUDA_ERROR_UNKNOWN (unknown error)"), ("unavailable", "CUDA_ERROR_DEVICE_UNAVAILABLE (CUDA-capable device(s) is/are busy or unavailable)")])
+    @Test(arguments: [
+        ("unknown", "CUDA_ERROR_UNKNOWN (unknown error)"), ("unavailable", "CUDA_ERROR_DEVICE_UNAVAILABLE (CUDA-capable device(s) is/are busy or unavailable)"),
+    ])
     func lostDeviceErrorsFailTheProbeAndAreKeptForTheOwner(setting: String, error: String) throws {
         let (platform, backend) = try backend("devices=1,errors=\(setting)")
         defer { platform.close() }
@@ -360,7 +365,9 @@ import Testing
         defer { platform.close() }
         // h2d allocates its pinned source first.
         let result = Benchmarker(config: Self.quick, backend: backend).run(try spec(.h2d, .bytes, [4096]))
-        #expect(result.detail == "oom: could not allocate 4.00 KiB of pinned host memory for cuda0: cuMemAllocHost_v2 failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)")
+        #expect(
+            result.detail
+                == "oom: could not allocate 4.00 KiB of pinned host memory for cuda0: cuMemAllocHost_v2 failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)")
         #expect(tracker.totals["cpu0"]?.events[.allocationFailure] == 1)
         #expect(tracker.totals["cuda0"]?.events[.allocationFailure] == nil)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BitProbe
 
 /// The comparison's speedups, crossover and selection guide, from made-up results.
@@ -29,31 +30,38 @@ import Testing
         #expect(comparison.guide == [DeviceComparison.Guide(op: .matmul, dtype: .f16, device: "cuda0", crossoverSize: 256, line: "matmul f16 >= 256: cuda0")])
         let table = comparison.table()
         #expect(table.contains("selection guide:\n  matmul f16 >= 256: cuda0\n"))
-        #expect(table.split(separator: "\n")[0].split(separator: " ", omittingEmptySubsequences: true)
+        #expect(
+            table.split(separator: "\n")[0].split(separator: " ", omittingEmptySubsequences: true)
                 == ["OP", "DTYPE", "SHAPE", "CPU0", "CUDA0", "CUDA1", "SPEEDUP", "CUDA0", "SPEEDUP", "CUDA1", "FASTEST"])
     }
 
     @Test func guideLinesWhenOneSideAlwaysWins() throws {
         let sweep = DeviceComparison.Sweep(op: .matmul, dtype: .f16, sizes: [64, 128])
-        let gpuWins = DeviceComparison(sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"], results: [
-            "cpu0": [try result("cpu0", 64, median: 2), try result("cpu0", 128, median: 2)],
-            "cuda0": [try result("cuda0", 64, median: 1), try result("cuda0", 128, median: 1)],
-        ])
+        let gpuWins = DeviceComparison(
+            sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"],
+            results: [
+                "cpu0": [try result("cpu0", 64, median: 2), try result("cpu0", 128, median: 2)],
+                "cuda0": [try result("cuda0", 64, median: 1), try result("cuda0", 128, median: 1)],
+            ])
         #expect(gpuWins.guide.map(\.line) == ["matmul f16: cuda0 at every size tried"])
         // A GPU run that failed at the largest size cannot be recommended.
-        let failed = DeviceComparison(sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"], results: [
-            "cpu0": [try result("cpu0", 64, median: 2), try result("cpu0", 128, median: 2)],
-            "cuda0": [try result("cuda0", 64, median: 1), try result("cuda0", 128, median: nil, outcome: .failed)],
-        ])
+        let failed = DeviceComparison(
+            sweeps: [sweep], cpu: "cpu0", gpus: ["cuda0"],
+            results: [
+                "cpu0": [try result("cpu0", 64, median: 2), try result("cpu0", 128, median: 2)],
+                "cuda0": [try result("cuda0", 64, median: 1), try result("cuda0", 128, median: nil, outcome: .failed)],
+            ])
         #expect(failed.guide.map(\.line) == ["matmul f16: cpu0 at every size tried"])
-        let noGPU = DeviceComparison(sweeps: [sweep], cpu: "cpu0", gpus: [], results: ["cpu0": [try result("cpu0", 64, median: 2), try result("cpu0", 128, median: 2)]],
-                                     note: "no CUDA device: x")
+        let noGPU = DeviceComparison(
+            sweeps: [sweep], cpu: "cpu0", gpus: [], results: ["cpu0": [try result("cpu0", 64, median: 2), try result("cpu0", 128, median: 2)]],
+            note: "no CUDA device: x")
         #expect(noGPU.table().hasSuffix("selection guide:\n  matmul f16: cpu0 at every size tried\n\nnote: no CUDA device: x\n"))
     }
 
     @Test func sweepShapes() {
         #expect(DeviceComparison.Sweep.shape(op: .ternaryMatmul, size: 8192) == ProbeShape([1, 8192, 8192]))
-        #expect(DeviceComparison.Sweep.standard.map { "\($0.op.rawValue) \($0.dtype.rawValue) \($0.sizes.first!)..\($0.sizes.last!)" }
+        #expect(
+            DeviceComparison.Sweep.standard.map { "\($0.op.rawValue) \($0.dtype.rawValue) \($0.sizes.first!)..\($0.sizes.last!)" }
                 == ["matmul f32 64..4096", "matmul f16 64..4096", "add f32 4096..67108864", "ternary_matmul i8_ternary 1024..8192"])
     }
 }

@@ -1,5 +1,6 @@
 import BitProbe
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -37,8 +37,11 @@ import Testing
     /// 10,000 levels overflowed the stack of the recursive node reader (a segfault, also on SIGHUP).
     @Test func deepNestingIsRefusedAtTheFirstLevelTooDeep() {
         let text = "x: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n"
-        #expect(throws: ConfigError(location: SourceLocation(file: "f.yml", line: 1, column: 67), keyPath: "",
-                                    message: "nested deeper than 64 levels")) {
+        #expect(
+            throws: ConfigError(
+                location: SourceLocation(file: "f.yml", line: 1, column: 67), keyPath: "",
+                message: "nested deeper than 64 levels")
+        ) {
             _ = try YAMLParser.parse(text, file: "f.yml")
         }
     }
@@ -53,8 +56,11 @@ import Testing
         let text = "x: [" + String(repeating: "1,", count: 100_000) + "1]\n"
         // Node 100,001 is list item 99,998 (at column 5 + 2 * 99,997): the root mapping, the key x and
         // the list come first.
-        #expect(throws: ConfigError(location: SourceLocation(file: "f.yml", line: 1, column: 5 + 2 * 99_997), keyPath: "",
-                                    message: "more than 100000 YAML nodes")) {
+        #expect(
+            throws: ConfigError(
+                location: SourceLocation(file: "f.yml", line: 1, column: 5 + 2 * 99_997), keyPath: "",
+                message: "more than 100000 YAML nodes")
+        ) {
             _ = try YAMLParser.parse(text, file: "f.yml")
         }
     }

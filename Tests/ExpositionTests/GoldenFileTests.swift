@@ -1,6 +1,6 @@
+import Exposition
 import Glibc
 import Testing
-import Exposition
 
 /// The representative families rendered in each format, compared byte for byte with the fixtures.
 /// `BITPROBE_UPDATE_GOLDEN=1 swift test --filter ExpositionTests` rewrites the fixtures instead; review

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Exposition
 
 /// The rendered bytes read back by parsers that share no code with ours: PyPI's prometheus_client

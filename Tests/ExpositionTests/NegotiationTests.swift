@@ -1,5 +1,5 @@
-import Testing
 import Exposition
+import Testing
 
 @Suite struct NegotiationTests {
     /// Accept headers exactly as Prometheus sends them, with where each comes from.

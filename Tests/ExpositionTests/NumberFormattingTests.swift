@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Exposition
 
 @Suite struct NumberFormattingTests {

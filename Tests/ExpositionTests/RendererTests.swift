@@ -1,5 +1,5 @@
-import Testing
 import Exposition
+import Testing
 
 @Suite struct RendererTests {
     static func text(_ families: [MetricFamily], _ format: ExpositionFormat) -> String {
@@ -7,8 +7,9 @@ import Exposition
     }
 
     static func histogramFamily(_ value: HistogramValue, labels: Labels = Labels()) -> MetricFamily {
-        MetricFamily(name: "bitprobe_probe_duration_seconds", help: "Durations.", type: .histogram, unit: "seconds",
-                     metrics: [Metric(labels: labels, value: .histogram(value))])
+        MetricFamily(
+            name: "bitprobe_probe_duration_seconds", help: "Durations.", type: .histogram, unit: "seconds",
+            metrics: [Metric(labels: labels, value: .histogram(value))])
     }
 
     @Test func exemplarAtTheLimitIsKeptAndOneOverIsDropped() {
@@ -127,8 +128,9 @@ import Exposition
     }
 
     @Test func counterCreatedAppearsOnlyInOpenMetrics() {
-        let family = MetricFamily(name: "bitprobe_cycles", help: "Cycles.", type: .counter,
-                                  metrics: [Metric(value: .counter(3, created: 1_700_000_000.25))])
+        let family = MetricFamily(
+            name: "bitprobe_cycles", help: "Cycles.", type: .counter,
+            metrics: [Metric(value: .counter(3, created: 1_700_000_000.25))])
         #expect(Self.text([family], .prometheusText) == "# HELP bitprobe_cycles_total Cycles.\n# TYPE bitprobe_cycles_total counter\nbitprobe_cycles_total 3\n")
         #expect(
             Self.text([family], .openMetrics)

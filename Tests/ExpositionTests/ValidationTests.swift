@@ -1,5 +1,5 @@
-import Testing
 import Exposition
+import Testing
 
 @Suite struct ValidationTests {
     static let bounds: [Double] = [0.1, 1]

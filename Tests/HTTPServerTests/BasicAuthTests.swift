@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPServer
 
 @Suite(.timeLimit(.minutes(1)))
@@ -108,8 +109,14 @@ struct BasicAuthTests {
 
     @Test(arguments: [
         (["bob": "plaintext"], "invalid HTTP server configuration: basic auth user 'bob': password hash is not a bcrypt hash ($2a$, $2b$ or $2y$)"),
-        (["bob": "$1$abcdefgh$abcdefghijklmnopqrstuv"], "invalid HTTP server configuration: basic auth user 'bob': password hash is not a bcrypt hash ($2a$, $2b$ or $2y$)"),
-        (["bob": String(prometheusHash.dropLast())], "invalid HTTP server configuration: basic auth user 'bob': password hash is not a bcrypt hash ($2a$, $2b$ or $2y$)"),
+        (
+            ["bob": "$1$abcdefgh$abcdefghijklmnopqrstuv"],
+            "invalid HTTP server configuration: basic auth user 'bob': password hash is not a bcrypt hash ($2a$, $2b$ or $2y$)"
+        ),
+        (
+            ["bob": String(prometheusHash.dropLast())],
+            "invalid HTTP server configuration: basic auth user 'bob': password hash is not a bcrypt hash ($2a$, $2b$ or $2y$)"
+        ),
         (["bo:b": prometheusHash], "invalid HTTP server configuration: basic auth user 'bo:b' must be non-empty, without ':' or control characters"),
         (["": prometheusHash], "invalid HTTP server configuration: basic auth user '' must be non-empty, without ':' or control characters"),
     ])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPServer
 
 @Suite(.timeLimit(.minutes(1)))
@@ -34,7 +35,10 @@ struct ListenAddressTests {
         ("127.0.0.1:100000", "invalid listen address '127.0.0.1:100000': port '100000' is not a number from 0 to 65535"),
         ("256.0.0.1:80", "invalid listen address '256.0.0.1:80': '256.0.0.1' is not an IPv4 address"),
         ("127.1:80", "invalid listen address '127.1:80': '127.1' is not an IPv4 address"),
-        ("localhost:9464", "invalid listen address 'localhost:9464': host 'localhost' is not an IP address (use 127.0.0.1, [::1], or an empty host for all interfaces)"),
+        (
+            "localhost:9464",
+            "invalid listen address 'localhost:9464': host 'localhost' is not an IP address (use 127.0.0.1, [::1], or an empty host for all interfaces)"
+        ),
         ("::1:9464", "invalid listen address '::1:9464': IPv6 addresses need brackets, as in [::1]:9464"),
         ("[::1", "invalid listen address '[::1': missing ']' after the IPv6 address"),
         ("[::1]9464", "invalid listen address '[::1]9464': expected ':port' after ']'"),

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPServer
 
 struct SHA256Tests {

@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
+
 @testable import HTTPServer
 
 @Suite(.timeLimit(.minutes(1)))
@@ -73,8 +74,10 @@ struct ServingTests {
         }
         defer { server.stop() }
         let result = curl(
-            ["-H", "X-Scrape-Timeout-Seconds: 10", "-H", "X-Twice: a", "-H", "X-Twice: b",
-             url(server, "/api/v1/probes?op=matmul&dtype=f16&op=ignored&verbose&name=a%20b")],
+            [
+                "-H", "X-Scrape-Timeout-Seconds: 10", "-H", "X-Twice: a", "-H", "X-Twice: b",
+                url(server, "/api/v1/probes?op=matmul&dtype=f16&op=ignored&verbose&name=a%20b"),
+            ],
             scratch: scratch
         )
         #expect(result.status == 200)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPServer
 
 @Suite(.timeLimit(.minutes(1)))
@@ -60,9 +61,11 @@ struct TLSTests {
         let pem = try selfSigned()
         let otherKeyPath = scratch.file("other.pem")
         try #require(shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \(quoted(otherKeyPath)) 2>/dev/null") == 0)
-        let server = HTTPServer(config: HTTPServerConfig(
-            listenAddress: "127.0.0.1:0", tls: TLSSettings(certificatePEM: pem.certificate, privateKeyPEM: readText(otherKeyPath))
-        )) { _ in .text(200, "") }
+        let server = HTTPServer(
+            config: HTTPServerConfig(
+                listenAddress: "127.0.0.1:0", tls: TLSSettings(certificatePEM: pem.certificate, privateKeyPEM: readText(otherKeyPath))
+            )
+        ) { _ in .text(200, "") }
         let error = try #require(throws: HTTPServerError.self) { try server.start() }
         #expect(error.kind == .tls)
         #expect(error.message.hasPrefix("TLS: GnuTLS failed to setup x509 certificate/key: The certificate and the given key do not match"), "\(error)")
@@ -74,18 +77,22 @@ struct TLSTests {
         ("-----BEGIN CERTIFICATE-----\n", "", "TLS: private key is not PEM (no -----BEGIN ... PRIVATE KEY----- line)"),
     ])
     func nonPEMInputIsRefusedBeforeBinding(certificate: String, key: String, message: String) {
-        let server = HTTPServer(config: HTTPServerConfig(
-            listenAddress: "127.0.0.1:0", tls: TLSSettings(certificatePEM: certificate, privateKeyPEM: key)
-        )) { _ in .text(200, "") }
+        let server = HTTPServer(
+            config: HTTPServerConfig(
+                listenAddress: "127.0.0.1:0", tls: TLSSettings(certificatePEM: certificate, privateKeyPEM: key)
+            )
+        ) { _ in .text(200, "") }
         #expect(throws: HTTPServerError(.tls, message)) { try server.start() }
     }
 
     @Test func aCorruptCertificateIsATLSError() throws {
         let pem = try selfSigned()
         let corrupt = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
-        let server = HTTPServer(config: HTTPServerConfig(
-            listenAddress: "127.0.0.1:0", tls: TLSSettings(certificatePEM: corrupt, privateKeyPEM: pem.key)
-        )) { _ in .text(200, "") }
+        let server = HTTPServer(
+            config: HTTPServerConfig(
+                listenAddress: "127.0.0.1:0", tls: TLSSettings(certificatePEM: corrupt, privateKeyPEM: pem.key)
+            )
+        ) { _ in .text(200, "") }
         let error = try #require(throws: HTTPServerError.self) { try server.start() }
         #expect(error.kind == .tls)
         #expect(error.message.hasPrefix("TLS: "), "\(error)")

@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
+
 @testable import HTTPServer
 
 /// A private directory for one test's files, removed when the test drops it.
@@ -76,7 +77,8 @@ func curl(_ arguments: [String], scratch: Scratch) -> CurlResult {
     let headerFile = scratch.file("headers")
     let bodyFile = scratch.file("body")
     let codeFile = scratch.file("code")
-    let command = (["curl", "-sS", "--max-time", "10", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"] + arguments)
+    let command =
+        (["curl", "-sS", "--max-time", "10", "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"] + arguments)
         .map(quoted).joined(separator: " ") + " > \(quoted(codeFile)) 2> \(quoted(scratch.file("stderr")))"
     let exitCode = shell(command)
     // Only the last response block counts (curl also records "100 Continue").

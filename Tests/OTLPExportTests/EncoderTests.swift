@@ -1,6 +1,7 @@
-import Testing
-@testable import OTLPExport
 import SpanModel
+import Testing
+
+@testable import OTLPExport
 
 @Suite struct EncoderTests {
     /// The request below, serialised by the official Python classes (PyPI opentelemetry-proto);

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OTLPExport
 
 @Suite struct ExportSenderTests {
@@ -75,8 +76,11 @@ import Testing
     @Test func retryAfterBeyondTheDeadlineEndsTheExport() {
         let transport = ScriptedTransport([status(503, retryAfter: "120")], clock: clock)
         let outcome = sender(transport, sleeps: SleepLog()).send([1], spanCount: 1, deadline: deadline30s)
-        #expect(outcome == .init(delivered: false, rejectedSpans: 0, requests: 1,
-                                 failure: "POST http://collector/v1/traces: HTTP 503; Retry-After 120.0 s is past the export deadline"))
+        #expect(
+            outcome
+                == .init(
+                    delivered: false, rejectedSpans: 0, requests: 1,
+                    failure: "POST http://collector/v1/traces: HTTP 503; Retry-After 120.0 s is past the export deadline"))
     }
 
     @Test func requestTimeoutIsCappedByTheDeadline() {
@@ -89,8 +93,11 @@ import Testing
     @Test func anAbortedRequestFailsTheExport() {
         let transport = ScriptedTransport([.aborted], clock: clock)
         let outcome = sender(transport, sleeps: SleepLog()).send([1], spanCount: 1, deadline: deadline30s)
-        #expect(outcome == .init(delivered: false, rejectedSpans: 0, requests: 1,
-                                 failure: "POST http://collector/v1/traces: stopped by the shutdown deadline"))
+        #expect(
+            outcome
+                == .init(
+                    delivered: false, rejectedSpans: 0, requests: 1,
+                    failure: "POST http://collector/v1/traces: stopped by the shutdown deadline"))
     }
 
     @Test func partialSuccessIsCounted() {

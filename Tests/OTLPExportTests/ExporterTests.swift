@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import OTLPExport
 
 #if canImport(Glibc)
@@ -69,10 +70,11 @@ import Glibc
     }
 
     @Test func aFullQueueDropsAndCountsWithoutBlocking() throws {
-        let (exporter, box) = exporter({
-            $0.batch.maxQueueSize = 20
-            $0.batch.maxExportBatchSize = 20
-        }, transport: .init(delayMicroseconds: 300_000))
+        let (exporter, box) = exporter(
+            {
+                $0.batch.maxQueueSize = 20
+                $0.batch.maxExportBatchSize = 20
+            }, transport: .init(delayMicroseconds: 300_000))
         try exporter.start()
         let clock = SystemClock()
         exporter.export((0..<20).map { _ in Self.span() })
@@ -101,10 +103,11 @@ import Glibc
     }
 
     @Test func shutdownDeadlineCutsARetryingExportShort() throws {
-        let (exporter, box) = exporter({
-            $0.batch.scheduleDelay = .milliseconds(10)
-            $0.retry.initialBackoff = .seconds(10)
-        }, transport: .init(fallback: status(503)))
+        let (exporter, box) = exporter(
+            {
+                $0.batch.scheduleDelay = .milliseconds(10)
+                $0.retry.initialBackoff = .seconds(10)
+            }, transport: .init(fallback: status(503)))
         try exporter.start()
         exporter.export((0..<5).map { _ in Self.span() })
         // The batch got a 503 and now waits 10 s to retry.

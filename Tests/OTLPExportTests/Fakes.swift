@@ -1,4 +1,5 @@
 import Synchronization
+
 @testable import OTLPExport
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
-import Testing
-@testable import OTLPExport
 import SpanModel
+import Testing
+
+@testable import OTLPExport
 
 @Suite struct IDTests {
     @Test func hexRoundTrip() throws {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OTLPExport
 
 #if canImport(Glibc)
@@ -150,11 +151,12 @@ struct ReceivedRequest {
             case "scope":
                 requests[index]?.scope = (text(2), text(3))
             case "span":
-                requests[index]?.spans.append(Span(
-                    traceID: fields[2], spanID: fields[3], parentID: fields[4] == "-" ? nil : fields[4], name: text(5),
-                    kind: Int(fields[6])!, start: UInt64(fields[7])!, end: UInt64(fields[8])!, flags: UInt32(fields[9])!,
-                    statusCode: Int(fields[10])!, statusMessage: text(11)
-                ))
+                requests[index]?.spans.append(
+                    Span(
+                        traceID: fields[2], spanID: fields[3], parentID: fields[4] == "-" ? nil : fields[4], name: text(5),
+                        kind: Int(fields[6])!, start: UInt64(fields[7])!, end: UInt64(fields[8])!, flags: UInt32(fields[9])!,
+                        statusCode: Int(fields[10])!, statusMessage: text(11)
+                    ))
             case "attr":
                 if let spanIndex = requests[index]?.spans.firstIndex(where: { $0.spanID == fields[2] }) {
                     requests[index]?.spans[spanIndex].attributes[text(3)] = "\(fields[4]):\(text(5))"

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OTLPExport
 
 #if canImport(Glibc)
@@ -92,13 +93,14 @@ import SpanModel
         try #require(ReceiverProcess.isAvailable, ReceiverProcess.unavailableMessage)
         let port = unusedLoopbackPort()
         let url = "http://127.0.0.1:\(port)/v1/traces"
-        let exporter = try Self.exporter(Self.config(url) {
-            $0.batch.maxQueueSize = 50
-            $0.batch.maxExportBatchSize = 10
-            $0.retry.maxAttempts = 3
-            $0.retry.initialBackoff = .milliseconds(50)
-            $0.batch.exportTimeout = .seconds(1)
-        })
+        let exporter = try Self.exporter(
+            Self.config(url) {
+                $0.batch.maxQueueSize = 50
+                $0.batch.maxExportBatchSize = 10
+                $0.retry.maxAttempts = 3
+                $0.retry.initialBackoff = .milliseconds(50)
+                $0.batch.exportTimeout = .seconds(1)
+            })
         var offered = 0
         var largestQueue = 0
         let start = SystemClock().monotonicNanoseconds()
@@ -132,11 +134,12 @@ import SpanModel
     @Test func aSlowCollectorIsBoundedByTheRequestTimeout() throws {
         try #require(ReceiverProcess.isAvailable, ReceiverProcess.unavailableMessage)
         let receiver = try ReceiverProcess(script: #"{"default": {"delay": 3}}"#)
-        let exporter = try Self.exporter(Self.config(receiver.url) {
-            $0.timeout = .milliseconds(300)
-            $0.retry.maxAttempts = 2
-            $0.retry.initialBackoff = .milliseconds(50)
-        })
+        let exporter = try Self.exporter(
+            Self.config(receiver.url) {
+                $0.timeout = .milliseconds(300)
+                $0.retry.maxAttempts = 2
+                $0.retry.initialBackoff = .milliseconds(50)
+            })
         let start = SystemClock().monotonicNanoseconds()
         exporter.export(Self.spans(1))
         while exporter.statistics.spansFailed == 0, Self.seconds(since: start) < 5 { usleep(10_000) }
@@ -172,8 +175,9 @@ import SpanModel
         defer { _ = system("rm -rf '\(directory)'") }
         let certificate = directory + "/cert.pem"
         let key = directory + "/key.pem"
-        let made = system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-            + "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '\(key)' -out '\(certificate)' 2>/dev/null")
+        let made = system(
+            "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                + "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '\(key)' -out '\(certificate)' 2>/dev/null")
         try #require(made == 0, "openssl req failed")
         let receiver = try ReceiverProcess(tls: (certificate, key))
         let url = "https://127.0.0.1:\(receiver.port)/v1/traces"
@@ -202,24 +206,28 @@ import SpanModel
             defaults: [("service.name", .string("bitprobe")), ("host.name", .string("node-1")), ("process.pid", .int(4242))]
         )
         #expect(errors.isEmpty)
-        let exporter = try Self.exporter(Self.config(receiver.url) {
-            $0.compression = .gzip
-            $0.headers = [("x-tenant", "lab team"), ("Authorization", "Bearer abc")]
-        }, resource: resource)
+        let exporter = try Self.exporter(
+            Self.config(receiver.url) {
+                $0.compression = .gzip
+                $0.headers = [("x-tenant", "lab team"), ("Authorization", "Bearer abc")]
+            }, resource: resource)
 
         let trace = TraceID.random()
         let cycle = SpanID.random()
         let probe = SpanID.random()
         let now: UInt64 = 1_760_000_000_000_000_000
         let spans = [
-            FinishedSpan(traceID: trace, spanID: probe, parentSpanID: cycle, name: "probe matmul", startUnixNano: now + 1_000, endUnixNano: now + 900_000,
-                         attributes: [("op", .string("matmul")), ("shape", .string("64x64x64")), ("ops_per_second", .double(1.5e9)), ("verified", .bool(true))],
-                         events: [SpanEvent(name: "mismatch", timeUnixNano: now + 500_000, attributes: [("index", .int(3)), ("error", .double(0.25))])],
-                         status: .error, statusMessage: "result mismatch"),
-            FinishedSpan(traceID: trace, spanID: .random(), parentSpanID: probe, name: "measure", startUnixNano: now + 2_000, endUnixNano: now + 800_000,
-                         attributes: [("iterations", .int(-7))]),
-            FinishedSpan(traceID: trace, spanID: cycle, parentSpanID: nil, name: "cycle", startUnixNano: now, endUnixNano: now + 1_000_000,
-                         attributes: [("bitprobe.cycle", .int(12))], status: .ok),
+            FinishedSpan(
+                traceID: trace, spanID: probe, parentSpanID: cycle, name: "probe matmul", startUnixNano: now + 1_000, endUnixNano: now + 900_000,
+                attributes: [("op", .string("matmul")), ("shape", .string("64x64x64")), ("ops_per_second", .double(1.5e9)), ("verified", .bool(true))],
+                events: [SpanEvent(name: "mismatch", timeUnixNano: now + 500_000, attributes: [("index", .int(3)), ("error", .double(0.25))])],
+                status: .error, statusMessage: "result mismatch"),
+            FinishedSpan(
+                traceID: trace, spanID: .random(), parentSpanID: probe, name: "measure", startUnixNano: now + 2_000, endUnixNano: now + 800_000,
+                attributes: [("iterations", .int(-7))]),
+            FinishedSpan(
+                traceID: trace, spanID: cycle, parentSpanID: nil, name: "cycle", startUnixNano: now, endUnixNano: now + 1_000_000,
+                attributes: [("bitprobe.cycle", .int(12))], status: .ok),
         ]
         exporter.export(spans)
         #expect(exporter.shutdown(deadline: .seconds(10)))
@@ -234,10 +242,11 @@ import SpanModel
         #expect(request.headers["user-agent"] == "bitprobe-test/9.9")
         #expect(request.headers["x-tenant"] == "lab team")
         #expect(request.headers["authorization"] == "Bearer abc")
-        #expect(request.resource.map { "\($0.0)=\($0.1)" } == [
-            "service.name=string:bitprobe-lab", "host.name=string:node-1", "process.pid=int:4242",
-            "deployment.environment=string:lab", "team=string:ml infra",
-        ])
+        #expect(
+            request.resource.map { "\($0.0)=\($0.1)" } == [
+                "service.name=string:bitprobe-lab", "host.name=string:node-1", "process.pid=int:4242",
+                "deployment.environment=string:lab", "team=string:ml infra",
+            ])
         #expect(request.scope?.name == "bitprobe-test")
         #expect(request.scope?.version == "9.9")
         #expect(request.spans.map(\.name) == ["probe matmul", "measure", "cycle"])
@@ -255,9 +264,10 @@ import SpanModel
         #expect(probeSpan.statusCode == 2)
         #expect(probeSpan.statusMessage == "result mismatch")
         #expect(phase.statusCode == 0)
-        #expect(probeSpan.attributes == [
-            "op": "string:matmul", "shape": "string:64x64x64", "ops_per_second": "double:1500000000.0", "verified": "bool:true",
-        ])
+        #expect(
+            probeSpan.attributes == [
+                "op": "string:matmul", "shape": "string:64x64x64", "ops_per_second": "double:1500000000.0", "verified": "bool:true",
+            ])
         #expect(phase.attributes == ["iterations": "int:-7"])
         #expect(probeSpan.events.map { "\($0.name)@\($0.time)/\($0.attributeCount)" } == ["mismatch@\(now + 500_000)/2"])
         #expect(root.start == now && root.end == now + 1_000_000)

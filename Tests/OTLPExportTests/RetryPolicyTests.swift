@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OTLPExport
 
 @Suite struct RetryPolicyTests {
@@ -72,8 +73,10 @@ import Testing
         #expect(RetryAfter.seconds(from: value, unixNow: 784_111_777) == seconds)
     }
 
-    @Test(arguments: ["", "-1", "1.5", "soon", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
-                      "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"])
+    @Test(arguments: [
+        "", "-1", "1.5", "soon", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
+    ])
     func unreadableRetryAfterFallsBackToBackoff(value: String) {
         #expect(RetryAfter.seconds(from: value, unixNow: 784_111_777) == nil)
     }

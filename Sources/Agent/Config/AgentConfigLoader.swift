@@ -12,7 +12,8 @@ public enum AgentConfigLoader {
     /// (an editor, a failed deploy) and reloaded would otherwise silently switch every setting.
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
         guard let root = try YAMLParser.parse(readFile(path, what: "config file"), file: path) else {
-            throw ConfigError(location: nil, keyPath: "", message: "config file '\(path)' is empty (no YAML document); leave out --config.file for the embedded default")
+            throw ConfigError(
+                location: nil, keyPath: "", message: "config file '\(path)' is empty (no YAML document); leave out --config.file for the embedded default")
         }
         return try read(root)
     }
@@ -91,7 +92,9 @@ public enum AgentConfigLoader {
             }
             config.simd = SIMDPath(rawValue: text)
             if let path = config.simd, !path.isSupported {
-                throw probes.error("simd", at: simdNode, "SIMD path '\(text)' is not supported by this CPU (supported: \(SIMDPath.supported.map(\.rawValue).joined(separator: ", ")))")
+                throw probes.error(
+                    "simd", at: simdNode,
+                    "SIMD path '\(text)' is not supported by this CPU (supported: \(SIMDPath.supported.map(\.rawValue).joined(separator: ", ")))")
             }
         }
         if let warmup = try probes.int("warmup_iterations", range: 0...10_000) { config.warmupIterations = warmup }
@@ -119,12 +122,14 @@ public enum AgentConfigLoader {
                     if case .scalar(let value, _, _) = deviceNode { text = value } else { text = "" }
                     let valid = backend == .cpu ? text == "cpu0" : text.hasPrefix("cuda") && text.count > 4 && text.dropFirst(4).allSatisfy(\.isNumber)
                     guard valid else {
-                        throw entry.error("device", at: deviceNode, backend == .cpu ? "the cpu backend has one device, cpu0" : "expected a GPU as cudaN (cuda0, cuda1, ...)")
+                        throw entry.error(
+                            "device", at: deviceNode, backend == .cpu ? "the cpu backend has one device, cpu0" : "expected a GPU as cudaN (cuda0, cuda1, ...)")
                     }
                     device = text
                 }
-                let selection = ProbeSelection(backend: backend, device: device, ops: try entry.stringList("op") ?? [],
-                                               dtypes: try entry.stringList("dtype") ?? [], shapes: try entry.stringList("shape") ?? [])
+                let selection = ProbeSelection(
+                    backend: backend, device: device, ops: try entry.stringList("op") ?? [],
+                    dtypes: try entry.stringList("dtype") ?? [], shapes: try entry.stringList("shape") ?? [])
                 try entry.finish()
                 var check = selection
                 if check.device == ProbeSelection.everyGPU { check.device = "cuda0" }

@@ -13,7 +13,8 @@ enum RuleConfigLoader {
                 throw ConfigError(location: node.location, keyPath: entry.keyPath("alert"), message: "required: the alert's name")
             }
             guard name.first!.isLetter || name.first! == "_", name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                throw ConfigError(location: node.location, keyPath: entry.keyPath("alert"), message: "'\(name)' is not a valid alert name ([a-zA-Z_][a-zA-Z0-9_]*)")
+                throw ConfigError(
+                    location: node.location, keyPath: entry.keyPath("alert"), message: "'\(name)' is not a valid alert name ([a-zA-Z_][a-zA-Z0-9_]*)")
             }
             if rules.contains(where: { $0.name == name }) {
                 throw ConfigError(location: node.location, keyPath: entry.keyPath("alert"), message: "duplicate alert name '\(name)'")
@@ -35,7 +36,8 @@ enum RuleConfigLoader {
                     minOpsPerSecond: try entry.double("min_ops_per_second", range: 0...1e21),
                     minBytesPerSecond: try entry.double("min_bytes_per_second", range: 0...1e21))
                 if budget.maxSeconds == nil && budget.minOpsPerSecond == nil && budget.minBytesPerSecond == nil {
-                    throw ConfigError(location: node.location, keyPath: entry.path, message: "a probe_budget needs max_duration, min_ops_per_second or min_bytes_per_second")
+                    throw ConfigError(
+                        location: node.location, keyPath: entry.path, message: "a probe_budget needs max_duration, min_ops_per_second or min_bytes_per_second")
                 }
                 if budget.maxSeconds == 0 {
                     throw entry.error("max_duration", at: entry.node("max_duration")!, "must be more than 0s")
@@ -59,16 +61,18 @@ enum RuleConfigLoader {
                     }
                 }
                 let reference: AlertRule.RegressionReference = baseline.map { .baseline(name: $0) } ?? .window(cycles: window ?? AlertRule.defaultWindowCycles)
-                kind = .regression(reference: reference, thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 10,
-                                   alpha: try entry.double("alpha", range: 1e-12...0.5) ?? AlertRule.defaultAlpha)
+                kind = .regression(
+                    reference: reference, thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 10,
+                    alpha: try entry.double("alpha", range: 1e-12...0.5) ?? AlertRule.defaultAlpha)
                 maxCPUPressure = try entry.double("max_cpu_pressure", range: 0...1) ?? maxCPUPressure
                 if case .window = reference {
                     maxPeerSlowdown = try entry.double("max_peer_slowdown", range: 0...10_000) ?? maxPeerSlowdown
                     noiseMultiple = try entry.double("noise_multiple", range: 0...100) ?? noiseMultiple
                 }
             case "node_slowdown":
-                kind = .nodeSlowdown(thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 20,
-                                     window: try entry.int("window", range: 2...10_000) ?? AlertRule.defaultWindowCycles)
+                kind = .nodeSlowdown(
+                    thresholdPercent: try entry.double("threshold", range: 0...10_000) ?? 20,
+                    window: try entry.int("window", range: 2...10_000) ?? AlertRule.defaultWindowCycles)
                 maxCPUPressure = try entry.double("max_cpu_pressure", range: 0...1) ?? maxCPUPressure
             default:
                 throw entry.error("kind", at: kindNode, "expected one of: \(kinds.joined(separator: ", ")), got '\(kindText)'")

@@ -35,8 +35,9 @@ public struct StartupCheck: Sendable {
         do { tracing = try OTLPExporterConfig.fromEnvironment(environment) } catch { throw AgentStartError(description: error.description) }
         if let url = config.alertmanager.url {
             do {
-                alertmanager = try HTTPPostClient(endpoint: AlertmanagerNotifier.endpoint(baseURL: url), contentType: "application/json",
-                                                  userAgent: "bitprobe/\(BitProbeVersion.version)")
+                alertmanager = try HTTPPostClient(
+                    endpoint: AlertmanagerNotifier.endpoint(baseURL: url), contentType: "application/json",
+                    userAgent: "bitprobe/\(BitProbeVersion.version)")
             } catch { throw AgentStartError(description: "alertmanager: \(error.description)") }
         }
     }

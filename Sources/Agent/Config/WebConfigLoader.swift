@@ -61,7 +61,9 @@ public enum WebConfigLoader {
                 // RFC 7617: the user name ends at the first ':' of the credentials, so such a user
                 // could never log in.
                 guard !entry.key.isEmpty, !entry.key.contains(":"), !entry.key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    throw ConfigError(location: entry.keyLocation, keyPath: users.keyPath(entry.key), message: "a user name must be non-empty, without ':' or control characters")
+                    throw ConfigError(
+                        location: entry.keyLocation, keyPath: users.keyPath(entry.key),
+                        message: "a user name must be non-empty, without ':' or control characters")
                 }
                 guard let hash = try users.string(entry.key), hash.hasPrefix("$2") else {
                     throw ConfigError(location: entry.value.location, keyPath: users.keyPath(entry.key), message: "expected a bcrypt hash ($2a$, $2b$ or $2y$)")

@@ -65,16 +65,22 @@ struct ProbeMetricsRecorder {
             if let value = probe.bytesPerSecond { bytes.append(Metric(labels: probe.labels, value: .gauge(value))) }
         }
         return [
-            MetricFamily(name: "bitprobe_probe_duration_seconds", help: "Time of one measured probe iteration (verified runs only).",
-                         type: .histogram, unit: "seconds", metrics: durations),
-            MetricFamily(name: "bitprobe_probe_runs", help: "Probe runs by result (ok, failed, timeout, mismatch, skipped).",
-                         type: .counter, unit: nil, metrics: runs),
-            MetricFamily(name: "bitprobe_probe_last_success_timestamp_seconds", help: "Unix time the probe last finished a verified run.",
-                         type: .gauge, unit: "seconds", metrics: lastSuccess),
-            MetricFamily(name: "bitprobe_probe_ops_per_second", help: "Counted operations per second at the median iteration time of the latest run, when it verified (2MNK for matrix products).",
-                         type: .gauge, unit: nil, metrics: operations),
-            MetricFamily(name: "bitprobe_probe_bytes_per_second", help: "Counted bytes per second at the median iteration time of the latest run, when it verified.",
-                         type: .gauge, unit: nil, metrics: bytes),
+            MetricFamily(
+                name: "bitprobe_probe_duration_seconds", help: "Time of one measured probe iteration (verified runs only).",
+                type: .histogram, unit: "seconds", metrics: durations),
+            MetricFamily(
+                name: "bitprobe_probe_runs", help: "Probe runs by result (ok, failed, timeout, mismatch, skipped).",
+                type: .counter, unit: nil, metrics: runs),
+            MetricFamily(
+                name: "bitprobe_probe_last_success_timestamp_seconds", help: "Unix time the probe last finished a verified run.",
+                type: .gauge, unit: "seconds", metrics: lastSuccess),
+            MetricFamily(
+                name: "bitprobe_probe_ops_per_second",
+                help: "Counted operations per second at the median iteration time of the latest run, when it verified (2MNK for matrix products).",
+                type: .gauge, unit: nil, metrics: operations),
+            MetricFamily(
+                name: "bitprobe_probe_bytes_per_second", help: "Counted bytes per second at the median iteration time of the latest run, when it verified.",
+                type: .gauge, unit: nil, metrics: bytes),
         ]
     }
 }

@@ -1,8 +1,9 @@
+import Exposition
+
 #if canImport(Glibc)
 import BitProbe
 import Glibc
 #endif
-import Exposition
 
 /// The standard `process_*` metrics (as the Go and Python clients export them), read from
 /// /proc/self at scrape time. The proc root is injectable for tests.
@@ -37,9 +38,11 @@ struct ProcessMetrics {
         func field(_ number: Int) -> Double? { fields.count > number - 3 ? Double(fields[number - 3]) : nil }
         guard let utime = field(14), let stime = field(15), let start = field(22), let vsize = field(23), let rss = field(24) else { return nil }
         guard let bootLine = systemStat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let bootTime = Double(bootLine.dropFirst(6).trimmingPrefixSpaces()) else { return nil }
-        return Reading(cpuSeconds: (utime + stime) / ticksPerSecond, residentBytes: rss * pageSize, virtualBytes: vsize,
-                       startTimeSeconds: bootTime + start / ticksPerSecond, openFDs: nil, maxFDs: nil)
+            let bootTime = Double(bootLine.dropFirst(6).trimmingPrefixSpaces())
+        else { return nil }
+        return Reading(
+            cpuSeconds: (utime + stime) / ticksPerSecond, residentBytes: rss * pageSize, virtualBytes: vsize,
+            startTimeSeconds: bootTime + start / ticksPerSecond, openFDs: nil, maxFDs: nil)
     }
 
     /// The soft limit of "Max open files" in /proc/self/limits.
@@ -63,22 +66,30 @@ struct ProcessMetrics {
     func families() -> [MetricFamily] {
         guard let reading = read() else { return [] }
         var families = [
-            MetricFamily(name: "process_cpu_seconds", help: "Total user and system CPU time spent in seconds.", type: .counter, unit: "seconds",
-                         metrics: [Metric(labels: Labels([]), value: .counter(reading.cpuSeconds, created: nil))]),
-            MetricFamily(name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", type: .gauge, unit: "bytes",
-                         metrics: [Metric(labels: Labels([]), value: .gauge(reading.residentBytes))]),
-            MetricFamily(name: "process_virtual_memory_bytes", help: "Virtual memory size in bytes.", type: .gauge, unit: "bytes",
-                         metrics: [Metric(labels: Labels([]), value: .gauge(reading.virtualBytes))]),
-            MetricFamily(name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.", type: .gauge, unit: "seconds",
-                         metrics: [Metric(labels: Labels([]), value: .gauge(reading.startTimeSeconds))]),
+            MetricFamily(
+                name: "process_cpu_seconds", help: "Total user and system CPU time spent in seconds.", type: .counter, unit: "seconds",
+                metrics: [Metric(labels: Labels([]), value: .counter(reading.cpuSeconds, created: nil))]),
+            MetricFamily(
+                name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", type: .gauge, unit: "bytes",
+                metrics: [Metric(labels: Labels([]), value: .gauge(reading.residentBytes))]),
+            MetricFamily(
+                name: "process_virtual_memory_bytes", help: "Virtual memory size in bytes.", type: .gauge, unit: "bytes",
+                metrics: [Metric(labels: Labels([]), value: .gauge(reading.virtualBytes))]),
+            MetricFamily(
+                name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.", type: .gauge, unit: "seconds",
+                metrics: [Metric(labels: Labels([]), value: .gauge(reading.startTimeSeconds))]),
         ]
         if let open = reading.openFDs {
-            families.append(MetricFamily(name: "process_open_fds", help: "Number of open file descriptors.", type: .gauge, unit: nil,
-                                         metrics: [Metric(labels: Labels([]), value: .gauge(open))]))
+            families.append(
+                MetricFamily(
+                    name: "process_open_fds", help: "Number of open file descriptors.", type: .gauge, unit: nil,
+                    metrics: [Metric(labels: Labels([]), value: .gauge(open))]))
         }
         if let max = reading.maxFDs {
-            families.append(MetricFamily(name: "process_max_fds", help: "Maximum number of open file descriptors.", type: .gauge, unit: nil,
-                                         metrics: [Metric(labels: Labels([]), value: .gauge(max))]))
+            families.append(
+                MetricFamily(
+                    name: "process_max_fds", help: "Maximum number of open file descriptors.", type: .gauge, unit: nil,
+                    metrics: [Metric(labels: Labels([]), value: .gauge(max))]))
         }
         return families
     }

@@ -116,8 +116,10 @@ public struct AlertRule: Equatable, Sendable {
     /// window saw every spell as a regression (docs/benchmarks.md, "Alert detection power").
     public static let defaultWindowCycles = 60
 
-    public init(name: String, kind: Kind, severity: String, forSeconds: Double = 0, keepFiringForSeconds: Double = 0,
-                match: [String: String] = [:], summary: String? = nil) {
+    public init(
+        name: String, kind: Kind, severity: String, forSeconds: Double = 0, keepFiringForSeconds: Double = 0,
+        match: [String: String] = [:], summary: String? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.severity = severity
@@ -134,11 +136,14 @@ public struct AlertRule: Equatable, Sendable {
         AlertRule(name: "BitprobeProbeStale", kind: .probeStale(maxAgeSeconds: 900), severity: "warning"),
         AlertRule(name: "BitprobeMemoryPressureHigh", kind: .memoryPressure(minimum: .high), severity: "warning", forSeconds: 120),
         AlertRule(name: "BitprobeMemoryPressureCritical", kind: .memoryPressure(minimum: .critical), severity: "critical", forSeconds: 60),
-        AlertRule(name: "BitprobeProbeRegression", kind: .regression(reference: .window(cycles: AlertRule.defaultWindowCycles), thresholdPercent: 10, alpha: AlertRule.defaultAlpha),
-                  severity: "warning", forSeconds: 180, keepFiringForSeconds: 300),
+        AlertRule(
+            name: "BitprobeProbeRegression",
+            kind: .regression(reference: .window(cycles: AlertRule.defaultWindowCycles), thresholdPercent: 10, alpha: AlertRule.defaultAlpha),
+            severity: "warning", forSeconds: 180, keepFiringForSeconds: 300),
         // Spells of the whole node last seconds to a minute on shared machines; a quarter of an
         // hour of it is a node that got slower.
-        AlertRule(name: "BitprobeNodeSlowdown", kind: .nodeSlowdown(thresholdPercent: 20, window: AlertRule.defaultWindowCycles),
-                  severity: "warning", forSeconds: 900, keepFiringForSeconds: 300),
+        AlertRule(
+            name: "BitprobeNodeSlowdown", kind: .nodeSlowdown(thresholdPercent: 20, window: AlertRule.defaultWindowCycles),
+            severity: "warning", forSeconds: 900, keepFiringForSeconds: 300),
     ]
 }

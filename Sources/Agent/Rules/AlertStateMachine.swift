@@ -49,8 +49,9 @@ struct AlertStateMachine {
                 }
                 instances[labels] = instance
             } else {
-                var instance = Instance(labels: labels, annotations: sample.annotations, state: .pending, activeAt: now,
-                                        firedAt: nil, resolvedAt: nil, conditionLostAt: nil, value: sample.value, lastSentAt: nil)
+                var instance = Instance(
+                    labels: labels, annotations: sample.annotations, state: .pending, activeAt: now,
+                    firedAt: nil, resolvedAt: nil, conditionLostAt: nil, value: sample.value, lastSentAt: nil)
                 if forSeconds <= 0 {
                     instance.state = .firing
                     instance.firedAt = now
@@ -84,7 +85,9 @@ struct AlertStateMachine {
 
     /// Pending and firing alerts (what `bitprobe_alerts` and /api/v1/alerts show).
     var activeInstances: [Instance] {
-        instances.values.filter { $0.state != .inactive }.sorted { $0.labels.sorted { $0.key < $1.key }.lexicographicallyPrecedes($1.labels.sorted { $0.key < $1.key }) { ($0.key, $0.value) < ($1.key, $1.value) } }
+        instances.values.filter { $0.state != .inactive }.sorted {
+            $0.labels.sorted { $0.key < $1.key }.lexicographicallyPrecedes($1.labels.sorted { $0.key < $1.key }) { ($0.key, $0.value) < ($1.key, $1.value) }
+        }
     }
 
     /// Firing and recently resolved alerts (what Alertmanager is told).

@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -164,8 +165,9 @@ final class AlertmanagerNotifier: Sendable {
         }
         let posted = alerts.map { alert in
             let end = alert.resolvedAt ?? (now + 4 * resendInterval)
-            return Posted(labels: alert.labels, annotations: alert.annotations, startsAt: RFC3339.format(unixSeconds: alert.firedAt ?? alert.activeAt),
-                          endsAt: RFC3339.format(unixSeconds: end), generatorURL: generatorURL)
+            return Posted(
+                labels: alert.labels, annotations: alert.annotations, startsAt: RFC3339.format(unixSeconds: alert.firedAt ?? alert.activeAt),
+                endsAt: RFC3339.format(unixSeconds: end), generatorURL: generatorURL)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

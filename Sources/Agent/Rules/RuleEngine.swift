@@ -98,8 +98,10 @@ struct RuleEngine {
     /// `cpuPressureShare` is the share of the cycle's wall time in which some task waited for a CPU
     /// (nil where the kernel has no PSI).
     /// `pressure` is each device's memory pressure level as the cycle assessed it.
-    mutating func evaluate(results: [ProbeResult], pressure: [String: MemoryPressureLevel], baseline: Baseline? = nil, now: Double,
-                           cpuPressureShare: Double? = nil) {
+    mutating func evaluate(
+        results: [ProbeResult], pressure: [String: MemoryPressureLevel], baseline: Baseline? = nil, now: Double,
+        cpuPressureShare: Double? = nil
+    ) {
         // History first: the rolling comparison judges the latest cycles, this one included. One
         // history serves every window rule, so it takes the cycles the most tolerant one accepts.
         let windowRules = rules.filter { $0.kind.windowCycles != nil }
@@ -126,7 +128,8 @@ struct RuleEngine {
             var active: [[String: String]: (value: Double, annotations: [String: String])] = [:]
             let holding: [Holding]
             if case .regression(.window, _, _) = rule.kind {
-                holding = Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure)
+                holding =
+                    Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure)
                     ? results.compactMap { lastProbeVerdicts[rule.name]?[$0.spec] }
                     : windowRegressions(of: rule, results: results, peerFactors: peerFactors)
             } else if rule.kind.judgesTimings, Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
@@ -135,7 +138,10 @@ struct RuleEngine {
                 holding = nodeFactors.compactMap { node in
                     let labels = ["backend": node.backend, "device": node.device]
                     guard node.factor > 1 + threshold / 100, Self.matchesLabels(rule.match, labels) else { return nil }
-                    return (labels, node.factor, "the probes of \(node.backend) \(node.device) run \(formatPercent((node.factor - 1) * 100)) slower than their rolling windows (median ratio \(formatRatio(node.factor)))")
+                    return (
+                        labels, node.factor,
+                        "the probes of \(node.backend) \(node.device) run \(formatPercent((node.factor - 1) * 100)) slower than their rolling windows (median ratio \(formatRatio(node.factor)))"
+                    )
                 }
                 lastTimingHolding[rule.name] = holding
             } else {
@@ -171,15 +177,17 @@ struct RuleEngine {
                 continue
             }
             guard let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec], latest.count == Self.recentCycles,
-                  let verdict = test.judge(recent: latest, peerFactors: recentPeerFactors[spec] ?? [], reference: Array(window.suffix(cycles))),
-                  verdict.regressed
+                let verdict = test.judge(recent: latest, peerFactors: recentPeerFactors[spec] ?? [], reference: Array(window.suffix(cycles))),
+                verdict.regressed
             else {
                 verdicts[spec] = nil
                 continue
             }
             let relative = verdict.peerRelativeRatio.map { ", \(formatRatio($0)) against its peers" } ?? ""
-            let entry: Holding = (Self.labels(spec), verdict.ratio,
-                                  "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (median ratio \(formatRatio(verdict.ratio))\(relative); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))")
+            let entry: Holding = (
+                Self.labels(spec), verdict.ratio,
+                "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (median ratio \(formatRatio(verdict.ratio))\(relative); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))"
+            )
             verdicts[spec] = entry
             holding.append(entry)
         }
@@ -204,8 +212,10 @@ struct RuleEngine {
 
     /// Label sets (probe or device labels) for which the rule's condition holds, with a value and a
     /// sentence saying why.
-    private func conditions(of rule: AlertRule, results: [ProbeResult], pressure: [String: MemoryPressureLevel], baseline: Baseline?,
-                            now: Double) -> [([String: String], Double, String)] {
+    private func conditions(
+        of rule: AlertRule, results: [ProbeResult], pressure: [String: MemoryPressureLevel], baseline: Baseline?,
+        now: Double
+    ) -> [([String: String], Double, String)] {
         let matching = results.filter { Self.matches(rule.match, $0.spec) }
         switch rule.kind {
         case .probeFailing:
@@ -249,9 +259,14 @@ struct RuleEngine {
                 .filter { $0.verdict == .regression }
                 .map { comparison in
                     let ratio = comparison.medianRatio ?? 0
-                    let interval = comparison.medianRatioInterval.map { ", \(formatNumber((1 - alpha) * 100))% interval \(formatRatio($0.lower))-\(formatRatio($0.upper))" } ?? ""
-                    return (Self.labels(comparison.spec), ratio,
-                            "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (ratio \(formatRatio(ratio)) over its last \(Self.recentCycles) cycles\(interval), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))")
+                    let interval =
+                        comparison.medianRatioInterval.map {
+                            ", \(formatNumber((1 - alpha) * 100))% interval \(formatRatio($0.lower))-\(formatRatio($0.upper))"
+                        } ?? ""
+                    return (
+                        Self.labels(comparison.spec), ratio,
+                        "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (ratio \(formatRatio(ratio)) over its last \(Self.recentCycles) cycles\(interval), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))"
+                    )
                 }
         }
     }
@@ -281,27 +296,33 @@ struct RuleEngine {
     }
 
     private static func alert(_ instance: AlertStateMachine.Instance) -> Alert {
-        Alert(labels: instance.labels, annotations: instance.annotations, state: instance.state, activeAt: instance.activeAt,
-              firedAt: instance.firedAt, resolvedAt: instance.resolvedAt, value: instance.value)
+        Alert(
+            labels: instance.labels, annotations: instance.annotations, state: instance.state, activeAt: instance.activeAt,
+            firedAt: instance.firedAt, resolvedAt: instance.resolvedAt, value: instance.value)
     }
 
     /// `bitprobe_node_slowdown_ratio{backend,device}`: the latest node factor of each device.
     static func nodeFamily(_ factors: [(backend: String, device: String, factor: Double)]) -> MetricFamily {
-        MetricFamily(name: "bitprobe_node_slowdown_ratio",
-                     help: "Median over a device's probes of the latest cycle median / the probe's rolling-window median (above 1: the node runs slower); absent until the windows have 20 cycles.",
-                     type: .gauge, unit: "ratio", metrics: factors.map { node in
-                         Metric(labels: Labels([("backend", node.backend), ("device", node.device)]), value: .gauge(node.factor))
-                     })
+        MetricFamily(
+            name: "bitprobe_node_slowdown_ratio",
+            help:
+                "Median over a device's probes of the latest cycle median / the probe's rolling-window median (above 1: the node runs slower); absent until the windows have 20 cycles.",
+            type: .gauge, unit: "ratio",
+            metrics: factors.map { node in
+                Metric(labels: Labels([("backend", node.backend), ("device", node.device)]), value: .gauge(node.factor))
+            })
     }
 
     /// `bitprobe_alerts{alertname,severity,alertstate,...}` = 1, like Prometheus's ALERTS.
     static func family(_ alerts: [Alert]) -> MetricFamily {
-        MetricFamily(name: "bitprobe_alerts", help: "Alerts of the agent's in-process rules that are pending or firing (like Prometheus's ALERTS).",
-                     type: .gauge, metrics: alerts.map { alert in
-                         var pairs = alert.labels.map { ($0.key, $0.value) }
-                         pairs.append(("alertstate", alert.state.rawValue))
-                         return Metric(labels: Labels(pairs), value: .gauge(1))
-                     })
+        MetricFamily(
+            name: "bitprobe_alerts", help: "Alerts of the agent's in-process rules that are pending or firing (like Prometheus's ALERTS).",
+            type: .gauge,
+            metrics: alerts.map { alert in
+                var pairs = alert.labels.map { ($0.key, $0.value) }
+                pairs.append(("alertstate", alert.state.rawValue))
+                return Metric(labels: Labels(pairs), value: .gauge(1))
+            })
     }
 }
 

@@ -40,7 +40,8 @@ struct WindowRegressionTest {
     /// their cycle median over their own window's median (nil where too few peers had a window).
     func judge(recent: [Double], peerFactors: [Double?], reference: [Double]) -> Verdict? {
         guard !recent.isEmpty, recent.count == peerFactors.count, let window = SampleStatistics(reference), window.median > 0,
-              let current = SampleStatistics(recent), let test = MannWhitneyU(recent, reference) else { return nil }
+            let current = SampleStatistics(recent), let test = MannWhitneyU(recent, reference)
+        else { return nil }
         let ratio = current.median / window.median
         var relative: [Double] = []
         for (value, peers) in zip(recent, peerFactors) {
@@ -54,25 +55,31 @@ struct WindowRegressionTest {
         let bar = 1 + max(thresholdPercent / 100, noiseMultiple * robustVariation)
         let slowdown = max(ratio, peerRelativeRatio ?? ratio)
         let everyCycleSlower = floorRatio > 1 + thresholdPercent / 200
-        return Verdict(regressed: slowdown > bar && everyCycleSlower && test.pValue < alpha, ratio: ratio, peerRelativeRatio: peerRelativeRatio,
-                       bar: bar, floorRatio: floorRatio, pValue: test.pValue)
+        return Verdict(
+            regressed: slowdown > bar && everyCycleSlower && test.pValue < alpha, ratio: ratio, peerRelativeRatio: peerRelativeRatio,
+            bar: bar, floorRatio: floorRatio, pValue: test.pValue)
     }
 
     /// Each `ok` result's cycle median over the median of its window, for results whose window has
     /// at least `minimumWindow` cycles, in `results` order: what both factors are made of.
-    static func windowRatios(results: [ProbeResult], windows: [ProbeSpec: [Double]],
-                             minimumWindow: Int) -> [(spec: ProbeSpec, ratio: Double)] {
+    static func windowRatios(
+        results: [ProbeResult], windows: [ProbeSpec: [Double]],
+        minimumWindow: Int
+    ) -> [(spec: ProbeSpec, ratio: Double)] {
         results.compactMap { result in
             guard result.outcome == .ok, let median = result.statistics?.median, let window = windows[result.spec],
-                  window.count >= minimumWindow, let reference = SampleStatistics(window), reference.median > 0 else { return nil }
+                window.count >= minimumWindow, let reference = SampleStatistics(window), reference.median > 0
+            else { return nil }
             return (result.spec, median / reference.median)
         }
     }
 
     /// For each result, the median over its peers (the other `ok` probes of the same backend and
     /// device among `ratios`) of their ratio; absent where fewer than `minimumPeers` peers qualify.
-    static func peerFactors(results: [ProbeResult], ratios: [(spec: ProbeSpec, ratio: Double)],
-                            minimumPeers: Int = 4) -> [ProbeSpec: Double] {
+    static func peerFactors(
+        results: [ProbeResult], ratios: [(spec: ProbeSpec, ratio: Double)],
+        minimumPeers: Int = 4
+    ) -> [ProbeSpec: Double] {
         var factors: [ProbeSpec: Double] = [:]
         for result in results where result.outcome == .ok {
             let peers = ratios.filter { $0.spec != result.spec && $0.spec.backend == result.spec.backend && $0.spec.device == result.spec.device }
@@ -84,8 +91,10 @@ struct WindowRegressionTest {
 
     /// The node factor of each backend and device: the median of its probes' `ratios`; only where
     /// at least `minimumProbes` probes have one.
-    static func nodeFactors(ratios: [(spec: ProbeSpec, ratio: Double)],
-                            minimumProbes: Int = 3) -> [(backend: String, device: String, factor: Double)] {
+    static func nodeFactors(
+        ratios: [(spec: ProbeSpec, ratio: Double)],
+        minimumProbes: Int = 3
+    ) -> [(backend: String, device: String, factor: Double)] {
         var devices: [(backend: String, device: String)] = []
         for entry in ratios where !devices.contains(where: { $0 == (entry.spec.backend.rawValue, entry.spec.device) }) {
             devices.append((entry.spec.backend.rawValue, entry.spec.device))

@@ -5,6 +5,7 @@ import HTTPServer
 import Logging
 import OTLPExport
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,8 +18,10 @@ public struct AgentOverrides: Sendable {
     public var webConfigFile: String?
     public var alertmanagerURL: String?
 
-    public init(listenAddress: String? = nil, telemetryPath: String? = nil, maxRequests: Int? = nil, webConfigFile: String? = nil,
-                alertmanagerURL: String? = nil) {
+    public init(
+        listenAddress: String? = nil, telemetryPath: String? = nil, maxRequests: Int? = nil, webConfigFile: String? = nil,
+        alertmanagerURL: String? = nil
+    ) {
         self.listenAddress = listenAddress
         self.telemetryPath = telemetryPath
         self.maxRequests = maxRequests
@@ -82,11 +85,21 @@ public final class AgentRuntime: Sendable {
 
     static func loadConfig(path: String?, overrides: AgentOverrides, logger: Logger) throws(ConfigError) -> AgentConfig {
         var config = path == nil ? try AgentConfigLoader.parse(EmbeddedConfig.yaml, file: "<embedded>") : try AgentConfigLoader.load(path: path!)
-        if let value = overrides.listenAddress { config.web.listenAddress = value; logger.info("flag overrides config", metadata: ["key": "web.listen_address", "value": "\(value)"]) }
-        if let value = overrides.telemetryPath { config.web.telemetryPath = value; logger.info("flag overrides config", metadata: ["key": "web.telemetry_path", "value": "\(value)"]) }
-        if let value = overrides.maxRequests { config.web.maxRequests = value; logger.info("flag overrides config", metadata: ["key": "web.max_requests", "value": "\(value)"]) }
-        if let value = overrides.webConfigFile { config.web.configFile = value; logger.info("flag overrides config", metadata: ["key": "web.config_file", "value": "\(value)"]) }
-        if let value = overrides.alertmanagerURL { config.alertmanager.url = value; logger.info("flag overrides config", metadata: ["key": "alertmanager.url", "value": "\(value)"]) }
+        if let value = overrides.listenAddress {
+            config.web.listenAddress = value; logger.info("flag overrides config", metadata: ["key": "web.listen_address", "value": "\(value)"])
+        }
+        if let value = overrides.telemetryPath {
+            config.web.telemetryPath = value; logger.info("flag overrides config", metadata: ["key": "web.telemetry_path", "value": "\(value)"])
+        }
+        if let value = overrides.maxRequests {
+            config.web.maxRequests = value; logger.info("flag overrides config", metadata: ["key": "web.max_requests", "value": "\(value)"])
+        }
+        if let value = overrides.webConfigFile {
+            config.web.configFile = value; logger.info("flag overrides config", metadata: ["key": "web.config_file", "value": "\(value)"])
+        }
+        if let value = overrides.alertmanagerURL {
+            config.alertmanager.url = value; logger.info("flag overrides config", metadata: ["key": "alertmanager.url", "value": "\(value)"])
+        }
         return config
     }
 
@@ -122,10 +135,12 @@ public final class AgentRuntime: Sendable {
     static func startTracing(_ config: OTLPExporterConfig?, logger: Logger) throws(AgentStartError) -> OTLPTraceExporter? {
         guard let config else { return nil }
         let environment = environmentDictionary()
-        let (resource, problems) = OTLPResource.fromEnvironment(environment, defaults: [
-            ("service.name", .string("bitprobe")), ("service.version", .string(BitProbeVersion.version)),
-            ("host.name", .string(hostName())), ("process.pid", .int(Int64(getpid()))),
-        ])
+        let (resource, problems) = OTLPResource.fromEnvironment(
+            environment,
+            defaults: [
+                ("service.name", .string("bitprobe")), ("service.version", .string(BitProbeVersion.version)),
+                ("host.name", .string(hostName())), ("process.pid", .int(Int64(getpid()))),
+            ])
         for problem in problems { logger.warning("ignoring resource attributes", metadata: ["error": "\(problem.description)"]) }
         let exporter = OTLPTraceExporter(config: config, resource: resource, scopeName: "bitprobe", scopeVersion: BitProbeVersion.version)
         do { try exporter.start() } catch { throw AgentStartError(description: "tracing: \(error.description)") }

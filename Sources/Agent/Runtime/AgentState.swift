@@ -26,14 +26,16 @@ struct CycleSnapshot: Sendable {
     var hostMemory: HostMemoryStatus?
     var memoryPressure: [String: MemoryPressureLevel] = [:]
 
-    static let empty = CycleSnapshot(cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0,
-                                     largestProbe: nil, alerts: [], host: nil, cpuPressureShare: nil)
+    static let empty = CycleSnapshot(
+        cycle: 0, completedAt: 0, results: [], rendered: [], backendUp: false, poolIdleBytes: 0,
+        largestProbe: nil, alerts: [], host: nil, cpuPressureShare: nil)
 
     /// The memory view of this cycle (before the first one: the host read now).
     func memoryReport(tracker: MemoryTracker, recentEvents: Int?) -> MemoryReport {
         let reading = hostMemory ?? HostMemoryStatus.read()
-        return MemoryReport(host: reading, pressure: hostMemory == nil ? nil : memoryPressure, tracker: tracker, largestProbe: largestProbe,
-                            poolIdleBytes: poolIdleBytes, recentEvents: recentEvents)
+        return MemoryReport(
+            host: reading, pressure: hostMemory == nil ? nil : memoryPressure, tracker: tracker, largestProbe: largestProbe,
+            poolIdleBytes: poolIdleBytes, recentEvents: recentEvents)
     }
 }
 

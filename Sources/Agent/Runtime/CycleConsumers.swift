@@ -23,9 +23,11 @@ struct CycleConsumers {
     /// The build in `bitprobe_build_info`; a parameter so a golden test can fix it.
     private let build: (version: String, revision: String)
 
-    init(state: AgentState, logger: Logger, rules: [AlertRule], startedAt: Double, traceSink: ((ProfileSpan) -> Void)?,
-         notify: @escaping ([RuleEngine.Alert]) -> Void,
-         build: (version: String, revision: String) = (BitProbeVersion.version, BitProbeVersion.revision)) {
+    init(
+        state: AgentState, logger: Logger, rules: [AlertRule], startedAt: Double, traceSink: ((ProfileSpan) -> Void)?,
+        notify: @escaping ([RuleEngine.Alert]) -> Void,
+        build: (version: String, revision: String) = (BitProbeVersion.version, BitProbeVersion.revision)
+    ) {
         self.state = state
         self.logger = logger
         self.rules = RuleEngine(rules: rules, startedAt: startedAt)
@@ -44,8 +46,9 @@ struct CycleConsumers {
         traceSink?(report.span)
         if let exporter = state.tracing { exportFailures.report(exporter.statistics, to: logger) }
         if rules.isContendedForAnyRegressionRule(report.cpuPressureShare) { contendedCycles += 1 }
-        rules.evaluate(results: report.results, pressure: report.memoryPressure, baseline: baseline, now: now,
-                       cpuPressureShare: report.cpuPressureShare)
+        rules.evaluate(
+            results: report.results, pressure: report.memoryPressure, baseline: baseline, now: now,
+            cpuPressureShare: report.cpuPressureShare)
         notify(rules.notifiableAlerts)
     }
 
@@ -59,13 +62,17 @@ struct CycleConsumers {
 
     /// The families of this cycle, rendered once for every scrape until the next, and the snapshot.
     /// `cpuBackend` is the CPU's (readiness, pool memory); `specs` the configured CPU suite.
-    func publish(_ report: CycleReport, pacing: Pacing, baseline: Baseline?, cpuBackend: CPUBackend?, specs: [ProbeSpec],
-                 syntheticSeries: Int, host: HostInfo?, completedAt: Double) {
+    func publish(
+        _ report: CycleReport, pacing: Pacing, baseline: Baseline?, cpuBackend: CPUBackend?, specs: [ProbeSpec],
+        syntheticSeries: Int, host: HostInfo?, completedAt: Double
+    ) {
         var families = recorder.families()
         families += AgentFamilies.devices(report.devices)
-        families += AgentFamilies.cycles(.init(cycles: Double(pacing.cycles), lastCycleSeconds: pacing.cycleSeconds,
-                                               dutyCycleRatio: pacing.dutyCycleRatio, dutyCycleBudget: pacing.dutyCycleBudget,
-                                               cpuPressureShare: report.cpuPressureShare, contendedCycles: Double(contendedCycles)))
+        families += AgentFamilies.cycles(
+            .init(
+                cycles: Double(pacing.cycles), lastCycleSeconds: pacing.cycleSeconds,
+                dutyCycleRatio: pacing.dutyCycleRatio, dutyCycleBudget: pacing.dutyCycleBudget,
+                cpuPressureShare: report.cpuPressureShare, contendedCycles: Double(contendedCycles)))
         families.append(AgentFamilies.build(version: build.version, revision: build.revision))
         families += AgentFamilies.memory(tracker: state.memory, leaks: state.memory.leaks, pressure: report.memoryPressure)
         families.append(RuleEngine.family(rules.activeAlerts))
@@ -74,11 +81,13 @@ struct CycleConsumers {
         families.append(AgentFamilies.faultInjection(FaultInjection.active))
         families += AgentFamilies.synthetic(count: syntheticSeries)
         let largest = specs.max { $0.bufferBytes < $1.bufferBytes }.map { (name: $0.description, bytes: $0.bufferBytes) }
-        state.publish(CycleSnapshot(cycle: pacing.cycles, completedAt: completedAt, results: report.results,
-                                    rendered: families.map(RenderedFamily.init), backendUp: cpuBackend != nil,
-                                    poolIdleBytes: cpuBackend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
-                                    alerts: rules.activeAlerts, host: host, cpuPressureShare: report.cpuPressureShare,
-                                    hostMemory: report.hostMemory, memoryPressure: report.memoryPressure))
+        state.publish(
+            CycleSnapshot(
+                cycle: pacing.cycles, completedAt: completedAt, results: report.results,
+                rendered: families.map(RenderedFamily.init), backendUp: cpuBackend != nil,
+                poolIdleBytes: cpuBackend?.bufferPool.counters.idleBytes ?? 0, largestProbe: largest,
+                alerts: rules.activeAlerts, host: host, cpuPressureShare: report.cpuPressureShare,
+                hostMemory: report.hostMemory, memoryPressure: report.memoryPressure))
     }
 
     /// The probe span of this run, as an OpenMetrics exemplar, when traces are exported.

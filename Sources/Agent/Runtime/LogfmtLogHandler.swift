@@ -1,5 +1,6 @@
 import BitProbe
 import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif

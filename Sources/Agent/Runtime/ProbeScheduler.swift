@@ -32,13 +32,16 @@ final class ProbeScheduler: @unchecked Sendable {
     private var busySeconds = 0.0
     private let startedAt = MonotonicClock.seconds()
 
-    init(config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
-         notify: @escaping ([RuleEngine.Alert]) -> Void = { _ in }) {
+    init(
+        config: AgentConfig, state: AgentState, logger: Logger, traceSink: ((ProfileSpan) -> Void)? = nil,
+        notify: @escaping ([RuleEngine.Alert]) -> Void = { _ in }
+    ) {
         self.config = config
         self.state = state
         self.logger = logger
-        consumers = CycleConsumers(state: state, logger: logger, rules: config.rules, startedAt: WallClock.unixSeconds(),
-                                   traceSink: traceSink, notify: notify)
+        consumers = CycleConsumers(
+            state: state, logger: logger, rules: config.rules, startedAt: WallClock.unixSeconds(),
+            traceSink: traceSink, notify: notify)
         cpu = CPUProbeRunner(log: RunnerLog(logger), memory: state.memory)
         cuda = CUDARunners(log: RunnerLog(logger), memory: state.memory)
     }
@@ -84,23 +87,29 @@ final class ProbeScheduler: @unchecked Sendable {
             busySeconds += cycleSeconds
             // Keep within the duty-cycle budget: a cycle of d seconds is followed by at least
             // d * (1 / budget - 1) seconds of rest, whatever the interval says.
-            let rest = max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
+            let rest =
+                max(config.interval - cycleSeconds, cycleSeconds * (1 / config.dutyCycleBudget - 1))
                 + (config.jitter > 0 ? Double.random(in: 0...config.jitter) : 0)
             let publishStart = MonotonicClock.seconds()
             // The duty cycle counts the rest planned after this cycle, so it reports the share the
             // scheduler commits to (busy / (elapsed + planned rest)) rather than ~1 right after the first cycle.
             let elapsed = MonotonicClock.seconds() - startedAt + rest
-            consumers.publish(report, pacing: .init(cycles: cycles, cycleSeconds: cycleSeconds,
-                                                    dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
-                                                    dutyCycleBudget: config.dutyCycleBudget),
-                              baseline: baseline, cpuBackend: cpu.backend, specs: specs, syntheticSeries: config.syntheticSeries,
-                              host: HostInfo.read(), completedAt: WallClock.unixSeconds())
+            consumers.publish(
+                report,
+                pacing: .init(
+                    cycles: cycles, cycleSeconds: cycleSeconds,
+                    dutyCycleRatio: elapsed > 0 ? min(1, busySeconds / elapsed) : 0,
+                    dutyCycleBudget: config.dutyCycleBudget),
+                baseline: baseline, cpuBackend: cpu.backend, specs: specs, syntheticSeries: config.syntheticSeries,
+                host: HostInfo.read(), completedAt: WallClock.unixSeconds())
             // Rendering the cycle's families is agent work too; it shows in the next cycle's ratio.
             busySeconds += MonotonicClock.seconds() - publishStart
-            logger.info("probe cycle finished", metadata: [
-                "cycle": "\(cycles)", "probes": "\(report.results.count)", "ok": "\(report.results.filter { $0.outcome == .ok }.count)",
-                "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
-            ])
+            logger.info(
+                "probe cycle finished",
+                metadata: [
+                    "cycle": "\(cycles)", "probes": "\(report.results.count)", "ok": "\(report.results.filter { $0.outcome == .ok }.count)",
+                    "seconds": "\(formatSecondsShort(cycleSeconds))", "next_in_seconds": "\(formatSecondsShort(rest))",
+                ])
             _ = wakeup.wait(timeout: .now() + .milliseconds(Int(rest * 1000)))
         }
         cuda.close()
@@ -124,8 +133,9 @@ final class ProbeScheduler: @unchecked Sendable {
         let probes = config.probes
         cpu.configure(threads: probes.threads, simd: probes.simd, specs: specs, config: probes.benchmarkConfig)
         if cuda.mode != config.backends.cuda { cuda.open(mode: config.backends.cuda) }
-        cuda.configure(suite: { (device: String) throws(ProbeInputError) -> [ProbeSpec] in try probes.cudaSuite(device: device) },
-                       config: probes.benchmarkConfig)
+        cuda.configure(
+            suite: { (device: String) throws(ProbeInputError) -> [ProbeSpec] in try probes.cudaSuite(device: device) },
+            config: probes.benchmarkConfig)
         return specs
     }
 }
@@ -147,7 +157,8 @@ extension ProbeScheduler {
             baseline = loaded
             logger.info("comparing with baseline", metadata: ["baseline": "\(name)", "probes": "\(loaded.results.count)"])
         } catch {
-            logger.error("baseline unavailable; bitprobe_probe_baseline_ratio is not exported", metadata: ["baseline": "\(name)", "error": "\(error.description)"])
+            logger.error(
+                "baseline unavailable; bitprobe_probe_baseline_ratio is not exported", metadata: ["baseline": "\(name)", "error": "\(error.description)"])
         }
     }
 }

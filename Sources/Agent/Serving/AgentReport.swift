@@ -17,8 +17,9 @@ enum AgentReport {
         inputs.alerts = snapshot.alerts.map { alert in
             let labels = alert.labels
             let probe = [labels["device"], labels["op"], labels["dtype"], labels["shape"]].compactMap { $0 }.joined(separator: " ")
-            return PerformanceReport.AlertEntry(name: labels["alertname"] ?? "", severity: labels["severity"] ?? "", state: alert.state.rawValue,
-                                                probe: probe.isEmpty ? nil : probe, activeAt: alert.activeAt, value: alert.value)
+            return PerformanceReport.AlertEntry(
+                name: labels["alertname"] ?? "", severity: labels["severity"] ?? "", state: alert.state.rawValue,
+                probe: probe.isEmpty ? nil : probe, activeAt: alert.activeAt, value: alert.value)
         }
         inputs.history = state.recentMedians(of: snapshot.results.map(\.spec)).map {
             PerformanceReport.History(probe: $0.spec.description, medianSeconds: $0.medians)

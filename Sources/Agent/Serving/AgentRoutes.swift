@@ -28,7 +28,11 @@ final class AgentRoutes: Sendable {
         switch request.path {
         case telemetryPath: (handler, response) = ("metrics", metrics(request))
         case "/": (handler, response) = ("landing", landingPage())
-        case "/-/healthy": (handler, response) = ("healthy", HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Healthy\n".utf8), compressible: false))
+        case "/-/healthy":
+            (handler, response) = (
+                "healthy",
+                HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Healthy\n".utf8), compressible: false)
+            )
         case "/-/ready": (handler, response) = ("ready", readiness())
         case "/api/v1/probes": (handler, response) = ("probes", probesJSON())
         case "/api/v1/memory": (handler, response) = ("memory", memoryJSON(request))
@@ -36,7 +40,11 @@ final class AgentRoutes: Sendable {
         case "/debug/profile": (handler, response) = ("profile", profile(request))
         case "/report": (handler, response) = ("report", report(request))
         default:
-            (handler, response) = ("other", HTTPResponse(status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false))
+            (handler, response) = (
+                "other",
+                HTTPResponse(
+                    status: 404, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("404 page not found\n".utf8), compressible: false)
+            )
         }
         requestCounts.withLock { $0[handler, default: [:]][response.status, default: 0] += 1 }
         return response
@@ -63,7 +71,8 @@ final class AgentRoutes: Sendable {
         }
         let snapshot = state.current()
         let reason = snapshot.cycle == 0 ? "the first probe cycle has not finished" : "no backend is up"
-        return HTTPResponse(status: 503, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Not ready: \(reason)\n".utf8), compressible: false)
+        return HTTPResponse(
+            status: 503, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Not ready: \(reason)\n".utf8), compressible: false)
     }
 
     /// Latest results, shaped like Prometheus's API envelope; samples are left out (statistics stay).
@@ -92,8 +101,9 @@ final class AgentRoutes: Sendable {
         var events: Int?
         if let text = request.query["events"] {
             guard let count = Int(text), count >= 1 else {
-                return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                                    body: Array("events must be a positive integer (got '\(text)')\n".utf8), compressible: false)
+                return HTTPResponse(
+                    status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                    body: Array("events must be a positive integer (got '\(text)')\n".utf8), compressible: false)
             }
             events = count
         }
@@ -111,7 +121,8 @@ final class AgentRoutes: Sendable {
         switch ProfileView.parse(request.query["view"] ?? "hotspots") {
         case .success(let parsed): view = parsed
         case .failure(let error):
-            return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((error.description + "\n").utf8), compressible: false)
+            return HTTPResponse(
+                status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array((error.description + "\n").utf8), compressible: false)
         }
         let traces = state.recentProfiles()
         let rendered = view.render(ProfileAnalysis(traces: traces), title: "bitprobe agent: the latest \(traces.count) cycle\(traces.count == 1 ? "" : "s")")
@@ -122,17 +133,20 @@ final class AgentRoutes: Sendable {
     private func report(_ request: HTTPRequest) -> HTTPResponse {
         let format = request.query["format"] ?? "html"
         guard ["html", "json", "markdown"].contains(format) else {
-            return HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                                body: Array("unknown format '\(format)'; expected one of: html, json, markdown\n".utf8), compressible: false)
+            return HTTPResponse(
+                status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                body: Array("unknown format '\(format)'; expected one of: html, json, markdown\n".utf8), compressible: false)
         }
         let report = AgentReport.build(state)
         switch format {
         case "json":
             return jsonResponse(report, encoder: ProjectJSON.encoder(pretty: false))
         case "markdown":
-            return HTTPResponse(status: 200, headers: [("Content-Type", "text/markdown; charset=utf-8")], body: Array(MarkdownReport.render(report).utf8), compressible: true)
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/markdown; charset=utf-8")], body: Array(MarkdownReport.render(report).utf8), compressible: true)
         default:
-            return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(HTMLReport.render(report).utf8), compressible: true)
+            return HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(HTMLReport.render(report).utf8), compressible: true)
         }
     }
 
@@ -151,8 +165,9 @@ final class AgentRoutes: Sendable {
             }
         }
         let alerts = state.current().alerts.map { alert in
-            Payload.Alert(labels: alert.labels, annotations: alert.annotations, state: alert.state.rawValue,
-                          activeAt: RFC3339.format(unixSeconds: alert.activeAt), value: String(alert.value))
+            Payload.Alert(
+                labels: alert.labels, annotations: alert.annotations, state: alert.state.rawValue,
+                activeAt: RFC3339.format(unixSeconds: alert.activeAt), value: String(alert.value))
         }
         // Prometheus's camelCase keys ("activeAt"), not the project's snake_case.
         let prometheusStyle = JSONEncoder()
@@ -167,23 +182,23 @@ final class AgentRoutes: Sendable {
 
     private func landingPage() -> HTTPResponse {
         let html = """
-        <!DOCTYPE html>
-        <html><head><meta charset="utf-8"><title>bitprobe</title></head>
-        <body>
-        <h1>bitprobe \(BitProbeVersion.version)</h1>
-        <p>Verified performance probes for low-bit inference machines.</p>
-        <ul>
-        <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
-        <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
-        <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts of the in-process rules (JSON, as Prometheus)</li>
-        <li><a href="/report">/report</a>: the performance report of the latest cycle: summary, charts, alerts, recent cycles, memory, flame graph, recommendations (?format=json, markdown)</li>
-        <li><a href="/debug/profile">/debug/profile</a>: where the latest \(AgentState.profilesKept) cycles spent their time (?view=hotspots, tree, folded, flamegraph)</li>
-        <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON; ?events=N adds the last N events)</li>
-        <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
-        </ul>
-        </body></html>
+            <!DOCTYPE html>
+            <html><head><meta charset="utf-8"><title>bitprobe</title></head>
+            <body>
+            <h1>bitprobe \(BitProbeVersion.version)</h1>
+            <p>Verified performance probes for low-bit inference machines.</p>
+            <ul>
+            <li><a href="\(telemetryPath)">\(telemetryPath)</a>: metrics (Prometheus text 0.0.4 or OpenMetrics 1.0)</li>
+            <li><a href="/api/v1/probes">/api/v1/probes</a>: latest probe results (JSON)</li>
+            <li><a href="/api/v1/alerts">/api/v1/alerts</a>: pending and firing alerts of the in-process rules (JSON, as Prometheus)</li>
+            <li><a href="/report">/report</a>: the performance report of the latest cycle: summary, charts, alerts, recent cycles, memory, flame graph, recommendations (?format=json, markdown)</li>
+            <li><a href="/debug/profile">/debug/profile</a>: where the latest \(AgentState.profilesKept) cycles spent their time (?view=hotspots, tree, folded, flamegraph)</li>
+            <li><a href="/api/v1/memory">/api/v1/memory</a>: memory pressure, tracked probe memory, recommendations (JSON; ?events=N adds the last N events)</li>
+            <li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a></li>
+            </ul>
+            </body></html>
 
-        """
+            """
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8), compressible: true)
     }
 }

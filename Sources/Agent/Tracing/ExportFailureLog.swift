@@ -12,9 +12,11 @@ struct ExportFailureLog {
         let requests = statistics.failedRequestsByCode.values.reduce(0, +)
         defer { (failedSpans, failedRequests) = (statistics.spansFailed, requests) }
         guard statistics.spansFailed > failedSpans || requests > failedRequests else { return }
-        logger.warning("trace export failed", metadata: [
-            "failed_spans": "\(statistics.spansFailed - failedSpans)", "failed_requests": "\(requests - failedRequests)",
-            "reason": "\(statistics.lastFailure ?? "unknown")",
-        ])
+        logger.warning(
+            "trace export failed",
+            metadata: [
+                "failed_spans": "\(statistics.spansFailed - failedSpans)", "failed_requests": "\(requests - failedRequests)",
+                "reason": "\(statistics.lastFailure ?? "unknown")",
+            ])
     }
 }

@@ -45,8 +45,10 @@ public struct Baseline: Codable, Sendable {
     /// Per probe: samples, statistics and outcome.
     public var results: [ProbeResult]
 
-    public init(name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                rounds: Int, durationSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]) {
+    public init(
+        name: String, description: String?, createdAt: Double, fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
+        rounds: Int, durationSeconds: Double, faultInjection: FaultInjection?, results: [ProbeResult]
+    ) {
         self.name = name
         self.description = description
         self.createdAt = createdAt

@@ -7,8 +7,10 @@ public enum BaselineTable {
         let rows = entries.map { entry -> [String] in
             switch entry.baseline {
             case .success(let baseline):
-                [entry.name, UTCTime.format(baseline.createdAt), String(baseline.results.count),
-                 TerminalText.printable(baseline.description ?? ""), TerminalText.printable(baseline.fingerprint.summary)]
+                [
+                    entry.name, UTCTime.format(baseline.createdAt), String(baseline.results.count),
+                    TerminalText.printable(baseline.description ?? ""), TerminalText.printable(baseline.fingerprint.summary),
+                ]
             case .failure(let error):
                 [entry.name, "-", "-", TerminalText.printable("error: \(error)"), "-"]
             }
@@ -38,8 +40,10 @@ public enum BaselineTable {
     static func roundsText(_ results: [ProbeResult]) -> String {
         let rows = results.compactMap { result -> [String]? in
             guard let rounds = result.rounds, let statistics = SampleStatistics(rounds.map(\.medianSeconds)), statistics.min > 0 else { return nil }
-            return [result.spec.description, String(rounds.count), formatDuration(statistics.median),
-                    formatDuration(statistics.min) + " - " + formatDuration(statistics.max), formatFixed(statistics.max / statistics.min, decimals: 3) + "x"]
+            return [
+                result.spec.description, String(rounds.count), formatDuration(statistics.median),
+                formatDuration(statistics.min) + " - " + formatDuration(statistics.max), formatFixed(statistics.max / statistics.min, decimals: 3) + "x",
+            ]
         }
         guard !rows.isEmpty else { return "" }
         return "\n" + alignedColumns([["PROBE", "ROUNDS", "MEDIAN OF ROUNDS", "RANGE", "LARGEST/SMALLEST"]] + rows).joined(separator: "\n") + "\n"

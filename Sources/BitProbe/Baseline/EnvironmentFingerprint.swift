@@ -17,8 +17,10 @@ public struct EnvironmentFingerprint: Codable, Equatable, Sendable {
     public var gpuName: String?
     public var gpuDriverVersion: String?
 
-    public init(backend: BackendKind, device: String, cpuModel: String, simdPath: String, threads: Int, availableCPUs: Int,
-                bitprobeVersion: String, bitprobeRevision: String, gpuName: String? = nil, gpuDriverVersion: String? = nil) {
+    public init(
+        backend: BackendKind, device: String, cpuModel: String, simdPath: String, threads: Int, availableCPUs: Int,
+        bitprobeVersion: String, bitprobeRevision: String, gpuName: String? = nil, gpuDriverVersion: String? = nil
+    ) {
         self.backend = backend
         self.device = device
         self.cpuModel = cpuModel
@@ -33,9 +35,10 @@ public struct EnvironmentFingerprint: Codable, Equatable, Sendable {
 
     /// The fingerprint of `backend` on this host and build.
     public init(host: HostInfo, backend: any ProbeBackend) {
-        self.init(backend: backend.kind, device: backend.device, cpuModel: host.cpuModel, simdPath: backend.kernelPath,
-                  threads: backend.threads, availableCPUs: host.availableCPUs,
-                  bitprobeVersion: BitProbeVersion.version, bitprobeRevision: BitProbeVersion.revision)
+        self.init(
+            backend: backend.kind, device: backend.device, cpuModel: host.cpuModel, simdPath: backend.kernelPath,
+            threads: backend.threads, availableCPUs: host.availableCPUs,
+            bitprobeVersion: BitProbeVersion.version, bitprobeRevision: BitProbeVersion.revision)
     }
 
     /// The differences that make timings incomparable, one phrase each, baseline value first.
@@ -65,7 +68,7 @@ public struct EnvironmentFingerprint: Codable, Equatable, Sendable {
     // "availableCpus" so that JSON's snake_case ("available_cpus") round-trips through the key strategies.
     enum CodingKeys: String, CodingKey {
         case backend, device, cpuModel, simdPath, threads, availableCPUs = "availableCpus", bitprobeVersion, bitprobeRevision,
-             gpuName, gpuDriverVersion
+            gpuName, gpuDriverVersion
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -13,7 +13,9 @@ public final class CPUBackend: ProbeBackend, @unchecked Sendable {
     public init(threads: Int? = nil, simdPath: SIMDPath? = nil, device: String = "cpu0", bufferPool: BufferPool = BufferPool()) throws(ProbeInputError) {
         let path = simdPath ?? .detected
         guard path.isSupported else {
-            throw .backendUnavailable(.cpu, reason: "SIMD path '\(path.rawValue)' is not supported by this CPU (supported: \(SIMDPath.supported.map(\.rawValue).joined(separator: ", ")))")
+            throw .backendUnavailable(
+                .cpu,
+                reason: "SIMD path '\(path.rawValue)' is not supported by this CPU (supported: \(SIMDPath.supported.map(\.rawValue).joined(separator: ", ")))")
         }
         let count = threads ?? HostInfo.affinityCPUCount()
         guard count >= 1, let kernels = CPUKernels(threads: count, path: path) else {

@@ -19,13 +19,19 @@ final class CPUElementwiseProbe: PreparedProbe {
         count = spec.shape[0]
         do {
             if dtype == .f32 {
-                let (a, b, c) = (try buffers.allocate(Float.self, count: count), try buffers.allocate(Float.self, count: count), try buffers.allocate(Float.self, count: count))
+                let (a, b, c) = (
+                    try buffers.allocate(Float.self, count: count), try buffers.allocate(Float.self, count: count),
+                    try buffers.allocate(Float.self, count: count)
+                )
                 try kernels.inSlices(of: count) { random.fill(a + $0, count: $1) }
                 try kernels.inSlices(of: count) { random.fill(b + $0, count: $1) }
                 c.poison(count: count)
                 (self.a, self.b, self.c) = (UnsafeMutableRawPointer(a), UnsafeMutableRawPointer(b), UnsafeMutableRawPointer(c))
             } else {
-                let (a, b, c) = (try buffers.allocate(UInt16.self, count: count), try buffers.allocate(UInt16.self, count: count), try buffers.allocate(UInt16.self, count: count))
+                let (a, b, c) = (
+                    try buffers.allocate(UInt16.self, count: count), try buffers.allocate(UInt16.self, count: count),
+                    try buffers.allocate(UInt16.self, count: count)
+                )
                 try kernels.inSlices(of: count) { random.fill(a + $0, count: $1) }
                 try kernels.inSlices(of: count) { random.fill(b + $0, count: $1) }
                 c.poison(count: count)
@@ -55,16 +61,20 @@ final class CPUElementwiseProbe: PreparedProbe {
         let isAdd = op == .add
         if dtype == .f32 {
             let (a, b, c) = (a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self), c.assumingMemoryBound(to: Float.self))
-            return ElementwiseVerifier.verify(count: count, got: { Double(c[$0]) }, expected: { i in
-                let exact = isAdd ? Double(a[i]) + Double(b[i]) : Double(a[i]) * Double(b[i])
-                return Double(Float(exact))
-            })
+            return ElementwiseVerifier.verify(
+                count: count, got: { Double(c[$0]) },
+                expected: { i in
+                    let exact = isAdd ? Double(a[i]) + Double(b[i]) : Double(a[i]) * Double(b[i])
+                    return Double(Float(exact))
+                })
         }
         let (a, b, c) = (a.assumingMemoryBound(to: UInt16.self), b.assumingMemoryBound(to: UInt16.self), c.assumingMemoryBound(to: UInt16.self))
-        return ElementwiseVerifier.verify(count: count, got: { f16ToDouble(c[$0]) }, expected: { i in
-            let (x, y) = (f16ToDouble(a[i]), f16ToDouble(b[i]))
-            return Double(Float16(isAdd ? x + y : x * y))
-        })
+        return ElementwiseVerifier.verify(
+            count: count, got: { f16ToDouble(c[$0]) },
+            expected: { i in
+                let (x, y) = (f16ToDouble(a[i]), f16ToDouble(b[i]))
+                return Double(Float16(isAdd ? x + y : x * y))
+            })
     }
 
     func release() { buffers.releaseAll() }

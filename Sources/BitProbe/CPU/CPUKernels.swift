@@ -62,24 +62,34 @@ final class CPUKernels: @unchecked Sendable {
         try call { bp_matmul_f16($0, a, b, c, Int64(m), Int64(n), Int64(k)) }
     }
 
-    func quantizeWeightsF32(_ w: UnsafePointer<Float>, rows: Int, cols: Int, packed: UnsafeMutablePointer<UInt8>, gamma: UnsafeMutablePointer<Float>) throws(ProbeRunError) {
+    func quantizeWeightsF32(_ w: UnsafePointer<Float>, rows: Int, cols: Int, packed: UnsafeMutablePointer<UInt8>, gamma: UnsafeMutablePointer<Float>)
+        throws(ProbeRunError)
+    {
         try call { bp_quantize_weights_f32($0, w, Int64(rows), Int64(cols), packed, gamma) }
     }
 
-    func quantizeWeightsF16(_ w: UnsafePointer<UInt16>, rows: Int, cols: Int, packed: UnsafeMutablePointer<UInt8>, gamma: UnsafeMutablePointer<Float>) throws(ProbeRunError) {
+    func quantizeWeightsF16(_ w: UnsafePointer<UInt16>, rows: Int, cols: Int, packed: UnsafeMutablePointer<UInt8>, gamma: UnsafeMutablePointer<Float>)
+        throws(ProbeRunError)
+    {
         try call { bp_quantize_weights_f16($0, w, Int64(rows), Int64(cols), packed, gamma) }
     }
 
-    func quantizeActivationsF32(_ x: UnsafePointer<Float>, rows: Int, cols: Int, q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) throws(ProbeRunError) {
+    func quantizeActivationsF32(_ x: UnsafePointer<Float>, rows: Int, cols: Int, q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>)
+        throws(ProbeRunError)
+    {
         try call { bp_quantize_activations_f32($0, x, Int64(rows), Int64(cols), q, scales) }
     }
 
-    func quantizeActivationsF16(_ x: UnsafePointer<UInt16>, rows: Int, cols: Int, q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) throws(ProbeRunError) {
+    func quantizeActivationsF16(_ x: UnsafePointer<UInt16>, rows: Int, cols: Int, q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>)
+        throws(ProbeRunError)
+    {
         try call { bp_quantize_activations_f16($0, x, Int64(rows), Int64(cols), q, scales) }
     }
 
-    func ternaryMatmul(xq: UnsafePointer<Int8>, xScales: UnsafePointer<Float>, wq: UnsafePointer<UInt8>, gamma: Float,
-                       y: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Int32>?, m: Int, n: Int, k: Int) throws(ProbeRunError) {
+    func ternaryMatmul(
+        xq: UnsafePointer<Int8>, xScales: UnsafePointer<Float>, wq: UnsafePointer<UInt8>, gamma: Float,
+        y: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Int32>?, m: Int, n: Int, k: Int
+    ) throws(ProbeRunError) {
         try call { bp_ternary_matmul($0, xq, xScales, wq, gamma, y, acc, Int64(m), Int64(n), Int64(k)) }
     }
 

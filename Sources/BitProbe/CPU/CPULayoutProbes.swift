@@ -34,9 +34,11 @@ final class CPUStridedAddProbe: PreparedProbe {
 
     func verify() -> VerificationReport {
         let (a, b, c, stride) = (a, b, c, stride)
-        return ElementwiseVerifier.verify(count: count, got: { Double(c[$0]) }, expected: { i in
-            Double(Float(Double(a[i * stride]) + Double(b[i * stride])))
-        })
+        return ElementwiseVerifier.verify(
+            count: count, got: { Double(c[$0]) },
+            expected: { i in
+                Double(Float(Double(a[i * stride]) + Double(b[i * stride])))
+            })
     }
 
     func release() { buffers.releaseAll() }

@@ -49,8 +49,10 @@ public final class CUDABackend: ProbeBackend, @unchecked Sendable {
     /// Device allocations, frees, transfers and allocation failures go to `tracker` as `device`.
     /// A fatbin the driver cannot load is `cannot load the bitprobe kernels: …`: the device cannot
     /// run any probe, and its owner marks it down.
-    public init(info: CUDADeviceInfo, context: CUDAContext, tracker: MemoryTracker? = nil,
-                matmulVariant: CUDAMatmulVariant = .configured) throws(CUDABackendError) {
+    public init(
+        info: CUDADeviceInfo, context: CUDAContext, tracker: MemoryTracker? = nil,
+        matmulVariant: CUDAMatmulVariant = .configured
+    ) throws(CUDABackendError) {
         self.info = info
         self.device = info.device
         self.context = context
@@ -200,11 +202,12 @@ public enum CUDABackendError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .kernelsNotLoaded(let error):
-            let hint = switch error.code {
-            case CUDAError.unsupportedPTXVersionCode: " (driver older than CUDA 13.0?)"
-            case CUDAError.noBinaryForGPUCode: " (GPU older than compute capability 8.0, or driver older than CUDA 13.0?)"
-            default: ""
-            }
+            let hint =
+                switch error.code {
+                case CUDAError.unsupportedPTXVersionCode: " (driver older than CUDA 13.0?)"
+                case CUDAError.noBinaryForGPUCode: " (GPU older than compute capability 8.0, or driver older than CUDA 13.0?)"
+                default: ""
+                }
             return "cannot load the bitprobe kernels: \(error)\(hint)"
         case .driver(let error):
             return error.description

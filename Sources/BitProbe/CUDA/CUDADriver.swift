@@ -1,5 +1,6 @@
 import CCUDADriver
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,11 +40,12 @@ public final class CUDADriver: @unchecked Sendable {
             var message = [CChar](repeating: 0, count: 1024)
             let status = bp_cuda_driver_open(path, &table, &message, message.count)
             let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            let result: Result<CUDADriver, CUDALoadError> = switch Int(status) {
-            case Int(BP_CUDA_OPEN_OK): .success(CUDADriver(path: path, table: table))
-            case Int(BP_CUDA_OPEN_NO_LIBRARY): .failure(CUDALoadError(kind: .libraryMissing, message: text))
-            default: .failure(CUDALoadError(kind: .symbolMissing, message: text))
-            }
+            let result: Result<CUDADriver, CUDALoadError> =
+                switch Int(status) {
+                case Int(BP_CUDA_OPEN_OK): .success(CUDADriver(path: path, table: table))
+                case Int(BP_CUDA_OPEN_NO_LIBRARY): .failure(CUDALoadError(kind: .libraryMissing, message: text))
+                default: .failure(CUDALoadError(kind: .symbolMissing, message: text))
+                }
             cache[path] = result
             return result
         }

@@ -20,12 +20,13 @@ final class CUDAElementwiseProbe: CUDAKernelProbe {
         dtype = spec.dtype
         count = spec.shape[0]
         let f32 = dtype == .f32
-        let kernel = switch (isAdd, f32) {
-        case (true, true): BP_CUDA_KERNEL_ADD_F32
-        case (false, true): BP_CUDA_KERNEL_MUL_F32
-        case (true, false): BP_CUDA_KERNEL_ADD_F16
-        case (false, false): BP_CUDA_KERNEL_MUL_F16
-        }
+        let kernel =
+            switch (isAdd, f32) {
+            case (true, true): BP_CUDA_KERNEL_ADD_F32
+            case (false, true): BP_CUDA_KERNEL_MUL_F32
+            case (true, false): BP_CUDA_KERNEL_ADD_F16
+            case (false, false): BP_CUDA_KERNEL_MUL_F16
+            }
         let perBlock = Int(BP_CUDA_EW_BLOCK) * Int(f32 ? BP_CUDA_EW_VEC_F32 : BP_CUDA_EW_VEC_F16)
         let shape = CUDAGrid.linear(min(CUDAGrid.blocks(count, per: perBlock), backend.info.multiprocessors * 16), block: Int(BP_CUDA_EW_BLOCK))
         let bytes = count * (f32 ? 4 : 2)
@@ -61,15 +62,19 @@ final class CUDAElementwiseProbe: CUDAKernelProbe {
         let isAdd = isAdd
         if dtype == .f32 {
             let (a, b, c) = (a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self), c.assumingMemoryBound(to: Float.self))
-            return ElementwiseVerifier.verify(count: count, got: { Double(c[$0]) }, expected: { i in
-                Double(Float(isAdd ? Double(a[i]) + Double(b[i]) : Double(a[i]) * Double(b[i])))
-            })
+            return ElementwiseVerifier.verify(
+                count: count, got: { Double(c[$0]) },
+                expected: { i in
+                    Double(Float(isAdd ? Double(a[i]) + Double(b[i]) : Double(a[i]) * Double(b[i])))
+                })
         }
         let (a, b, c) = (a.assumingMemoryBound(to: UInt16.self), b.assumingMemoryBound(to: UInt16.self), c.assumingMemoryBound(to: UInt16.self))
-        return ElementwiseVerifier.verify(count: count, got: { f16ToDouble(c[$0]) }, expected: { i in
-            let (x, y) = (f16ToDouble(a[i]), f16ToDouble(b[i]))
-            return Double(Float16(isAdd ? x + y : x * y))
-        })
+        return ElementwiseVerifier.verify(
+            count: count, got: { f16ToDouble(c[$0]) },
+            expected: { i in
+                let (x, y) = (f16ToDouble(a[i]), f16ToDouble(b[i]))
+                return Double(Float16(isAdd ? x + y : x * y))
+            })
     }
 
     func release() { buffers.releaseAll() }

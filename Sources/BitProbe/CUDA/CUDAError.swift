@@ -38,16 +38,16 @@ public struct CUDAError: Error, Equatable, Sendable, CustomStringConvertible {
     /// what a GPU that fell off the bus or a wedged driver returns, so they are `suggestsLostDevice`
     /// and repeated ones take the device down (docs/cuda.md).
     public static let stickyCodes: Set<Int32> = [
-        214, // CUDA_ERROR_ECC_UNCORRECTABLE
-        700, // CUDA_ERROR_ILLEGAL_ADDRESS
-        702, // CUDA_ERROR_LAUNCH_TIMEOUT
-        710, // CUDA_ERROR_ASSERT
-        714, // CUDA_ERROR_HARDWARE_STACK_ERROR
-        715, // CUDA_ERROR_ILLEGAL_INSTRUCTION
-        716, // CUDA_ERROR_MISALIGNED_ADDRESS
-        717, // CUDA_ERROR_INVALID_ADDRESS_SPACE
-        718, // CUDA_ERROR_INVALID_PC
-        719, // CUDA_ERROR_LAUNCH_FAILED
+        214,  // CUDA_ERROR_ECC_UNCORRECTABLE
+        700,  // CUDA_ERROR_ILLEGAL_ADDRESS
+        702,  // CUDA_ERROR_LAUNCH_TIMEOUT
+        710,  // CUDA_ERROR_ASSERT
+        714,  // CUDA_ERROR_HARDWARE_STACK_ERROR
+        715,  // CUDA_ERROR_ILLEGAL_INSTRUCTION
+        716,  // CUDA_ERROR_MISALIGNED_ADDRESS
+        717,  // CUDA_ERROR_INVALID_ADDRESS_SPACE
+        718,  // CUDA_ERROR_INVALID_PC
+        719,  // CUDA_ERROR_LAUNCH_FAILED
     ]
 
     /// CUDA_ERROR_DEVICE_UNAVAILABLE (46) and CUDA_ERROR_UNKNOWN (999).

@@ -1,4 +1,5 @@
 import CCUDADriver
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -27,10 +27,13 @@ final class CUDAMatmulProbe: CUDAKernelProbe {
         let shape: CUDALaunchShape
         if dtype == .f32 {
             let tile = Int(BP_CUDA_MATMUL_F32_TILE_M)
-            guard CUDAGrid.blocks(m, per: tile) <= 65535 else { throw .kernelFailed("shape \(spec.shape): M over \(65535 * tile) exceeds bp_matmul_f32's grid") }
+            guard CUDAGrid.blocks(m, per: tile) <= 65535 else {
+                throw .kernelFailed("shape \(spec.shape): M over \(65535 * tile) exceeds bp_matmul_f32's grid")
+            }
             kernel = BP_CUDA_KERNEL_MATMUL_F32
-            shape = CUDALaunchShape(grid: (UInt32(CUDAGrid.blocks(n, per: Int(BP_CUDA_MATMUL_F32_TILE_N))), UInt32(CUDAGrid.blocks(m, per: tile)), 1),
-                                    block: (UInt32(BP_CUDA_MATMUL_F32_BLOCK), 1, 1))
+            shape = CUDALaunchShape(
+                grid: (UInt32(CUDAGrid.blocks(n, per: Int(BP_CUDA_MATMUL_F32_TILE_N))), UInt32(CUDAGrid.blocks(m, per: tile)), 1),
+                block: (UInt32(BP_CUDA_MATMUL_F32_BLOCK), 1, 1))
         } else {
             let variant = backend.matmulVariant
             let tiles = CUDAGrid.blocks(m, per: Int(BP_CUDA_MATMUL_TC_TILE_M)) * CUDAGrid.blocks(n, per: variant.tileN)
@@ -67,9 +70,16 @@ final class CUDAMatmulProbe: CUDAKernelProbe {
             // All-ones bytes are NaN in f32, f16 and bf16.
             let output = deviceC
             try backend.run { () throws(CUDAError) in try backend.context.fill(output, byte: 0xFF) }
-            kernelRun = try CUDAKernelRun(backend: backend, [(kernel, shape, [
-                .buffer(deviceA), .buffer(deviceB), .buffer(deviceC), .int32(Int32(m)), .int32(Int32(n)), .int32(Int32(k)),
-            ])])
+            kernelRun = try CUDAKernelRun(
+                backend: backend,
+                [
+                    (
+                        kernel, shape,
+                        [
+                            .buffer(deviceA), .buffer(deviceB), .buffer(deviceC), .int32(Int32(m)), .int32(Int32(n)), .int32(Int32(k)),
+                        ]
+                    )
+                ])
         } catch {
             buffers.releaseAll()
             throw error

@@ -1,7 +1,8 @@
+import CCUDAKernels
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCUDAKernels
 
 /// The tensor-core matmul kernels of the fatbin (cuda-kernels.md): 128x128 tiles with 3 stages
 /// (48 KiB, no opt-in), the same with 4 stages (64 KiB), and 128x256 tiles with 4 stages (96 KiB).

@@ -9,8 +9,11 @@ extension CUDAPlatform {
         case .off:
             return []
         case .down(let reason):
-            return [DeviceStatus(backend: .cuda, device: "cuda", name: "", up: false, reason: reason, extraInfo: Self.extraInfo(nil, driver: driverVersion ?? ""),
-                                 memoryFreeBytes: nil, memoryTotalBytes: nil)]
+            return [
+                DeviceStatus(
+                    backend: .cuda, device: "cuda", name: "", up: false, reason: reason, extraInfo: Self.extraInfo(nil, driver: driverVersion ?? ""),
+                    memoryFreeBytes: nil, memoryTotalBytes: nil)
+            ]
         case .up:
             return devices.indices.map(deviceStatus)
         }
@@ -19,13 +22,16 @@ extension CUDAPlatform {
     /// One GPU's row, as its runner reports it.
     public func deviceStatus(_ index: Int) -> DeviceStatus {
         let device = devices[index]
-        return DeviceStatus(backend: .cuda, device: device.info.device, name: device.info.name, up: device.up, reason: device.reason,
-                            extraInfo: Self.extraInfo(device.info, driver: driverVersion ?? ""), memoryFreeBytes: device.memoryFreeBytes,
-                            memoryTotalBytes: device.memoryTotalBytes)
+        return DeviceStatus(
+            backend: .cuda, device: device.info.device, name: device.info.name, up: device.up, reason: device.reason,
+            extraInfo: Self.extraInfo(device.info, driver: driverVersion ?? ""), memoryFreeBytes: device.memoryFreeBytes,
+            memoryTotalBytes: device.memoryTotalBytes)
     }
 
     private static func extraInfo(_ info: CUDADeviceInfo?, driver: String) -> [(String, String)] {
-        [("compute_capability", info?.computeCapability ?? ""), ("driver", driver),
-         ("sms", info.map { String($0.multiprocessors) } ?? ""), ("uuid", info?.uuid ?? "")]
+        [
+            ("compute_capability", info?.computeCapability ?? ""), ("driver", driver),
+            ("sms", info.map { String($0.multiprocessors) } ?? ""), ("uuid", info?.uuid ?? ""),
+        ]
     }
 }

@@ -95,8 +95,9 @@ public final class CUDAPlatform {
     }
 
     private static func openDevice(driver: CUDADriver, ordinal: Int) -> Device {
-        let placeholder = CUDADeviceInfo(device: "cuda\(ordinal)", ordinal: ordinal, name: "", uuid: "", computeCapability: "",
-                                         multiprocessors: 0, memoryTotalBytes: 0)
+        let placeholder = CUDADeviceInfo(
+            device: "cuda\(ordinal)", ordinal: ordinal, name: "", uuid: "", computeCapability: "",
+            multiprocessors: 0, memoryTotalBytes: 0)
         let info: CUDADeviceInfo
         let handle: Int32
         do { (info, handle) = try CUDADeviceInfo.read(driver: driver, ordinal: ordinal) } catch {
@@ -161,8 +162,10 @@ public final class CUDAPlatform {
     /// reason; the next attempt is later).
     /// `only`: the one device to try (its runner's), nil for every device.
     @discardableResult
-    public func recoverDue(now: Double = MonotonicClock.seconds(), only: Int? = nil,
-                           prepare: (_ device: Device, _ context: CUDAContext) throws -> Void = { _, _ in }) -> [(device: String, error: String?)] {
+    public func recoverDue(
+        now: Double = MonotonicClock.seconds(), only: Int? = nil,
+        prepare: (_ device: Device, _ context: CUDAContext) throws -> Void = { _, _ in }
+    ) -> [(device: String, error: String?)] {
         guard let driver else { return [] }
         var tried: [(device: String, error: String?)] = []
         for index in devices.indices where !devices[index].up && (only == nil || only == index) {

@@ -53,14 +53,22 @@ final class CUDAQuantizeWeightsProbe: CUDAKernelProbe {
             }
             let f32 = dtype == .f32
             let block = Int(BP_CUDA_QW_BLOCK)
-            kernelRun = try CUDAKernelRun(backend: backend, [
-                (f32 ? BP_CUDA_KERNEL_QW_ABSUM_F32 : BP_CUDA_KERNEL_QW_ABSUM_F16, CUDAGrid.linear(partials, block: block),
-                 [.buffer(deviceW), .int64(Int64(count)), .buffer(devicePartial)]),
-                (BP_CUDA_KERNEL_QW_GAMMA, CUDAGrid.linear(1, block: block),
-                 [.buffer(devicePartial), .int64(Int64(partials)), .int64(Int64(count)), .buffer(deviceGamma)]),
-                (f32 ? BP_CUDA_KERNEL_QW_PACK_F32 : BP_CUDA_KERNEL_QW_PACK_F16, packShape,
-                 [.buffer(deviceW), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceGamma), .buffer(devicePacked)]),
-            ])
+            kernelRun = try CUDAKernelRun(
+                backend: backend,
+                [
+                    (
+                        f32 ? BP_CUDA_KERNEL_QW_ABSUM_F32 : BP_CUDA_KERNEL_QW_ABSUM_F16, CUDAGrid.linear(partials, block: block),
+                        [.buffer(deviceW), .int64(Int64(count)), .buffer(devicePartial)]
+                    ),
+                    (
+                        BP_CUDA_KERNEL_QW_GAMMA, CUDAGrid.linear(1, block: block),
+                        [.buffer(devicePartial), .int64(Int64(partials)), .int64(Int64(count)), .buffer(deviceGamma)]
+                    ),
+                    (
+                        f32 ? BP_CUDA_KERNEL_QW_PACK_F32 : BP_CUDA_KERNEL_QW_PACK_F16, packShape,
+                        [.buffer(deviceW), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceGamma), .buffer(devicePacked)]
+                    ),
+                ])
         } catch {
             buffers.releaseAll()
             throw error
@@ -73,10 +81,12 @@ final class CUDAQuantizeWeightsProbe: CUDAKernelProbe {
         let sampled = SampledIndices.evenly(count: rows, limit: cudaQuantizeVerifiedRows)
         if dtype == .f32 {
             let w = w.assumingMemoryBound(to: Float.self)
-            return QuantizationVerifier.verifyWeights(rows: rows, cols: cols, value: { Double(w[$0]) }, packed: packed, gamma: gamma.pointee, sampledRows: sampled)
+            return QuantizationVerifier.verifyWeights(
+                rows: rows, cols: cols, value: { Double(w[$0]) }, packed: packed, gamma: gamma.pointee, sampledRows: sampled)
         }
         let w = w.assumingMemoryBound(to: UInt16.self)
-        return QuantizationVerifier.verifyWeights(rows: rows, cols: cols, value: { f16ToDouble(w[$0]) }, packed: packed, gamma: gamma.pointee, sampledRows: sampled)
+        return QuantizationVerifier.verifyWeights(
+            rows: rows, cols: cols, value: { f16ToDouble(w[$0]) }, packed: packed, gamma: gamma.pointee, sampledRows: sampled)
     }
 
     func release() { buffers.releaseAll() }
@@ -119,10 +129,14 @@ final class CUDAQuantizeActivationsProbe: CUDAKernelProbe {
             try buffers.upload(x, bytes: deviceX.bytes, to: deviceX)
             let scalesOutput = deviceScales
             try backend.run { () throws(CUDAError) in try backend.context.fill(scalesOutput, byte: 0xFF) }
-            kernelRun = try CUDAKernelRun(backend: backend, [(
-                dtype == .f32 ? BP_CUDA_KERNEL_QA_F32 : BP_CUDA_KERNEL_QA_F16, CUDAGrid.linear(rows, block: Int(BP_CUDA_QA_BLOCK)),
-                [.buffer(deviceX), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceQ), .buffer(deviceScales)]
-            )])
+            kernelRun = try CUDAKernelRun(
+                backend: backend,
+                [
+                    (
+                        dtype == .f32 ? BP_CUDA_KERNEL_QA_F32 : BP_CUDA_KERNEL_QA_F16, CUDAGrid.linear(rows, block: Int(BP_CUDA_QA_BLOCK)),
+                        [.buffer(deviceX), .int32(Int32(rows)), .int32(Int32(cols)), .buffer(deviceQ), .buffer(deviceScales)]
+                    )
+                ])
         } catch {
             buffers.releaseAll()
             throw error

@@ -27,14 +27,16 @@ final class CUDATernaryMatmulProbe: CUDAKernelProbe {
         let shape: CUDALaunchShape
         if m <= Int(BP_CUDA_TERNARY_GEMV_MAX_M) {
             kernel = BP_CUDA_KERNEL_TERNARY_GEMV
-            shape = CUDALaunchShape(grid: (UInt32(CUDAGrid.blocks(n, per: Int(BP_CUDA_TERNARY_GEMV_ROWS))), UInt32(m), 1),
-                                    block: (UInt32(BP_CUDA_TERNARY_BLOCK), 1, 1))
+            shape = CUDALaunchShape(
+                grid: (UInt32(CUDAGrid.blocks(n, per: Int(BP_CUDA_TERNARY_GEMV_ROWS))), UInt32(m), 1),
+                block: (UInt32(BP_CUDA_TERNARY_BLOCK), 1, 1))
         } else {
             let tile = Int(BP_CUDA_TERNARY_GEMM_TILE)
             guard CUDAGrid.blocks(m, per: tile) <= 65535 else { throw .kernelFailed("shape \(spec.shape): M exceeds bp_ternary_gemm's grid") }
             kernel = BP_CUDA_KERNEL_TERNARY_GEMM
-            shape = CUDALaunchShape(grid: (UInt32(CUDAGrid.blocks(n, per: tile)), UInt32(CUDAGrid.blocks(m, per: tile)), 1),
-                                    block: (UInt32(BP_CUDA_TERNARY_BLOCK), 1, 1))
+            shape = CUDALaunchShape(
+                grid: (UInt32(CUDAGrid.blocks(n, per: tile)), UInt32(CUDAGrid.blocks(m, per: tile)), 1),
+                block: (UInt32(BP_CUDA_TERNARY_BLOCK), 1, 1))
         }
         let rowBytes = ternaryRowBytes(k: k)
         do {
@@ -66,10 +68,17 @@ final class CUDATernaryMatmulProbe: CUDAKernelProbe {
                 try backend.context.fill(yOutput, byte: 0xFF)
                 try backend.context.fill(accOutput, byte: 0x80)
             }
-            kernelRun = try CUDAKernelRun(backend: backend, [(kernel, shape, [
-                .buffer(deviceX), .buffer(deviceScales), .buffer(deviceW), .float(gamma), .buffer(deviceY), .buffer(deviceAcc),
-                .int32(Int32(m)), .int32(Int32(n)), .int32(Int32(k)),
-            ])])
+            kernelRun = try CUDAKernelRun(
+                backend: backend,
+                [
+                    (
+                        kernel, shape,
+                        [
+                            .buffer(deviceX), .buffer(deviceScales), .buffer(deviceW), .float(gamma), .buffer(deviceY), .buffer(deviceAcc),
+                            .int32(Int32(m)), .int32(Int32(n)), .int32(Int32(k)),
+                        ]
+                    )
+                ])
         } catch {
             buffers.releaseAll()
             throw error

@@ -29,8 +29,10 @@ public final class CPUProbeRunner: DeviceRunner, @unchecked Sendable {
     private let availableMemory: () -> Int?
 
     /// `availableMemory` is read before each probe (the host's MemAvailable by default).
-    public init(log: RunnerLog = .discard, memory: MemoryTracker = MemoryTracker(),
-                availableMemory: @escaping () -> Int? = { HostInfo.read().memoryAvailableBytes }) {
+    public init(
+        log: RunnerLog = .discard, memory: MemoryTracker = MemoryTracker(),
+        availableMemory: @escaping () -> Int? = { HostInfo.read().memoryAvailableBytes }
+    ) {
         self.log = log
         self.memory = memory
         self.availableMemory = availableMemory
@@ -76,9 +78,12 @@ public final class CPUProbeRunner: DeviceRunner, @unchecked Sendable {
     }
 
     public var statuses: [DeviceStatus] {
-        [DeviceStatus(backend: .cpu, device: "cpu0", name: cpuModel, up: backend != nil, reason: backendError,
-                      extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
-                      memoryFreeBytes: host.availableBytes, memoryTotalBytes: host.totalBytes)]
+        [
+            DeviceStatus(
+                backend: .cpu, device: "cpu0", name: cpuModel, up: backend != nil, reason: backendError,
+                extraInfo: [("simd_path", backend?.simdPath.rawValue ?? ""), ("threads", backend.map { String($0.threads) } ?? "")],
+                memoryFreeBytes: host.availableBytes, memoryTotalBytes: host.totalBytes)
+        ]
     }
 
     public func cancel() { active.withLock { $0?.cancel() } }

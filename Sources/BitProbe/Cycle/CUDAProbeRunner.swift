@@ -125,8 +125,12 @@ public final class CUDAProbeRunner: DeviceRunner, @unchecked Sendable {
         for attempt in attempts {
             if let error = attempt.error {
                 let delay = platform.devices[index].recovery?.delay ?? 0
-                log.warning("CUDA device recovery failed", [("device", attempt.device), ("reason", error),
-                                                             ("next_attempt_in_seconds", formatSecondsShort(delay))])
+                log.warning(
+                    "CUDA device recovery failed",
+                    [
+                        ("device", attempt.device), ("reason", error),
+                        ("next_attempt_in_seconds", formatSecondsShort(delay)),
+                    ])
             } else {
                 log.info("CUDA device recovered", [("device", attempt.device)])
             }

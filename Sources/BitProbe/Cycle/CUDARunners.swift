@@ -39,9 +39,13 @@ public final class CUDARunners: @unchecked Sendable {
         case .up:
             for (index, device) in platform.devices.enumerated() {
                 if device.up {
-                    log.info("CUDA device found", [("device", device.info.device), ("name", device.info.name), ("uuid", device.info.uuid),
-                                                   ("compute_capability", device.info.computeCapability),
-                                                   ("driver", platform.driverVersion ?? "")])
+                    log.info(
+                        "CUDA device found",
+                        [
+                            ("device", device.info.device), ("name", device.info.name), ("uuid", device.info.uuid),
+                            ("compute_capability", device.info.computeCapability),
+                            ("driver", platform.driverVersion ?? ""),
+                        ])
                 } else {
                     log.error("CUDA device down", [("device", device.info.device), ("reason", device.reason)])
                 }

@@ -25,8 +25,10 @@ public struct CycleContext {
     /// Told before each probe runs (a CLI command's progress line).
     public var willRun: (ProbeSpec) -> Void
 
-    public init(span: ProfileSpan, isStopping: @escaping () -> Bool, profilesProbes: Bool = true,
-                willRun: @escaping (ProbeSpec) -> Void = { _ in }) {
+    public init(
+        span: ProfileSpan, isStopping: @escaping () -> Bool, profilesProbes: Bool = true,
+        willRun: @escaping (ProbeSpec) -> Void = { _ in }
+    ) {
         self.span = span
         self.isStopping = isStopping
         self.profilesProbes = profilesProbes

@@ -50,8 +50,10 @@ public final class DeviceSet {
 
     /// `cpu` false leaves the CPU out (bench on a GPU). The GPUs' kernels are loaded here, so a
     /// driver that cannot load them refuses the command before anything runs.
-    public static func open(cpu: Bool = true, threads: Int?, simd: SIMDPath? = nil, gpus selection: GPUs,
-                            memory: MemoryTracker = MemoryTracker()) throws(Refusal) -> DeviceSet {
+    public static func open(
+        cpu: Bool = true, threads: Int?, simd: SIMDPath? = nil, gpus selection: GPUs,
+        memory: MemoryTracker = MemoryTracker()
+    ) throws(Refusal) -> DeviceSet {
         var cpuRunner: CPUProbeRunner?
         if cpu {
             let runner = CPUProbeRunner(memory: memory)
@@ -80,8 +82,9 @@ public final class DeviceSet {
             throw .couldNotRun(unavailable(error.reason))
         }
         let indices = if case .one = selection { Array(choice.indices.prefix(1)) } else { choice.indices }
-        let set = DeviceSet(cpu: cpuRunner, gpus: indices.map { CUDAProbeRunner(platform: choice.platform, index: $0, memory: memory) },
-                            note: nil, platform: choice.platform)
+        let set = DeviceSet(
+            cpu: cpuRunner, gpus: indices.map { CUDAProbeRunner(platform: choice.platform, index: $0, memory: memory) },
+            note: nil, platform: choice.platform)
         for gpu in set.gpus {
             do { try gpu.loadBackend() } catch {
                 set.close()
@@ -99,7 +102,8 @@ public final class DeviceSet {
     /// refuses the whole run before anything allocates; `progress(done, total, spec)` is told before
     /// each probe runs.
     public func run(_ specs: [ProbeSpec], config: BenchmarkConfig, progress: @escaping (Int, Int, ProbeSpec) -> Void = { _, _, _ in })
-        throws(Refusal) -> [ProbeResult] {
+        throws(Refusal) -> [ProbeResult]
+    {
         let available = HostInfo.read().memoryAvailableBytes
         for spec in specs {
             do { try spec.requireMemory(availableBytes: available) } catch { throw .couldNotRun(error.description) }

@@ -12,8 +12,10 @@ public struct DeviceStatus: Sendable {
     public var memoryFreeBytes: Int?
     public var memoryTotalBytes: Int?
 
-    public init(backend: BackendKind, device: String, name: String, up: Bool, reason: String, extraInfo: [(String, String)],
-                memoryFreeBytes: Int?, memoryTotalBytes: Int?) {
+    public init(
+        backend: BackendKind, device: String, name: String, up: Bool, reason: String, extraInfo: [(String, String)],
+        memoryFreeBytes: Int?, memoryTotalBytes: Int?
+    ) {
         self.backend = backend
         self.device = device
         self.name = name

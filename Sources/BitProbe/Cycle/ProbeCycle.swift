@@ -17,9 +17,11 @@ public struct ProbeCycle {
     /// Whether each probe is a child span of the cycle's (the agent); see `CycleContext.profilesProbes`.
     public var profilesProbes = true
 
-    public init(runners: [any DeviceRunner], readHostMemory: @escaping () -> HostMemoryStatus = { HostMemoryStatus.read() },
-                readCPUStall: @escaping () -> UInt64? = ProbeCycle.ownCPUStall(),
-                monotonicSeconds: @escaping () -> Double = MonotonicClock.seconds, wallSeconds: @escaping () -> Double = WallClock.unixSeconds) {
+    public init(
+        runners: [any DeviceRunner], readHostMemory: @escaping () -> HostMemoryStatus = { HostMemoryStatus.read() },
+        readCPUStall: @escaping () -> UInt64? = ProbeCycle.ownCPUStall(),
+        monotonicSeconds: @escaping () -> Double = MonotonicClock.seconds, wallSeconds: @escaping () -> Double = WallClock.unixSeconds
+    ) {
         self.runners = runners
         self.readHostMemory = readHostMemory
         self.readCPUStall = readCPUStall
@@ -63,7 +65,8 @@ public struct ProbeCycle {
         span.setAttribute("bitprobe.probes", .int(Int64(results.count)))
         if let cpuPressureShare { span.setAttribute("bitprobe.cpu_pressure", .double(cpuPressureShare)) }
         span.end()
-        return CycleReport(number: number, results: results, span: span, devices: devices, hostMemory: host, memoryPressure: pressure,
-                           cpuPressureShare: cpuPressureShare, startedAt: startedAt, probeSeconds: probeSeconds, stopped: isStopping())
+        return CycleReport(
+            number: number, results: results, span: span, devices: devices, hostMemory: host, memoryPressure: pressure,
+            cpuPressureShare: cpuPressureShare, startedAt: startedAt, probeSeconds: probeSeconds, stopped: isStopping())
     }
 }

@@ -9,8 +9,10 @@ public struct HostMemoryStatus: Codable, Sendable, Equatable {
     public var pressureSomeAvg10: Double?
     public var pressureFullAvg10: Double?
 
-    public init(totalBytes: Int? = nil, availableBytes: Int? = nil, cgroupLimitBytes: Int? = nil, cgroupCurrentBytes: Int? = nil,
-                pressureSomeAvg10: Double? = nil, pressureFullAvg10: Double? = nil) {
+    public init(
+        totalBytes: Int? = nil, availableBytes: Int? = nil, cgroupLimitBytes: Int? = nil, cgroupCurrentBytes: Int? = nil,
+        pressureSomeAvg10: Double? = nil, pressureFullAvg10: Double? = nil
+    ) {
         self.totalBytes = totalBytes
         self.availableBytes = availableBytes
         self.cgroupLimitBytes = cgroupLimitBytes
@@ -91,8 +93,9 @@ public enum MemoryPressureLevel: Int, Codable, Sendable, Comparable, CaseIterabl
 
     /// The host's level from one reading: what a probe cycle computes once for cpu0.
     public static func assess(_ host: HostMemoryStatus) -> MemoryPressureLevel {
-        assess(usableBytes: host.usableBytes, capacityBytes: host.capacityBytes, pressureSome: host.pressureSomeAvg10,
-               pressureFull: host.pressureFullAvg10)
+        assess(
+            usableBytes: host.usableBytes, capacityBytes: host.capacityBytes, pressureSome: host.pressureSomeAvg10,
+            pressureFull: host.pressureFullAvg10)
     }
 
     public static func assess(usableBytes: Int?, capacityBytes: Int?, pressureSome: Double? = nil, pressureFull: Double? = nil) -> MemoryPressureLevel {

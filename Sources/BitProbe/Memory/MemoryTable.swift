@@ -18,10 +18,12 @@ public enum MemoryTable {
         ]
         var rows = [["DEVICE", "PEAK", "HELD", "POOL HITS", "RETAINED", "RETAINED/PEAK", "EVENTS"]]
         for device in report.devices {
-            rows.append([device.device, ByteCount.format(device.peakBytes), ByteCount.format(device.trackedBytes),
-                         device.poolHitRate.map { formatFixed($0 * 100, decimals: 1) + "%" } ?? "-", ByteCount.format(device.retainedBytes),
-                         device.retainedToPeakRatio.map { formatFixed($0, decimals: 2) } ?? "-",
-                         device.events.keys.sorted().map { "\($0) \(device.events[$0]!)" }.joined(separator: ", ")])
+            rows.append([
+                device.device, ByteCount.format(device.peakBytes), ByteCount.format(device.trackedBytes),
+                device.poolHitRate.map { formatFixed($0 * 100, decimals: 1) + "%" } ?? "-", ByteCount.format(device.retainedBytes),
+                device.retainedToPeakRatio.map { formatFixed($0, decimals: 2) } ?? "-",
+                device.events.keys.sorted().map { "\($0) \(device.events[$0]!)" }.joined(separator: ", "),
+            ])
         }
         lines += alignedColumns(rows).map { "  " + $0 }
         for leak in report.leaks {
@@ -32,8 +34,10 @@ public enum MemoryTable {
             var eventRows = [["SECONDS", "DEVICE", "EVENT", "BYTES", "HELD AFTER", "PROBE"]]
             let start = events.first?.unixSeconds ?? 0
             for event in events {
-                eventRows.append(["+" + formatFixed(event.unixSeconds - start, decimals: 3), event.device, event.kind.rawValue, ByteCount.format(event.bytes),
-                                  ByteCount.format(event.heldBytesAfter), event.probe ?? "-"])
+                eventRows.append([
+                    "+" + formatFixed(event.unixSeconds - start, decimals: 3), event.device, event.kind.rawValue, ByteCount.format(event.bytes),
+                    ByteCount.format(event.heldBytesAfter), event.probe ?? "-",
+                ])
             }
             lines += alignedColumns(eventRows).map { "  " + $0 }
         }

@@ -87,8 +87,9 @@ public final class MemoryTracker: Sendable {
                 entry.count += held > 0 ? 1 : -1
                 state.outstanding[device] = entry
             }
-            let event = MemoryEvent(kind: kind, device: device, bytes: bytes, probe: state.currentProbe, unixSeconds: now,
-                                    heldBytesAfter: totals.trackedBytes)
+            let event = MemoryEvent(
+                kind: kind, device: device, bytes: bytes, probe: state.currentProbe, unixSeconds: now,
+                heldBytesAfter: totals.trackedBytes)
             if state.ring.count < capacity {
                 state.ring.append(event)
             } else {

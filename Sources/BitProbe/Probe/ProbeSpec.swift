@@ -76,7 +76,8 @@ public struct ProbeSpec: Hashable, Codable, Sendable, CustomStringConvertible {
         case .matmul:
             total = Double(e) * (Double(dims[0]) * Double(dims[2]) + Double(dims[2]) * Double(dims[1]) + Double(dims[0]) * Double(dims[1]))
         case .ternaryMatmul:
-            total = Double(dims[0]) * Double(dims[2]) + Double(dims[1]) * Double(ternaryRowBytes(k: dims[2]))
+            total =
+                Double(dims[0]) * Double(dims[2]) + Double(dims[1]) * Double(ternaryRowBytes(k: dims[2]))
                 + 8 * Double(dims[0]) * Double(dims[1]) + 4 * Double(dims[0])
         case .quantizeWeights:
             total = Double(e) * Double(dims[0]) * Double(dims[1]) + Double(dims[0]) * Double(ternaryRowBytes(k: dims[1]))

@@ -41,7 +41,8 @@ public enum FlameGraph {
         let frames = frames(nodes: nodes, rootNanos: rootNanos)
         let depth = (frames.map(\.depth).max() ?? 0) + 1
         let height = Double(depth) * rowHeight + 40
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\" viewBox=\"0 0 \(Markup.number(width)) \(Markup.number(height))\" width=\"\(Markup.number(width))\" height=\"\(Markup.number(height))\" role=\"img\" aria-label=\"\(Markup.escape(title))\" font-family=\"sans-serif\" font-size=\"11\">"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"flamegraph\" viewBox=\"0 0 \(Markup.number(width)) \(Markup.number(height))\" width=\"\(Markup.number(width))\" height=\"\(Markup.number(height))\" role=\"img\" aria-label=\"\(Markup.escape(title))\" font-family=\"sans-serif\" font-size=\"11\">"
         svg += "<title>\(Markup.escape(title))</title>"
         svg += "<style>.frame rect{stroke:#fff;stroke-width:0.5}.frame text{fill:#000;pointer-events:none}.frame{cursor:pointer}</style>"
         svg += "<text x=\"4\" y=\"14\" font-size=\"13\">\(Markup.escape(title)) — click a frame to zoom, the title row to reset</text>"
@@ -51,9 +52,11 @@ public enum FlameGraph {
             guard let node = byPath[frame.path] else { continue }
             let y = height - Double(frame.depth + 1) * rowHeight - 4
             let name = frame.path.last!
-            let tip = "\(name): total \(formatDuration(Double(node.totalNanos) / 1e9)), self \(formatDuration(Double(node.selfNanos) / 1e9)), \(formatFixed(node.shareOfTotal * 100, decimals: 1))% of the profile, \(node.calls) call\(node.calls == 1 ? "" : "s")"
+            let tip =
+                "\(name): total \(formatDuration(Double(node.totalNanos) / 1e9)), self \(formatDuration(Double(node.selfNanos) / 1e9)), \(formatFixed(node.shareOfTotal * 100, decimals: 1))% of the profile, \(node.calls) call\(node.calls == 1 ? "" : "s")"
             svg += "<g class=\"frame\" data-x=\"\(Markup.number(frame.x))\" data-w=\"\(Markup.number(frame.width))\"><title>\(Markup.escape(tip))</title>"
-            svg += "<rect x=\"\(Markup.number(frame.x))\" y=\"\(Markup.number(y))\" width=\"\(Markup.number(max(frame.width, 0.1)))\" height=\"\(Markup.number(rowHeight - 1))\" fill=\"\(colour(for: name))\"/>"
+            svg +=
+                "<rect x=\"\(Markup.number(frame.x))\" y=\"\(Markup.number(y))\" width=\"\(Markup.number(max(frame.width, 0.1)))\" height=\"\(Markup.number(rowHeight - 1))\" fill=\"\(colour(for: name))\"/>"
             // Label only frames wide enough to hold a few characters (about 6.5 px each).
             let characters = Int((frame.width - 6) / 6.5)
             if characters >= 3 {
@@ -64,7 +67,10 @@ public enum FlameGraph {
         }
         svg += "</g>"
         // Zoom: scale the clicked frame's x range to the full width; frames outside it collapse.
-        if interactive { svg += "<script><![CDATA[(function(){var W=\(Markup.number(width));var g=document.getElementById('frames');if(!g||!g.querySelectorAll)return;var fs=g.querySelectorAll('.frame');function zoom(x0,w0){for(var i=0;i<fs.length;i++){var f=fs[i],x=+f.getAttribute('data-x'),w=+f.getAttribute('data-w');var nx=(x-x0)*W/w0,nw=w*W/w0;var r=f.querySelector('rect'),t=f.querySelector('text');var out=nx+nw<=0.01||nx>=W-0.01;r.setAttribute('x',Math.max(nx,0));r.setAttribute('width',out?0:Math.max(Math.min(nw,W-Math.max(nx,0)),0.1));if(t){t.setAttribute('x',Math.max(nx,0)+3);t.style.display=(out||nw<26)?'none':'';}}}for(var i=0;i<fs.length;i++){fs[i].addEventListener('click',function(){zoom(+this.getAttribute('data-x'),+this.getAttribute('data-w'));});}var h=document.querySelector('svg.flamegraph > text');if(h)h.addEventListener('click',function(){zoom(0,W);});})();]]></script>" }
+        if interactive {
+            svg +=
+                "<script><![CDATA[(function(){var W=\(Markup.number(width));var g=document.getElementById('frames');if(!g||!g.querySelectorAll)return;var fs=g.querySelectorAll('.frame');function zoom(x0,w0){for(var i=0;i<fs.length;i++){var f=fs[i],x=+f.getAttribute('data-x'),w=+f.getAttribute('data-w');var nx=(x-x0)*W/w0,nw=w*W/w0;var r=f.querySelector('rect'),t=f.querySelector('text');var out=nx+nw<=0.01||nx>=W-0.01;r.setAttribute('x',Math.max(nx,0));r.setAttribute('width',out?0:Math.max(Math.min(nw,W-Math.max(nx,0)),0.1));if(t){t.setAttribute('x',Math.max(nx,0)+3);t.style.display=(out||nw<26)?'none':'';}}}for(var i=0;i<fs.length;i++){fs[i].addEventListener('click',function(){zoom(+this.getAttribute('data-x'),+this.getAttribute('data-w'));});}var h=document.querySelector('svg.flamegraph > text');if(h)h.addEventListener('click',function(){zoom(0,W);});})();]]></script>"
+        }
         return svg + "</svg>\n"
     }
 

@@ -41,8 +41,10 @@ public struct ProfileAnalysis: Sendable {
         var ordered: [Node] = []
         func emit(_ path: [String]) {
             let entry = totals[path]!
-            ordered.append(Node(path: path, calls: entry.calls, totalNanos: entry.total, selfNanos: entry.selfTime,
-                                shareOfTotal: rootTime > 0 ? Double(entry.total) / Double(rootTime) : 0))
+            ordered.append(
+                Node(
+                    path: path, calls: entry.calls, totalNanos: entry.total, selfNanos: entry.selfTime,
+                    shareOfTotal: rootTime > 0 ? Double(entry.total) / Double(rootTime) : 0))
             for child in childrenOf[path] ?? [] { emit(child) }
         }
         for root in childrenOf[[]] ?? [] { emit(root) }
@@ -83,9 +85,10 @@ public struct ProfileAnalysis: Sendable {
         var lines = ["TOTAL       SELF        CALLS   SHARE   SPAN"]
         for node in nodes {
             let indent = String(repeating: "  ", count: node.path.count - 1)
-            lines.append(pad(formatDuration(Double(node.totalNanos) / 1e9), 12)
-                         + pad(formatDuration(Double(node.selfNanos) / 1e9), 12) + pad(String(node.calls), 8)
-                         + pad(formatFixed(node.shareOfTotal * 100, decimals: 1) + "%", 8) + indent + node.path.last!)
+            lines.append(
+                pad(formatDuration(Double(node.totalNanos) / 1e9), 12)
+                    + pad(formatDuration(Double(node.selfNanos) / 1e9), 12) + pad(String(node.calls), 8)
+                    + pad(formatFixed(node.shareOfTotal * 100, decimals: 1) + "%", 8) + indent + node.path.last!)
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -94,8 +97,9 @@ public struct ProfileAnalysis: Sendable {
     public var hotspotText: String {
         var lines = ["SELF        SHARE   CALLS   TOTAL       SPAN"]
         for node in hotspots {
-            lines.append(pad(formatDuration(Double(node.selfNanos) / 1e9), 12) + pad(formatFixed(node.shareOfTotal * 100, decimals: 1) + "%", 8)
-                         + pad(String(node.calls), 8) + pad(formatDuration(Double(node.totalNanos) / 1e9), 12) + node.path[0])
+            lines.append(
+                pad(formatDuration(Double(node.selfNanos) / 1e9), 12) + pad(formatFixed(node.shareOfTotal * 100, decimals: 1) + "%", 8)
+                    + pad(String(node.calls), 8) + pad(formatDuration(Double(node.totalNanos) / 1e9), 12) + node.path[0])
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -57,8 +57,10 @@ public final class ProfileSpan: Sendable {
 
     private let state = Mutex(Mutable())
 
-    private init(name: String, traceID: TraceID, parent: SpanID?, anchor: (unixNanos: UInt64, monotonicNanos: UInt64)?,
-                 attributes: [(String, AttributeValue)]) {
+    private init(
+        name: String, traceID: TraceID, parent: SpanID?, anchor: (unixNanos: UInt64, monotonicNanos: UInt64)?,
+        attributes: [(String, AttributeValue)]
+    ) {
         let now = MonotonicClock.nanoseconds()
         let anchor = anchor ?? (WallClock.unixNanos(), now)
         self.name = name

@@ -8,7 +8,8 @@ public enum JUnitReport {
         let skipped = report.comparisons.filter { [.missingInCurrent, .newProbe, .baselineNotOK].contains($0.verdict) }.count
         let time = report.comparisons.reduce(0.0) { $0 + ($1.currentWallSeconds ?? 0) }
         let suiteName = "bitprobe regress vs baseline '\(report.baseline.name)'"
-        let counts = "tests=\"\(report.comparisons.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(formatFixed(time, decimals: 3))\""
+        let counts =
+            "tests=\"\(report.comparisons.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(formatFixed(time, decimals: 3))\""
 
         var lines = [
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
@@ -35,7 +36,8 @@ public enum JUnitReport {
 
         for comparison in report.comparisons {
             let spec = comparison.spec
-            let open = "    <testcase classname=\"bitprobe.\(Markup.escape(spec.backend.rawValue)).\(Markup.escape(spec.device))\" name=\"\(Markup.escape("\(spec.op.rawValue) \(spec.dtype.rawValue) \(spec.shape)"))\" time=\"\(formatFixed(comparison.currentWallSeconds ?? 0, decimals: 3))\""
+            let open =
+                "    <testcase classname=\"bitprobe.\(Markup.escape(spec.backend.rawValue)).\(Markup.escape(spec.device))\" name=\"\(Markup.escape("\(spec.op.rawValue) \(spec.dtype.rawValue) \(spec.shape)"))\" time=\"\(formatFixed(comparison.currentWallSeconds ?? 0, decimals: 3))\""
             switch comparison.verdict {
             case .unchanged, .improvement:
                 lines.append(open + "/>")
@@ -43,7 +45,8 @@ public enum JUnitReport {
                 let severity = comparison.severity?.rawValue ?? "?"
                 let message = "\(severity) regression: \(ratioText(comparison, criteria: report.criteria))"
                 lines.append(open + ">")
-                lines.append("      <failure message=\"\(Markup.escape(message))\" type=\"regression.\(severity)\">\(Markup.escape(numbers(comparison)))</failure>")
+                lines.append(
+                    "      <failure message=\"\(Markup.escape(message))\" type=\"regression.\(severity)\">\(Markup.escape(numbers(comparison)))</failure>")
                 lines.append("    </testcase>")
             case .failed:
                 let outcome = comparison.currentOutcome?.rawValue ?? "?"

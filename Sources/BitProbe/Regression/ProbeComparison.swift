@@ -71,8 +71,9 @@ public enum RegressionAnalysis {
         let peers = PeerFactors(baseline: baselineBySpec, current: current)
         let currentSpecs = Set(current.map(\.spec))
         var comparisons = current.map { result in
-            compare(baseline: baselineBySpec[result.spec], current: result,
-                    peerFactors: peers.factors(for: result.spec, rounds: result.roundMedians.count), criteria: criteria)
+            compare(
+                baseline: baselineBySpec[result.spec], current: result,
+                peerFactors: peers.factors(for: result.spec, rounds: result.roundMedians.count), criteria: criteria)
         }
         for result in baseline where !currentSpecs.contains(result.spec) {
             var comparison = ProbeComparison(spec: result.spec, verdict: .missingInCurrent)
@@ -84,8 +85,10 @@ public enum RegressionAnalysis {
 
     /// One probe, one measurement: a regression when the lower bound of either reading's interval
     /// (plain, or against the peers) clears the limit.
-    static func compare(baseline: ProbeResult?, current: ProbeResult, peerFactors: [Double]? = nil,
-                        criteria: RegressionCriteria) -> ProbeComparison {
+    static func compare(
+        baseline: ProbeResult?, current: ProbeResult, peerFactors: [Double]? = nil,
+        criteria: RegressionCriteria
+    ) -> ProbeComparison {
         var comparison = ProbeComparison(spec: current.spec, verdict: .unchanged)
         comparison.currentOutcome = current.outcome
         comparison.currentWallSeconds = current.wallSeconds
@@ -149,8 +152,10 @@ public enum RegressionAnalysis {
         let limit = criteria.limit
         var stated = "ratio \(formatFixed(plain.ratio, decimals: 3)), \(confidence) interval \(formatInterval(interval)) over \(rounds)"
         if let relative, let relativeInterval = relative.interval, let factors = comparison.currentPeerFactors,
-           let machine = SampleStatistics(factors)?.median {
-            stated += "; against its peers (which ran at \(formatFixed(machine, decimals: 3)) of their baselines) \(formatFixed(relative.ratio, decimals: 3)), "
+            let machine = SampleStatistics(factors)?.median
+        {
+            stated +=
+                "; against its peers (which ran at \(formatFixed(machine, decimals: 3)) of their baselines) \(formatFixed(relative.ratio, decimals: 3)), "
                 + "interval \(formatInterval(relativeInterval))"
         }
         let clearing = [(plain, ""), (relative, " against its peers")].compactMap { reading, name -> (RoundRatio, String)? in
@@ -193,8 +198,10 @@ public enum RegressionAnalysis {
     /// limit. A probe that fails while being confirmed is a failure.
     ///
     /// `measure` runs the given probes (in rounds) and returns one result per spec, in order.
-    public static func confirm(_ comparisons: [ProbeComparison], baseline: [ProbeResult], criteria: RegressionCriteria,
-                               measure: ([ProbeSpec]) throws -> [ProbeResult]) rethrows -> [ProbeComparison] {
+    public static func confirm(
+        _ comparisons: [ProbeComparison], baseline: [ProbeResult], criteria: RegressionCriteria,
+        measure: ([ProbeSpec]) throws -> [ProbeResult]
+    ) rethrows -> [ProbeComparison] {
         guard criteria.confirmations > 0 else { return comparisons }
         var baselineBySpec: [ProbeSpec: ProbeResult] = [:]
         for result in baseline { baselineBySpec[result.spec] = result }
@@ -222,7 +229,8 @@ public enum RegressionAnalysis {
                 // The first measurement compared against this baseline result, so both exist here.
                 let factors = peers.factors(for: result.spec, rounds: result.roundMedians.count)
                 guard let reference = baselineBySpec[result.spec],
-                      let own = readings(current: result.roundMedians, factors: factors, against: reference, criteria: criteria) else {
+                    let own = readings(current: result.roundMedians, factors: factors, against: reference, criteria: criteria)
+                else {
                     confirmed[index] = comparison
                     continue
                 }
@@ -244,12 +252,14 @@ public enum RegressionAnalysis {
                 if ownReading <= criteria.clearingLimit {
                     comparison.verdict = .unchanged
                     comparison.severity = nil
-                    comparison.decision = "unchanged: cleared by confirmation \(attempt), which read \(formatFixed(ownReading, decimals: 3)), "
+                    comparison.decision =
+                        "unchanged: cleared by confirmation \(attempt), which read \(formatFixed(ownReading, decimals: 3)), "
                         + "within half the threshold (\(formatFixed(criteria.clearingLimit, decimals: 3))); measurements: \(ratiosText(comparison.measuredRatios))"
                 } else if attempt < criteria.confirmations {
                     stillPending.append(index)
                 } else if let decision = comparison.decision {
-                    comparison.decision = decision + "; measurements: \(ratiosText(comparison.measuredRatios))"
+                    comparison.decision =
+                        decision + "; measurements: \(ratiosText(comparison.measuredRatios))"
                         + (comparison.measuredPeerRelativeRatios.isEmpty ? "" : " (against peers: \(ratiosText(comparison.measuredPeerRelativeRatios)))")
                 }
                 confirmed[index] = comparison

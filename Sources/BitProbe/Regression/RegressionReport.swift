@@ -58,7 +58,7 @@ public struct RegressionReport: Codable, Sendable {
         // "baselineNotOk" so that JSON's snake_case ("baseline_not_ok") round-trips through the key strategies.
         enum CodingKeys: String, CodingKey {
             case unchanged, improvements, regressions, minor, moderate, major, critical, failed, missingInCurrent, newProbes,
-                 baselineNotOK = "baselineNotOk"
+                baselineNotOK = "baselineNotOk"
         }
     }
 
@@ -79,13 +79,16 @@ public struct RegressionReport: Codable, Sendable {
     public var comparisons: [ProbeComparison]
 
     /// `comparisons` from `RegressionAnalysis.compare` (and `confirm`) against `baseline`.
-    public init(baseline: Baseline, comparisons: [ProbeComparison], fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
-                rounds: Int, criteria: RegressionCriteria, faultInjection: FaultInjection?) {
+    public init(
+        baseline: Baseline, comparisons: [ProbeComparison], fingerprint: EnvironmentFingerprint, config: BenchmarkConfig,
+        rounds: Int, criteria: RegressionCriteria, faultInjection: FaultInjection?
+    ) {
         self.comparisons = comparisons
         status = RegressionStatus.of(comparisons)
         counts = Counts(comparisons)
-        self.baseline = BaselineInfo(name: baseline.name, description: baseline.description, createdAt: baseline.createdAt,
-                                     fingerprint: baseline.fingerprint, faultInjection: baseline.faultInjection)
+        self.baseline = BaselineInfo(
+            name: baseline.name, description: baseline.description, createdAt: baseline.createdAt,
+            fingerprint: baseline.fingerprint, faultInjection: baseline.faultInjection)
         self.current = fingerprint
         self.faultInjection = faultInjection
         self.criteria = criteria
@@ -116,7 +119,8 @@ public struct RegressionReport: Codable, Sendable {
         guard level > bound || level < 1 / bound else { return nil }
         let direction = level > 1 ? "slower" : "faster"
         let percent = formatFixed(abs(level - 1) * 100, decimals: 1)
-        return "the \(ratios.count) probes compared read \(percent)% \(direction) than the baseline as a whole (median ratio \(formatFixed(level, decimals: 3))): "
+        return
+            "the \(ratios.count) probes compared read \(percent)% \(direction) than the baseline as a whole (median ratio \(formatFixed(level, decimals: 3))): "
             + "the machine's level differs from when the baseline was recorded, which shifts every verdict alike; a baseline recorded under load hides slowdowns"
     }
 

@@ -5,7 +5,10 @@ import Glibc
 /// Renders a regression report as text for people: context, warnings, one row per probe, status.
 public enum RegressionTable {
     static func headers(_ criteria: RegressionCriteria) -> [String] {
-        ["DEVICE", "OP", "DTYPE", "SHAPE", "ROUNDS", "BASELINE", "CURRENT", "RATIO", formatNumber((1 - criteria.alpha) * 100) + "% CI", "P", "VS PEERS", "VERDICT"]
+        [
+            "DEVICE", "OP", "DTYPE", "SHAPE", "ROUNDS", "BASELINE", "CURRENT", "RATIO", formatNumber((1 - criteria.alpha) * 100) + "% CI", "P", "VS PEERS",
+            "VERDICT",
+        ]
     }
 
     /// With `explain`, each compared probe's round medians on both sides and the rule that decided
@@ -69,11 +72,15 @@ public enum RegressionTable {
         if let medians = c.baselineRoundMedians { lines.append("  baseline rounds (\(medians.count)): " + mediansText(medians)) }
         if let medians = c.currentRoundMedians { lines.append("  current rounds (\(medians.count)): " + mediansText(medians)) }
         if let factors = c.currentPeerFactors {
-            lines.append("  peers' speed in each current round (their medians over their baselines'): " + factors.map { formatFixed($0, decimals: 3) }.joined(separator: " "))
+            lines.append(
+                "  peers' speed in each current round (their medians over their baselines'): "
+                    + factors.map { formatFixed($0, decimals: 3) }.joined(separator: " "))
         }
         if c.measuredRatios.count > 1 {
-            lines.append("  measurements: " + c.measuredRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", ")
-                + (c.measuredPeerRelativeRatios.isEmpty ? "" : "; against peers: " + c.measuredPeerRelativeRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", ")))
+            lines.append(
+                "  measurements: " + c.measuredRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", ")
+                    + (c.measuredPeerRelativeRatios.isEmpty
+                        ? "" : "; against peers: " + c.measuredPeerRelativeRatios.map { formatFixed($0, decimals: 3) }.joined(separator: ", ")))
         }
         lines.append("  " + (c.decision ?? verdictText(c)))
         return lines

@@ -21,8 +21,10 @@ public enum RoundMeasurement {
     /// Runs `measure` on every spec, round by round, at least `rounds` rounds and until `duration`
     /// seconds have passed, and returns one result per spec in `specs` order (`combine`). `measure`
     /// gets the spec and the round number (from 0).
-    public static func measure(_ specs: [ProbeSpec], rounds: Int, duration: Double = 0,
-                               _ measure: (ProbeSpec, Int) throws -> ProbeResult) rethrows -> [ProbeResult] {
+    public static func measure(
+        _ specs: [ProbeSpec], rounds: Int, duration: Double = 0,
+        _ measure: (ProbeSpec, Int) throws -> ProbeResult
+    ) rethrows -> [ProbeResult] {
         precondition(rounds >= 1 && duration >= 0)
         var runs = [[ProbeResult]](repeating: [], count: specs.count)
         let start = MonotonicClock.nanoseconds()

@@ -40,7 +40,8 @@ public struct RoundRatio: Equatable, Sendable {
     public init?(current: [Double], baseline: [Double], alpha: Double) {
         precondition(alpha > 0 && alpha < 1)
         guard !current.isEmpty, !baseline.isEmpty, current.allSatisfy({ $0 > 0 && $0.isFinite }),
-              baseline.allSatisfy({ $0 > 0 && $0.isFinite }), let test = MannWhitneyU(current, baseline) else { return nil }
+            baseline.allSatisfy({ $0 > 0 && $0.isFinite }), let test = MannWhitneyU(current, baseline)
+        else { return nil }
         var differences: [Double] = []
         differences.reserveCapacity(current.count * baseline.count)
         for x in current {

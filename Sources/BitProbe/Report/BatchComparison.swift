@@ -49,9 +49,11 @@ public struct BatchComparison: Codable, Sendable {
             for run in runs {
                 let ops = run.outcome == .ok ? run.operationsPerSecond : nil
                 let previous = rows.last?.operationsPerSecond
-                rows.append(Row(batch: run.spec.shape[0], shape: run.spec.shape, outcome: run.outcome,
-                                medianSeconds: run.outcome == .ok ? run.statistics?.median : nil, operationsPerSecond: ops,
-                                growth: ops.flatMap { current in previous.map { current / $0 } }))
+                rows.append(
+                    Row(
+                        batch: run.spec.shape[0], shape: run.spec.shape, outcome: run.outcome,
+                        medianSeconds: run.outcome == .ok ? run.statistics?.median : nil, operationsPerSecond: ops,
+                        growth: ops.flatMap { current in previous.map { current / $0 } }))
             }
             series.append(Series(device: device, op: op, dtype: dtype, rows: rows, saturationBatch: Self.saturation(rows)))
         }
@@ -69,12 +71,17 @@ public struct BatchComparison: Codable, Sendable {
 
     static func recommendation(_ series: Series) -> Recommendation? {
         guard let batch = series.saturationBatch, let at = series.rows.first(where: { $0.batch == batch }), let atOps = at.operationsPerSecond,
-              let largest = series.rows.last, let largestOps = largest.operationsPerSecond, let first = series.rows.first?.operationsPerSecond else { return nil }
+            let largest = series.rows.last, let largestOps = largest.operationsPerSecond, let first = series.rows.first?.operationsPerSecond
+        else { return nil }
         let name = "\(series.op.rawValue) \(series.dtype.rawValue) on \(series.device)"
         return Recommendation(
             category: .performance, priority: .medium, title: "Batch \(name) up to \(batch) rows",
-            detail: "throughput grew from \(formatSI(first, unit: "op/s")) at batch \(series.rows[0].batch) to \(formatSI(atOps, unit: "op/s")) at \(batch) (\(formatFixed(atOps / first, decimals: 1))x) and reached \(formatSI(largestOps, unit: "op/s")) at \(largest.batch): past \(batch) a larger batch adds latency, not throughput",
-            evidence: [Recommendation.Evidence("op/s at batch \(batch)", atOps, unit: "op/s"), Recommendation.Evidence("op/s at batch \(largest.batch)", largestOps, unit: "op/s")],
+            detail:
+                "throughput grew from \(formatSI(first, unit: "op/s")) at batch \(series.rows[0].batch) to \(formatSI(atOps, unit: "op/s")) at \(batch) (\(formatFixed(atOps / first, decimals: 1))x) and reached \(formatSI(largestOps, unit: "op/s")) at \(largest.batch): past \(batch) a larger batch adds latency, not throughput",
+            evidence: [
+                Recommendation.Evidence("op/s at batch \(batch)", atOps, unit: "op/s"),
+                Recommendation.Evidence("op/s at batch \(largest.batch)", largestOps, unit: "op/s"),
+            ],
             potentialSpeedup: atOps / first)
     }
 
@@ -84,8 +91,10 @@ public struct BatchComparison: Codable, Sendable {
             text += "\(series.op.rawValue) \(series.dtype.rawValue) on \(series.device), weights \(n)x\(k):\n"
             var lines = [["BATCH", "SHAPE", "MEDIAN", "OP/S", "GROWTH"]]
             for row in series.rows {
-                lines.append([String(row.batch), row.shape.description, row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue,
-                              row.operationsPerSecond.map { formatSI($0, unit: "op/s") } ?? "-", row.growth.map { formatFixed($0, decimals: 2) + "x" } ?? "-"])
+                lines.append([
+                    String(row.batch), row.shape.description, row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue,
+                    row.operationsPerSecond.map { formatSI($0, unit: "op/s") } ?? "-", row.growth.map { formatFixed($0, decimals: 2) + "x" } ?? "-",
+                ])
             }
             text += alignedColumns(lines).map { "  " + $0 + "\n" }.joined()
             text += "  throughput stops growing: " + (series.saturationBatch.map { "from batch \($0)" } ?? "not within the batches tried") + "\n\n"

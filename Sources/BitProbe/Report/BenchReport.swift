@@ -22,8 +22,10 @@ public struct BenchReport: Codable, Sendable {
         public var threads: Int
     }
 
-    public init(bitprobeVersion: String, host: HostInfo, backend: any ProbeBackend, config: BenchmarkConfig, results: [ProbeResult],
-                faultInjection: FaultInjection? = FaultInjection.active) {
+    public init(
+        bitprobeVersion: String, host: HostInfo, backend: any ProbeBackend, config: BenchmarkConfig, results: [ProbeResult],
+        faultInjection: FaultInjection? = FaultInjection.active
+    ) {
         self.bitprobeVersion = bitprobeVersion
         self.host = host
         self.backend = BackendSummary(kind: backend.kind, device: backend.device, kernelPath: backend.kernelPath, threads: backend.threads)

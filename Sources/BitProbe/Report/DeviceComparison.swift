@@ -123,8 +123,9 @@ public struct DeviceComparison: Codable, Sendable {
             for size in sweep.sizes {
                 let cells = ([cpu] + gpus).map { device -> Cell in
                     let result = results[device].flatMap { index < $0.count ? $0[index] : nil }
-                    return Cell(device: device, outcome: result?.outcome ?? .skipped,
-                                medianSeconds: result?.outcome == .ok ? result?.statistics?.median : nil, detail: result?.detail)
+                    return Cell(
+                        device: device, outcome: result?.outcome ?? .skipped,
+                        medianSeconds: result?.outcome == .ok ? result?.statistics?.median : nil, detail: result?.detail)
                 }
                 index += 1
                 var speedup: [String: Double] = [:]
@@ -132,8 +133,10 @@ public struct DeviceComparison: Codable, Sendable {
                     for cell in cells.dropFirst() { if let median = cell.medianSeconds, median > 0 { speedup[cell.device] = base / median } }
                 }
                 let fastest = cells.filter { $0.medianSeconds != nil }.min { $0.medianSeconds! < $1.medianSeconds! }?.device
-                sweepRows.append(Row(op: sweep.op, dtype: sweep.dtype, size: size, shape: Sweep.shape(op: sweep.op, size: size),
-                                     cells: cells, speedup: speedup, fastest: fastest))
+                sweepRows.append(
+                    Row(
+                        op: sweep.op, dtype: sweep.dtype, size: size, shape: Sweep.shape(op: sweep.op, size: size),
+                        cells: cells, speedup: speedup, fastest: fastest))
             }
             rows += sweepRows
             guide.append(Self.guide(sweep: sweep, rows: sweepRows, cpu: cpu, gpus: gpus))
@@ -147,7 +150,9 @@ public struct DeviceComparison: Codable, Sendable {
         for sweep in sweeps {
             for size in sweep.sizes {
                 if largest.contains(where: { $0.0 == sweep && $0.1 == size }) {
-                    for device in [cpu] + gpus { if let result = results[device].flatMap({ position < $0.count ? $0[position] : nil }) { atLargest.append(result) } }
+                    for device in [cpu] + gpus {
+                        if let result = results[device].flatMap({ position < $0.count ? $0[position] : nil }) { atLargest.append(result) }
+                    }
                 }
                 position += 1
             }
@@ -170,9 +175,11 @@ public struct DeviceComparison: Codable, Sendable {
                 var medians: [DType: Double] = [:]
                 for entry in same { if let median = entry.cells.first(where: { $0.device == device })?.medianSeconds { medians[entry.dtype] = median } }
                 guard medians.count > 1, let reference = DType.allCases.first(where: { medians[$0] != nil }), let base = medians[reference] else { continue }
-                result.append(PrecisionRow(op: row.op, size: row.size, device: device, reference: reference,
-                                           medianSeconds: Dictionary(uniqueKeysWithValues: medians.map { ($0.key.rawValue, $0.value) }),
-                                           speedup: Dictionary(uniqueKeysWithValues: medians.map { ($0.key.rawValue, base / $0.value) })))
+                result.append(
+                    PrecisionRow(
+                        op: row.op, size: row.size, device: device, reference: reference,
+                        medianSeconds: Dictionary(uniqueKeysWithValues: medians.map { ($0.key.rawValue, $0.value) }),
+                        speedup: Dictionary(uniqueKeysWithValues: medians.map { ($0.key.rawValue, base / $0.value) })))
             }
         }
         return result
@@ -192,8 +199,9 @@ public struct DeviceComparison: Codable, Sendable {
             return Guide(op: sweep.op, dtype: sweep.dtype, device: nil, crossoverSize: nil, line: "\(name): \(cpu) at every size tried")
         }
         if best.position == 0 {
-            return Guide(op: sweep.op, dtype: sweep.dtype, device: best.device, crossoverSize: rows[0].size,
-                         line: "\(name): \(best.device) at every size tried")
+            return Guide(
+                op: sweep.op, dtype: sweep.dtype, device: best.device, crossoverSize: rows[0].size,
+                line: "\(name): \(best.device) at every size tried")
         }
         let size = rows[best.position].size
         return Guide(op: sweep.op, dtype: sweep.dtype, device: best.device, crossoverSize: size, line: "\(name) >= \(size): \(best.device)")
@@ -219,8 +227,9 @@ public struct DeviceComparison: Codable, Sendable {
             let dtypes = DType.allCases.filter { dtype in precision.contains { $0.medianSeconds[dtype.rawValue] != nil } }
             var table = [["OP", "SIZE", "DEVICE"] + dtypes.map { $0.rawValue.uppercased() } + dtypes.map { "SPEEDUP \($0.rawValue.uppercased())" }]
             for row in precision {
-                table.append([row.op.rawValue, String(row.size), row.device] + dtypes.map { row.medianSeconds[$0.rawValue].map(formatDuration) ?? "-" }
-                             + dtypes.map { row.speedup[$0.rawValue].map { formatFixed($0, decimals: 2) + "x" } ?? "-" })
+                table.append(
+                    [row.op.rawValue, String(row.size), row.device] + dtypes.map { row.medianSeconds[$0.rawValue].map(formatDuration) ?? "-" }
+                        + dtypes.map { row.speedup[$0.rawValue].map { formatFixed($0, decimals: 2) + "x" } ?? "-" })
             }
             text += "\nprecisions (speed-up against the widest dtype measured):\n" + alignedColumns(table).joined(separator: "\n") + "\n"
         }

@@ -1,4 +1,3 @@
-
 /// The backends and devices found on this machine, for `bitprobe devices`.
 public struct DeviceInventory: Codable, Sendable {
     public struct Device: Codable, Sendable {
@@ -31,12 +30,15 @@ public struct DeviceInventory: Codable, Sendable {
     /// The CPU, then the GPUs the CUDA driver reports (BITPROBE_CUDA_LIBRARY names the driver), or
     /// one `cuda` row with the reason there are none. Mode `enabled` is used so a node without a
     /// driver says so rather than showing nothing.
-    public static func discover(procRoot: String = "/proc", cudaMode: CUDAMode = .enabled,
-                                cudaLibrary: String = CUDADriver.configuredLibrary) -> DeviceInventory {
+    public static func discover(
+        procRoot: String = "/proc", cudaMode: CUDAMode = .enabled,
+        cudaLibrary: String = CUDADriver.configuredLibrary
+    ) -> DeviceInventory {
         let host = HostInfo.read(procRoot: procRoot)
-        let cpu = Device(backend: .cpu, device: "cpu0", name: host.cpuModel, up: true, cores: host.availableCPUs,
-                         simdPath: SIMDPath.detected.rawValue, simdPathsAvailable: SIMDPath.supported.map(\.rawValue),
-                         memoryTotalBytes: host.memoryTotalBytes, memoryAvailableBytes: host.memoryAvailableBytes)
+        let cpu = Device(
+            backend: .cpu, device: "cpu0", name: host.cpuModel, up: true, cores: host.availableCPUs,
+            simdPath: SIMDPath.detected.rawValue, simdPathsAvailable: SIMDPath.supported.map(\.rawValue),
+            memoryTotalBytes: host.memoryTotalBytes, memoryAvailableBytes: host.memoryAvailableBytes)
         let platform = CUDAPlatform.open(mode: cudaMode, library: cudaLibrary)
         defer { platform.close() }
         return DeviceInventory(devices: [cpu] + cudaDevices(platform))
@@ -50,10 +52,11 @@ public struct DeviceInventory: Codable, Sendable {
             return [Device(backend: .cuda, device: "cuda", name: "", up: false, driverVersion: platform.driverVersion, reason: reason)]
         case .up:
             return platform.devices.map { d in
-                Device(backend: .cuda, device: d.info.device, name: d.info.name, up: d.up, memoryTotalBytes: d.memoryTotalBytes,
-                       memoryAvailableBytes: d.memoryFreeBytes, uuid: d.info.uuid, computeCapability: d.info.computeCapability,
-                       multiprocessors: d.info.multiprocessors, clockMhz: d.info.clockMhz, memoryClockMhz: d.info.memoryClockMhz,
-                       memoryBusWidthBits: d.info.memoryBusWidthBits, driverVersion: platform.driverVersion, reason: d.up ? nil : d.reason)
+                Device(
+                    backend: .cuda, device: d.info.device, name: d.info.name, up: d.up, memoryTotalBytes: d.memoryTotalBytes,
+                    memoryAvailableBytes: d.memoryFreeBytes, uuid: d.info.uuid, computeCapability: d.info.computeCapability,
+                    multiprocessors: d.info.multiprocessors, clockMhz: d.info.clockMhz, memoryClockMhz: d.info.memoryClockMhz,
+                    memoryBusWidthBits: d.info.memoryBusWidthBits, driverVersion: platform.driverVersion, reason: d.up ? nil : d.reason)
             }
         }
     }
@@ -63,10 +66,12 @@ public struct DeviceInventory: Codable, Sendable {
     public func table() -> String {
         let header = ["BACKEND", "DEVICE", "NAME", "UP", "CORES", "SIMD", "SIMD AVAILABLE", "CC", "SMS", "MEMORY", "DETAIL"]
         let rows = devices.map { d in
-            [d.backend.rawValue, d.device, d.name.isEmpty ? "-" : d.name, d.up ? "yes" : "no", d.cores.map(String.init) ?? "-",
-             d.simdPath ?? "-", d.simdPathsAvailable?.joined(separator: ",") ?? "-",
-             d.computeCapability ?? "-", d.multiprocessors.map(String.init) ?? "-",
-             d.memoryTotalBytes.map { ByteCount.format($0) } ?? "-", d.detail]
+            [
+                d.backend.rawValue, d.device, d.name.isEmpty ? "-" : d.name, d.up ? "yes" : "no", d.cores.map(String.init) ?? "-",
+                d.simdPath ?? "-", d.simdPathsAvailable?.joined(separator: ",") ?? "-",
+                d.computeCapability ?? "-", d.multiprocessors.map(String.init) ?? "-",
+                d.memoryTotalBytes.map { ByteCount.format($0) } ?? "-", d.detail,
+            ]
         }
         let all = [header] + rows
         return alignedColumns(all).joined(separator: "\n") + "\n"

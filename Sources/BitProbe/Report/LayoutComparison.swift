@@ -36,9 +36,10 @@ public struct LayoutComparison: Codable, Sendable {
         let contiguous = runs.first { $0.spec.shape[1] == 1 && $0.outcome == .ok }?.statistics?.median
         rows = runs.map { run in
             let median = run.outcome == .ok ? run.statistics?.median : nil
-            return Row(stride: run.spec.shape[1], shape: run.spec.shape, outcome: run.outcome, medianSeconds: median,
-                       bytesPerSecond: run.outcome == .ok ? run.bytesPerSecond : nil,
-                       slowdown: median.flatMap { m in contiguous.map { m / $0 } })
+            return Row(
+                stride: run.spec.shape[1], shape: run.spec.shape, outcome: run.outcome, medianSeconds: median,
+                bytesPerSecond: run.outcome == .ok ? run.bytesPerSecond : nil,
+                slowdown: median.flatMap { m in contiguous.map { m / $0 } })
         }
         recommendations = Self.recommendation(rows).map { [$0] } ?? []
     }
@@ -46,21 +47,28 @@ public struct LayoutComparison: Codable, Sendable {
     /// Names the smallest stride that costs at least 2x, with the contiguous and strided numbers.
     static func recommendation(_ rows: [Row]) -> Recommendation? {
         guard let contiguous = rows.first(where: { $0.stride == 1 }), let base = contiguous.medianSeconds,
-              let costly = rows.first(where: { ($0.slowdown ?? 0) >= 2 }), let slowdown = costly.slowdown, let median = costly.medianSeconds else { return nil }
+            let costly = rows.first(where: { ($0.slowdown ?? 0) >= 2 }), let slowdown = costly.slowdown, let median = costly.medianSeconds
+        else { return nil }
         let worst = rows.compactMap(\.slowdown).max() ?? slowdown
         return Recommendation(
-            category: .performance, priority: worst >= 4 ? .high : .medium, title: "Keep hot tensors contiguous: stride \(costly.stride) costs \(formatFixed(slowdown, decimals: 1))x",
-            detail: "the same add took \(formatDuration(median)) with inputs \(costly.stride) elements apart against \(formatDuration(base)) contiguous (up to \(formatFixed(worst, decimals: 1))x at the strides tried); transpose or pack such operands once rather than reading them strided in a loop",
-            evidence: [Recommendation.Evidence("contiguous median", base, unit: "s"), Recommendation.Evidence("stride \(costly.stride) median", median, unit: "s"),
-                       Recommendation.Evidence("slowdown", slowdown, unit: "ratio")],
+            category: .performance, priority: worst >= 4 ? .high : .medium,
+            title: "Keep hot tensors contiguous: stride \(costly.stride) costs \(formatFixed(slowdown, decimals: 1))x",
+            detail:
+                "the same add took \(formatDuration(median)) with inputs \(costly.stride) elements apart against \(formatDuration(base)) contiguous (up to \(formatFixed(worst, decimals: 1))x at the strides tried); transpose or pack such operands once rather than reading them strided in a loop",
+            evidence: [
+                Recommendation.Evidence("contiguous median", base, unit: "s"), Recommendation.Evidence("stride \(costly.stride) median", median, unit: "s"),
+                Recommendation.Evidence("slowdown", slowdown, unit: "ratio"),
+            ],
             potentialSpeedup: worst)
     }
 
     public func table() -> String {
         var lines = [["STRIDE", "SHAPE", "MEDIAN", "BYTES/S", "VS CONTIGUOUS"]]
         for row in rows {
-            lines.append([String(row.stride), row.shape.description, row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue,
-                          row.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-", row.slowdown.map { formatFixed($0, decimals: 2) + "x" } ?? "-"])
+            lines.append([
+                String(row.stride), row.shape.description, row.medianSeconds.map(formatDuration) ?? row.outcome.rawValue,
+                row.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-", row.slowdown.map { formatFixed($0, decimals: 2) + "x" } ?? "-",
+            ])
         }
         var text = "strided_add f32 over \(elements) elements, inputs read STRIDE elements apart:\n"
         text += alignedColumns(lines).map { "  " + $0 + "\n" }.joined()
@@ -71,8 +79,10 @@ public struct LayoutComparison: Codable, Sendable {
     public func csv() -> String {
         var table = CSVTable(header: ["stride", "shape", "result", "median_seconds", "bytes_per_second", "slowdown_vs_contiguous"])
         for row in rows {
-            table.append([String(row.stride), row.shape.description, row.outcome.rawValue, CSVTable.number(row.medianSeconds),
-                          CSVTable.number(row.bytesPerSecond), CSVTable.number(row.slowdown)])
+            table.append([
+                String(row.stride), row.shape.description, row.outcome.rawValue, CSVTable.number(row.medianSeconds),
+                CSVTable.number(row.bytesPerSecond), CSVTable.number(row.slowdown),
+            ])
         }
         return table.text
     }

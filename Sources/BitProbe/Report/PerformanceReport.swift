@@ -70,7 +70,7 @@ public struct PerformanceReport: Codable, Sendable {
         // "availableCpus" so that JSON's snake_case ("available_cpus") round-trips through the key strategies.
         enum CodingKeys: String, CodingKey {
             case cpuModel, availableCPUs = "availableCpus", kernelPath, threads, memoryTotalBytes, memoryAvailableBytes,
-                 cpuPressureShare, gpus, bitprobeVersion, bitprobeRevision
+                cpuPressureShare, gpus, bitprobeVersion, bitprobeRevision
         }
     }
 
@@ -200,17 +200,20 @@ public struct PerformanceReport: Codable, Sendable {
         alerts = inputs.alerts
         history = inputs.history
         recommendations = Recommendation.prioritised(
-            RecommendationRules.all(results: results, comparison: inputs.comparison, roofline: roofline, regression: inputs.regression,
-                                    memory: inputs.memory, profile: inputs.profile)
+            RecommendationRules.all(
+                results: results, comparison: inputs.comparison, roofline: roofline, regression: inputs.regression,
+                memory: inputs.memory, profile: inputs.profile)
                 + (inputs.layout?.recommendations ?? []) + (inputs.batch?.recommendations ?? []))
-        summary = ExecutiveSummary.make(results: results, roofline: roofline, comparison: inputs.comparison, memory: inputs.memory,
-                                        regression: inputs.regression, alerts: inputs.alerts, recommendations: recommendations)
+        summary = ExecutiveSummary.make(
+            results: results, roofline: roofline, comparison: inputs.comparison, memory: inputs.memory,
+            regression: inputs.regression, alerts: inputs.alerts, recommendations: recommendations)
     }
 
     static func dtypeComparisons(_ results: [ProbeResult]) -> [DTypeComparison] {
         RecommendationRules.halfPrecisionPairs(results).map { pair in
-            DTypeComparison(op: pair.f16.spec.op, shape: pair.f16.spec.shape, device: pair.f16.spec.device, f32MedianSeconds: pair.f32Median,
-                            f16MedianSeconds: pair.f16Median, f16Speedup: pair.f32Median / pair.f16Median)
+            DTypeComparison(
+                op: pair.f16.spec.op, shape: pair.f16.spec.shape, device: pair.f16.spec.device, f32MedianSeconds: pair.f32Median,
+                f16MedianSeconds: pair.f16Median, f16Speedup: pair.f32Median / pair.f16Median)
         }
     }
 

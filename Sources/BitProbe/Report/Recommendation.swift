@@ -45,8 +45,10 @@ public struct Recommendation: Codable, Sendable, Equatable {
     /// Times faster the change would make the work, where it speeds it up.
     public var potentialSpeedup: Double?
 
-    public init(category: Category, priority: Priority, title: String, detail: String, evidence: [Evidence],
-                potentialSavingsBytes: Int? = nil, potentialSpeedup: Double? = nil) {
+    public init(
+        category: Category, priority: Priority, title: String, detail: String, evidence: [Evidence],
+        potentialSavingsBytes: Int? = nil, potentialSpeedup: Double? = nil
+    ) {
         self.category = category
         self.priority = priority
         self.title = title

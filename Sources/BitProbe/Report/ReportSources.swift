@@ -73,7 +73,8 @@ public enum ReportSources {
             }
         }
         if loaded.report == nil, loaded.results.isEmpty, loaded.comparison == nil, loaded.regression == nil, loaded.memory == nil,
-           loaded.layout == nil, loaded.batch == nil {
+            loaded.layout == nil, loaded.batch == nil
+        {
             throw Failure(path: paths.joined(separator: ", "), reason: "no file given")
         }
         return loaded

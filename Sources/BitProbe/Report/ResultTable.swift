@@ -21,9 +21,11 @@ public enum ResultTable {
         return alignedColumns(all).joined(separator: "\n") + "\n"
     }
 
-    static let csvHeaders = ["backend", "device", "op", "dtype", "shape", "result", "iterations", "min_seconds", "median_seconds",
-                             "mean_seconds", "p90_seconds", "p99_seconds", "stddev_seconds", "mad_seconds", "cv",
-                             "ops_per_second", "bytes_per_second", "checked_values", "kernel_path", "threads", "detail"]
+    static let csvHeaders = [
+        "backend", "device", "op", "dtype", "shape", "result", "iterations", "min_seconds", "median_seconds",
+        "mean_seconds", "p90_seconds", "p99_seconds", "stddev_seconds", "mad_seconds", "cv",
+        "ops_per_second", "bytes_per_second", "checked_values", "kernel_path", "threads", "detail",
+    ]
 
     /// RFC 4180 CSV with a header row; numbers in full precision, empty where not measured.
     public static func csv(_ results: [ProbeResult]) -> String {

@@ -37,7 +37,8 @@ public struct Roofline: Codable, Sendable, Equatable {
     public init?(results: [ProbeResult]) {
         let ok = results.filter { $0.outcome == .ok }
         guard let copy = ok.filter({ $0.spec.op == .copy && $0.bytesPerSecond != nil }).max(by: { $0.bytesPerSecond! < $1.bytesPerSecond! }),
-              let bandwidth = copy.bytesPerSecond, bandwidth > 0 else { return nil }
+            let bandwidth = copy.bytesPerSecond, bandwidth > 0
+        else { return nil }
         self.bandwidth = Ceiling(probe: copy.spec.description, value: bandwidth)
         func best(_ op: ProbeOp) -> Ceiling? {
             ok.filter { $0.spec.op == op && $0.operationsPerSecond != nil }.max { $0.operationsPerSecond! < $1.operationsPerSecond! }
@@ -52,12 +53,16 @@ public struct Roofline: Codable, Sendable, Equatable {
                 let intensity = operations / result.spec.bytesPerIteration
                 let memoryRoof = intensity * bandwidth
                 let attainable = min(compute.value, memoryRoof)
-                points.append(Point(probe: result.spec.description, intensity: intensity, achievedOpsPerSecond: ops,
-                                    achievedBytesPerSecond: result.bytesPerSecond, bound: memoryRoof < compute.value ? .bandwidth : .compute,
-                                    efficiency: ops / attainable))
+                points.append(
+                    Point(
+                        probe: result.spec.description, intensity: intensity, achievedOpsPerSecond: ops,
+                        achievedBytesPerSecond: result.bytesPerSecond, bound: memoryRoof < compute.value ? .bandwidth : .compute,
+                        efficiency: ops / attainable))
             } else if let bytes = result.bytesPerSecond {
-                points.append(Point(probe: result.spec.description, intensity: nil, achievedOpsPerSecond: result.operationsPerSecond,
-                                    achievedBytesPerSecond: bytes, bound: .bandwidth, efficiency: bytes / bandwidth))
+                points.append(
+                    Point(
+                        probe: result.spec.description, intensity: nil, achievedOpsPerSecond: result.operationsPerSecond,
+                        achievedBytesPerSecond: bytes, bound: .bandwidth, efficiency: bytes / bandwidth))
             }
         }
         self.points = points

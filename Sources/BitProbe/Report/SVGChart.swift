@@ -96,7 +96,8 @@ enum SVGChart {
             svg += text(x.pixelLow - 4, py + 4, yFormat(tick), anchor: "end")
         }
         svg += text((x.pixelLow + x.pixelHigh) / 2, y.pixelLow + 32, xLabel, anchor: "middle")
-        svg += "<text x=\"12\" y=\"\(Markup.number((y.pixelLow + y.pixelHigh) / 2))\" transform=\"rotate(-90 12 \(Markup.number((y.pixelLow + y.pixelHigh) / 2)))\" text-anchor=\"middle\">\(Markup.escape(yLabel))</text>"
+        svg +=
+            "<text x=\"12\" y=\"\(Markup.number((y.pixelLow + y.pixelHigh) / 2))\" transform=\"rotate(-90 12 \(Markup.number((y.pixelLow + y.pixelHigh) / 2)))\" text-anchor=\"middle\">\(Markup.escape(yLabel))</text>"
         return svg + "</g>"
     }
 
@@ -111,9 +112,11 @@ enum SVGChart {
     /// Lines with markers, one colour per series (`s0`..`s5` in the page's CSS), a legend, and
     /// optional vertical markers (e.g. the measured crossover sizes).
     /// `steps`: the value holds until the next point (a level that changes at events, like bytes held).
-    static func lines(title: String, series: [Series], xLabel: String, yLabel: String, logX: Bool, logY: Bool,
-                      xFormat: (Double) -> String, yFormat: (Double) -> String, markers: [(x: Double, label: String)] = [],
-                      steps: Bool = false) -> String {
+    static func lines(
+        title: String, series: [Series], xLabel: String, yLabel: String, logX: Bool, logY: Bool,
+        xFormat: (Double) -> String, yFormat: (Double) -> String, markers: [(x: Double, label: String)] = [],
+        steps: Bool = false
+    ) -> String {
         let xs = series.flatMap { $0.points.map(\.x) } + markers.map(\.x)
         let ys = series.flatMap { $0.points.map(\.y) }
         let x = Axis(values: xs, logarithmic: logX, pixels: (margin.left, width - margin.right))
@@ -133,7 +136,8 @@ enum SVGChart {
             let path = drawn.map { "\(Markup.number(x.map($0.x))),\(Markup.number(y.map($0.y)))" }.joined(separator: " ")
             svg += "<g class=\"\(colour)\"><polyline points=\"\(path)\" fill=\"none\"/>"
             for point in entry.points {
-                svg += "<circle cx=\"\(Markup.number(x.map(point.x)))\" cy=\"\(Markup.number(y.map(point.y)))\" r=\"3\"><title>\(Markup.escape("\(entry.name): \(xFormat(point.x)), \(yFormat(point.y))"))</title></circle>"
+                svg +=
+                    "<circle cx=\"\(Markup.number(x.map(point.x)))\" cy=\"\(Markup.number(y.map(point.y)))\" r=\"3\"><title>\(Markup.escape("\(entry.name): \(xFormat(point.x)), \(yFormat(point.y))"))</title></circle>"
             }
             svg += "<rect x=\"\(Markup.number(margin.left + 8 + Double(index) * 150))\" y=\"\(Markup.number(height - 12))\" width=\"10\" height=\"10\"/>"
             svg += text(margin.left + 22 + Double(index) * 150, height - 3, entry.name) + "</g>"
@@ -156,7 +160,8 @@ enum SVGChart {
         svg += text((labelWidth + width) / 2, bottom + 32, "seconds per iteration (log scale)", anchor: "middle") + "</g>"
         for (index, row) in rows.enumerated() {
             let cy = margin.top + Double(index) * rowHeight + rowHeight / 2
-            let tip = "\(row.probe): median \(formatDuration(row.medianSeconds!)), q1 \(formatDuration(row.q1Seconds!)), q3 \(formatDuration(row.q3Seconds!)), min \(formatDuration(row.minSeconds!)), max \(formatDuration(row.maxSeconds!)), \(row.samples) samples"
+            let tip =
+                "\(row.probe): median \(formatDuration(row.medianSeconds!)), q1 \(formatDuration(row.q1Seconds!)), q3 \(formatDuration(row.q3Seconds!)), min \(formatDuration(row.minSeconds!)), max \(formatDuration(row.maxSeconds!)), \(row.samples) samples"
             svg += "<g class=\"box\"><title>\(Markup.escape(tip))</title>"
             svg += text(labelWidth - 6, cy + 4, row.probe, anchor: "end", cssClass: "label")
             svg += line(x.map(row.minSeconds!), cy, x.map(row.maxSeconds!), cy, cssClass: "whisker")
@@ -198,24 +203,35 @@ enum SVGChart {
         let ridges = roofs.map { $0.0.value / roofline.bandwidth.value }
         let intensities = points.map { $0.intensity! } + ridges
         let x = Axis(values: intensities.map { $0 / 4 } + intensities.map { $0 * 4 }, logarithmic: true, pixels: (margin.left, width - margin.right))
-        let y = Axis(values: points.map { $0.achievedOpsPerSecond! } + roofs.map { $0.0.value * 1.5 } + [x.low * roofline.bandwidth.value],
-                     logarithmic: true, pixels: (height - margin.bottom, margin.top))
+        let y = Axis(
+            values: points.map { $0.achievedOpsPerSecond! } + roofs.map { $0.0.value * 1.5 } + [x.low * roofline.bandwidth.value],
+            logarithmic: true, pixels: (height - margin.bottom, margin.top))
         var svg = open(title: "Roofline: achieved op/s against arithmetic intensity, under the bandwidth and compute measured on this machine")
-        svg += axes(x: x, y: y, xLabel: "arithmetic intensity (counted op per counted byte, log)", yLabel: "op/s (log)",
-                    xFormat: { Markup.number($0) }, yFormat: { formatSI($0, unit: "") })
+        svg += axes(
+            x: x, y: y, xLabel: "arithmetic intensity (counted op per counted byte, log)", yLabel: "op/s (log)",
+            xFormat: { Markup.number($0) }, yFormat: { formatSI($0, unit: "") })
         let start = max(x.low, y.low / roofline.bandwidth.value)
-        for (index, (ceiling, kind)) in roofs.enumerated() {
+        for (ceiling, kind) in roofs {
             let ridge = ceiling.value / roofline.bandwidth.value
-            svg += "<g class=\"roof\"><title>\(Markup.escape("measured ceilings: \(formatSI(roofline.bandwidth.value, unit: "B/s")) (\(roofline.bandwidth.probe)), \(kind) \(formatSI(ceiling.value, unit: "op/s")) (\(ceiling.probe))"))</title>"
-            svg += "<polyline fill=\"none\" points=\"\(Markup.number(x.map(start))),\(Markup.number(y.map(start * roofline.bandwidth.value))) \(Markup.number(x.map(ridge))),\(Markup.number(y.map(ceiling.value))) \(Markup.number(x.pixelHigh)),\(Markup.number(y.map(ceiling.value)))\"/>"
-            svg += text(x.pixelHigh - 4, y.map(ceiling.value) - 4, "\(kind): \(formatSI(ceiling.value, unit: "op/s")) (measured)", anchor: "end", cssClass: "label")
+            svg +=
+                "<g class=\"roof\"><title>\(Markup.escape("measured ceilings: \(formatSI(roofline.bandwidth.value, unit: "B/s")) (\(roofline.bandwidth.probe)), \(kind) \(formatSI(ceiling.value, unit: "op/s")) (\(ceiling.probe))"))</title>"
+            svg +=
+                "<polyline fill=\"none\" points=\"\(Markup.number(x.map(start))),\(Markup.number(y.map(start * roofline.bandwidth.value))) \(Markup.number(x.map(ridge))),\(Markup.number(y.map(ceiling.value))) \(Markup.number(x.pixelHigh)),\(Markup.number(y.map(ceiling.value)))\"/>"
+            svg += text(
+                x.pixelHigh - 4, y.map(ceiling.value) - 4, "\(kind): \(formatSI(ceiling.value, unit: "op/s")) (measured)", anchor: "end", cssClass: "label")
             svg += "</g>"
         }
-        svg += "<g class=\"roof\">" + text(x.map(start) + 4, y.map(start * roofline.bandwidth.value) - 6, "copy: \(formatSI(roofline.bandwidth.value, unit: "B/s")) (measured)", cssClass: "label") + "</g>"
+        svg +=
+            "<g class=\"roof\">"
+            + text(
+                x.map(start) + 4, y.map(start * roofline.bandwidth.value) - 6, "copy: \(formatSI(roofline.bandwidth.value, unit: "B/s")) (measured)",
+                cssClass: "label") + "</g>"
         for (index, point) in points.enumerated() {
-            let tip = "\(point.probe): \(formatSI(point.achievedOpsPerSecond!, unit: "op/s")) at \(Markup.number(point.intensity!)) op/B, \(point.bound.rawValue)-bound, \(formatFixed(point.efficiency * 100, decimals: 0))% of attainable"
+            let tip =
+                "\(point.probe): \(formatSI(point.achievedOpsPerSecond!, unit: "op/s")) at \(Markup.number(point.intensity!)) op/B, \(point.bound.rawValue)-bound, \(formatFixed(point.efficiency * 100, decimals: 0))% of attainable"
             let (cx, cy) = (x.map(point.intensity!), y.map(point.achievedOpsPerSecond!))
-            svg += "<g class=\"s\(index % 6)\"><circle cx=\"\(Markup.number(cx))\" cy=\"\(Markup.number(cy))\" r=\"5\"><title>\(Markup.escape(tip))</title></circle>"
+            svg +=
+                "<g class=\"s\(index % 6)\"><circle cx=\"\(Markup.number(cx))\" cy=\"\(Markup.number(cy))\" r=\"5\"><title>\(Markup.escape(tip))</title></circle>"
             svg += text(cx + 7, cy + 4, String(index + 1), cssClass: "label") + "</g>"
         }
         return svg + "</svg>"

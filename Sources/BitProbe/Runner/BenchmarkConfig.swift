@@ -20,7 +20,9 @@ public struct BenchmarkConfig: Codable, Equatable, Sendable {
         var errors: [String] = []
         if warmupIterations < 0 { errors.append("--warmup must be at least 0 (got \(warmupIterations))") }
         if measurementIterations < 1 { errors.append("--iterations must be at least 1 (got \(measurementIterations))") }
-        if !(minMeasurementSeconds >= 0) || !minMeasurementSeconds.isFinite { errors.append("--min-time must be a finite number of seconds >= 0 (got \(minMeasurementSeconds))") }
+        if !(minMeasurementSeconds >= 0) || !minMeasurementSeconds.isFinite {
+            errors.append("--min-time must be a finite number of seconds >= 0 (got \(minMeasurementSeconds))")
+        }
         if !(timeoutSeconds > 0) || !timeoutSeconds.isFinite { errors.append("--timeout must be a finite number of seconds > 0 (got \(timeoutSeconds))") }
         return errors
     }

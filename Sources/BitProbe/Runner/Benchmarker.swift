@@ -31,12 +31,14 @@ public final class Benchmarker {
     /// Runs one probe. With `profile`, the run is a child span of it (`probe <spec>`) with a child
     /// per phase: prepare (allocate and fill inputs), warmup, measure, verify, release.
     public func run(_ spec: ProbeSpec, profile parent: ProfileSpan? = nil) -> ProbeResult {
-        let span = parent?.child("probe \(spec)", attributes: [
-            ("bitprobe.backend", .string(spec.backend.rawValue)), ("bitprobe.device", .string(spec.device)),
-            ("bitprobe.op", .string(spec.op.rawValue)), ("bitprobe.dtype", .string(spec.dtype.rawValue)),
-            ("bitprobe.shape", .string(spec.shape.description)), ("bitprobe.kernel_path", .string(backend.kernelPath)),
-            ("bitprobe.threads", .int(Int64(backend.threads))),
-        ])
+        let span = parent?.child(
+            "probe \(spec)",
+            attributes: [
+                ("bitprobe.backend", .string(spec.backend.rawValue)), ("bitprobe.device", .string(spec.device)),
+                ("bitprobe.op", .string(spec.op.rawValue)), ("bitprobe.dtype", .string(spec.dtype.rawValue)),
+                ("bitprobe.shape", .string(spec.shape.description)), ("bitprobe.kernel_path", .string(backend.kernelPath)),
+                ("bitprobe.threads", .int(Int64(backend.threads))),
+            ])
         let start = MonotonicClock.nanoseconds()
         var result = measure(spec, span: span)
         // Set here, after every early return inside `measure`: the whole run, allocation to release.
@@ -59,10 +61,11 @@ public final class Benchmarker {
         let startedAt = WallClock.unixSeconds()
         let start = MonotonicClock.nanoseconds()
         let deadline = start + UInt64(min(config.timeoutSeconds, 1e9) * 1e9)
-        var result = ProbeResult(spec: spec, outcome: .ok, detail: nil, startedAt: startedAt, wallSeconds: 0,
-                                 warmupIterations: 0, samples: [], statistics: nil, operationsPerSecond: nil,
-                                 bytesPerSecond: nil, verification: nil, kernelPath: backend.kernelPath,
-                                 threads: backend.threads, seed: Self.probeSeed(base: config.seed, spec: spec))
+        var result = ProbeResult(
+            spec: spec, outcome: .ok, detail: nil, startedAt: startedAt, wallSeconds: 0,
+            warmupIterations: 0, samples: [], statistics: nil, operationsPerSecond: nil,
+            bytesPerSecond: nil, verification: nil, kernelPath: backend.kernelPath,
+            threads: backend.threads, seed: Self.probeSeed(base: config.seed, spec: spec))
 
         backend.resetCancellation()
         watchdog.arm(seconds: config.timeoutSeconds) { [backend] in backend.cancel() }
@@ -101,7 +104,8 @@ public final class Benchmarker {
             phaseSpan = span?.child("measure")
             var measuredSeconds = 0.0
             while result.samples.count < config.measurementIterations
-                || (measuredSeconds < config.minMeasurementSeconds && result.samples.count < config.maxSamples) {
+                || (measuredSeconds < config.minMeasurementSeconds && result.samples.count < config.maxSamples)
+            {
                 var seconds = try prepared.runIteration()
                 if let injection { seconds += injection.spin(afterKernelSeconds: seconds) }
                 result.samples.append(seconds)
@@ -147,7 +151,8 @@ public final class Benchmarker {
         switch error {
         case .cancelled:
             result.outcome = .timeout
-            result.detail = "exceeded the \(formatSeconds(config.timeoutSeconds)) timeout after \(result.warmupIterations) warmup and \(measured) measured iterations"
+            result.detail =
+                "exceeded the \(formatSeconds(config.timeoutSeconds)) timeout after \(result.warmupIterations) warmup and \(measured) measured iterations"
         case .allocationFailed, .kernelFailed, .deviceFailed, .outOfMemory:
             result.outcome = .failed
             result.detail = error.description

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Testing only: makes the probes that match a pattern slower by a factor, for real, so that a
 /// regression gate can be shown to catch a known slowdown (docs/regression.md).
@@ -158,7 +159,8 @@ public struct FaultInjection: Codable, Equatable, Sendable, CustomStringConverti
     public static func warnOnce(using injection: FaultInjection?) {
         let message: String
         if let injection {
-            message = "bitprobe: WARNING: fault injection active (\(environmentVariable)=\(injection)): matching probes are slowed on purpose; their timings are not real performance\n"
+            message =
+                "bitprobe: WARNING: fault injection active (\(environmentVariable)=\(injection)): matching probes are slowed on purpose; their timings are not real performance\n"
         } else if case .failure(let error) = environment {
             message = "bitprobe: WARNING: ignoring \(error)\n"
         } else {

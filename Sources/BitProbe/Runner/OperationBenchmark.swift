@@ -23,8 +23,9 @@ public struct OperationBenchmark: Sendable {
         let span = parent?.child("operation \(context.name)", attributes: [("bitprobe.operation", .string(context.name))])
         let start = MonotonicClock.nanoseconds()
         let deadline = start + UInt64(min(config.timeoutSeconds, 1e9) * 1e9)
-        var result = OperationResult(context: context, outcome: .ok, detail: nil, startedAt: WallClock.unixSeconds(), wallSeconds: 0,
-                                     warmupIterations: 0, samples: [], statistics: nil, operationsPerSecond: nil, bytesPerSecond: nil)
+        var result = OperationResult(
+            context: context, outcome: .ok, detail: nil, startedAt: WallClock.unixSeconds(), wallSeconds: 0,
+            warmupIterations: 0, samples: [], statistics: nil, operationsPerSecond: nil, bytesPerSecond: nil)
         var phase = span?.child("warmup")
         do {
             while result.warmupIterations < config.warmupIterations {
@@ -36,7 +37,8 @@ public struct OperationBenchmark: Sendable {
             phase = span?.child("measure")
             var measured = 0.0
             while result.samples.count < config.measurementIterations
-                || (measured < config.minMeasurementSeconds && result.samples.count < config.maxSamples) {
+                || (measured < config.minMeasurementSeconds && result.samples.count < config.maxSamples)
+            {
                 let before = MonotonicClock.nanoseconds()
                 try body()
                 let seconds = Double(MonotonicClock.nanoseconds() - before) / 1e9
@@ -48,7 +50,8 @@ public struct OperationBenchmark: Sendable {
             phase?.end()
         } catch is Timeout {
             result.outcome = .timeout
-            result.detail = "exceeded the \(formatSeconds(config.timeoutSeconds)) timeout after \(result.warmupIterations) warmup and \(result.samples.count) measured calls"
+            result.detail =
+                "exceeded the \(formatSeconds(config.timeoutSeconds)) timeout after \(result.warmupIterations) warmup and \(result.samples.count) measured calls"
         } catch {
             result.outcome = .failed
             result.detail = "\(error)"

@@ -15,8 +15,10 @@ public struct OperationContext: Codable, Equatable, Sendable {
     public var operationsPerCall: Double?
     public var bytesPerCall: Double?
 
-    public init(name: String, batchSize: Int? = nil, sequenceLength: Int? = nil, parameterCount: Int? = nil, precision: String? = nil,
-                optimizationLevel: String? = nil, parallel: Bool? = nil, operationsPerCall: Double? = nil, bytesPerCall: Double? = nil) {
+    public init(
+        name: String, batchSize: Int? = nil, sequenceLength: Int? = nil, parameterCount: Int? = nil, precision: String? = nil,
+        optimizationLevel: String? = nil, parallel: Bool? = nil, operationsPerCall: Double? = nil, bytesPerCall: Double? = nil
+    ) {
         self.name = name
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength

@@ -40,8 +40,9 @@ struct MismatchCollector {
     }
 
     var report: VerificationReport {
-        VerificationReport(checkedValues: checked, wrongValues: wrong, worstErrorRatio: worstRatio,
-                           tolerance: tolerance, firstMismatch: firstMismatch)
+        VerificationReport(
+            checkedValues: checked, wrongValues: wrong, worstErrorRatio: worstRatio,
+            tolerance: tolerance, firstMismatch: firstMismatch)
     }
 }
 

@@ -24,8 +24,10 @@ enum QuantizationVerifier {
     }
 
     /// `sampledRows` nil checks every row's codes (gamma always comes from every weight).
-    static func verifyWeights(rows: Int, cols: Int, value: (Int) -> Double, packed: UnsafePointer<UInt8>, gamma: Float,
-                              sampledRows: [Int]? = nil) -> VerificationReport {
+    static func verifyWeights(
+        rows: Int, cols: Int, value: (Int) -> Double, packed: UnsafePointer<UInt8>, gamma: Float,
+        sampledRows: [Int]? = nil
+    ) -> VerificationReport {
         var collector = MismatchCollector(tolerance: weightTolerance)
         let reference = referenceGamma(count: rows * cols, value: value)
         collector.check(got: Double(gamma), expected: reference, allowed: 1e-5 * reference) { "gamma" }
@@ -44,8 +46,10 @@ enum QuantizationVerifier {
     }
 
     /// s = 127 / max|x| per row (1 for an all-zero row); q = clamp(round(x * s), -128, 127).
-    static func verifyActivations(rows: Int, cols: Int, value: (Int) -> Double, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
-                                  sampledRows: [Int]? = nil) -> VerificationReport {
+    static func verifyActivations(
+        rows: Int, cols: Int, value: (Int) -> Double, q: UnsafePointer<Int8>, scales: UnsafePointer<Float>,
+        sampledRows: [Int]? = nil
+    ) -> VerificationReport {
         var collector = MismatchCollector(tolerance: activationTolerance)
         for r in sampledRows ?? Array(0..<rows) {
             var absMax = 0.0

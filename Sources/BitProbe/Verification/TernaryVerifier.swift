@@ -10,8 +10,10 @@ struct TernaryMatmulVerifier {
 
     let m: Int, n: Int, k: Int
 
-    func verify(xq: UnsafePointer<Int8>, scales: UnsafePointer<Float>, wq: UnsafePointer<UInt8>, gamma: Float,
-                y: UnsafePointer<Float>, acc: UnsafePointer<Int32>) -> VerificationReport {
+    func verify(
+        xq: UnsafePointer<Int8>, scales: UnsafePointer<Float>, wq: UnsafePointer<UInt8>, gamma: Float,
+        y: UnsafePointer<Float>, acc: UnsafePointer<Int32>
+    ) -> VerificationReport {
         var collector = MismatchCollector(tolerance: Self.tolerance)
         let rowBytes = ternaryRowBytes(k: k)
         var weights = [Int8](repeating: 0, count: k)

@@ -58,7 +58,7 @@ enum KeyValueList {
     private static func trim<C: BidirectionalCollection<UInt8>>(_ bytes: C) -> C.SubSequence {
         let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }),
-              let last = bytes.lastIndex(where: { !isSpace($0) })
+            let last = bytes.lastIndex(where: { !isSpace($0) })
         else { return bytes[bytes.endIndex...] }
         return bytes[first...last]
     }

@@ -196,7 +196,7 @@ struct HTTPURL {
     init(_ variable: EnvironmentReader.Variable) throws(OTLPConfigError) {
         let text = variable.value
         guard let separator = text.firstRange(of: "://"),
-              ["http", "https"].contains(text[..<separator.lowerBound].lowercased())
+            ["http", "https"].contains(text[..<separator.lowerBound].lowercased())
         else { throw variable.error("'\(text)' is not an http:// or https:// URL") }
         let rest = text[separator.upperBound...]
         let authorityEnd = rest.firstIndex(where: { (character: Character) in character == "/" || character == "?" || character == "#" }) ?? rest.endIndex

@@ -145,11 +145,12 @@ private struct MessageBuilder {
         guard code != .unset || !message.isEmpty else { return nil }
         let status = arena.allocate(ProtoStatus.self)
         opentelemetry__proto__trace__v1__status__init(status)
-        status.pointee.code = switch code {
-        case .unset: OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET
-        case .ok: OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK
-        case .error: OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
-        }
+        status.pointee.code =
+            switch code {
+            case .unset: OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_UNSET
+            case .ok: OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_OK
+            case .error: OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR
+            }
         status.pointee.message = arena.cString(message)
         return status
     }

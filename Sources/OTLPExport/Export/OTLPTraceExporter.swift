@@ -40,7 +40,8 @@ public final class OTLPTraceExporter: Sendable {
 
     /// Tests pass a transport of their own. The clock also drives the worker's condition-variable
     /// waits, so it must be CLOCK_MONOTONIC-based.
-    init(config: OTLPExporterConfig, resource: OTLPResource, scope: OTLPInstrumentationScope, clock: any ExportClock, makeTransport: @escaping TransportFactory) {
+    init(config: OTLPExporterConfig, resource: OTLPResource, scope: OTLPInstrumentationScope, clock: any ExportClock, makeTransport: @escaping TransportFactory)
+    {
         self.config = config
         self.resource = resource
         self.scope = scope
@@ -132,9 +133,10 @@ private struct Worker: @unchecked Sendable {
             let exportDeadline = start.addingSaturating(exportTimeout)
             let encoded = OTLPEncoder.encode(resource: resource, scope: scope, spans: batch)
             let body = config.compression == .gzip ? Gzip.compress(encoded) : encoded
-            let outcome = body.map { body in
-                sender.send(body, spanCount: batch.count) { min(exportDeadline, pipeline.shutdown.deadline) }
-            } ?? ExportSender.Outcome(delivered: false, rejectedSpans: 0, requests: 0, failure: "gzip compression failed (out of memory)")
+            let outcome =
+                body.map { body in
+                    sender.send(body, spanCount: batch.count) { min(exportDeadline, pipeline.shutdown.deadline) }
+                } ?? ExportSender.Outcome(delivered: false, rejectedSpans: 0, requests: 0, failure: "gzip compression failed (out of memory)")
             let duration = clock.monotonicNanoseconds().subtractingSaturating(start)
             pipeline.statistics.withLock { statistics in
                 statistics.observeExport(duration: duration)

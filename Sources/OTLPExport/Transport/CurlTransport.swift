@@ -1,7 +1,8 @@
+import CCurl
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CCurl
 
 /// libcurl must be initialised once per process before any thread uses it; a global's
 /// initialiser runs exactly once, on first use.
@@ -36,8 +37,10 @@ final class CurlTransport: HTTPTransport {
     private let clock: any ExportClock
     private let shutdown: ShutdownSignal
 
-    init(config: OTLPExporterConfig, userAgent: String, clock: any ExportClock, shutdown: ShutdownSignal,
-         contentType: String = "application/x-protobuf") throws(OTLPExportError) {
+    init(
+        config: OTLPExporterConfig, userAgent: String, clock: any ExportClock, shutdown: ShutdownSignal,
+        contentType: String = "application/x-protobuf"
+    ) throws(OTLPExportError) {
         guard curlGlobalInit == CURLE_OK else {
             throw OTLPExportError(description: "libcurl initialisation failed: \(String(cString: curl_easy_strerror(curlGlobalInit)))")
         }
@@ -88,18 +91,21 @@ final class CurlTransport: HTTPTransport {
         // in a multi-threaded agent they must stay off.
         check(bitprobe_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
         check(bitprobe_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
-        check(bitprobe_curl_setopt_write_function(handle, { data, size, count, context in
-            let response = Unmanaged<ResponseBody>.fromOpaque(context!).takeUnretainedValue()
-            let length = size * count
-            let room = CurlTransport.responseLimit - response.bytes.count
-            if room > 0, let data {
-                data.withMemoryRebound(to: UInt8.self, capacity: length) {
-                    response.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(room, length)))
-                }
-            }
-            // Returning less than `length` would fail the transfer; the excess is dropped instead.
-            return length
-        }), "write function")
+        check(
+            bitprobe_curl_setopt_write_function(
+                handle,
+                { data, size, count, context in
+                    let response = Unmanaged<ResponseBody>.fromOpaque(context!).takeUnretainedValue()
+                    let length = size * count
+                    let room = CurlTransport.responseLimit - response.bytes.count
+                    if room > 0, let data {
+                        data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                            response.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: min(room, length)))
+                        }
+                    }
+                    // Returning less than `length` would fail the transfer; the excess is dropped instead.
+                    return length
+                }), "write function")
         check(bitprobe_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "write data")
         if let file = config.certificateFile { check(bitprobe_curl_setopt_string(handle, CURLOPT_CAINFO, file), "CA file") }
         if let file = config.clientCertificateFile { check(bitprobe_curl_setopt_string(handle, CURLOPT_SSLCERT, file), "client certificate") }
@@ -188,7 +194,7 @@ final class CurlTransport: HTTPTransport {
     private func header(_ name: String) -> String? {
         var found: UnsafeMutablePointer<curl_header>?
         guard curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &found) == CURLHE_OK,
-              let value = found?.pointee.value
+            let value = found?.pointee.value
         else { return nil }
         return String(cString: value)
     }

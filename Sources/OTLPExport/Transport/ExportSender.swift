@@ -39,10 +39,11 @@ struct ExportSender {
                 return failed("POST \(endpoint): stopped by the shutdown deadline", requests)
             case .response(let status, _, let protobufBody) where (200..<300).contains(status):
                 guard let partial = ExportResponse.partialSuccess(in: protobufBody),
-                      partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty
+                    partial.rejectedSpans > 0 || !partial.errorMessage.isEmpty
                 else { return Outcome(delivered: true, rejectedSpans: 0, requests: requests, failure: nil) }
                 let rejected = Int(clamping: min(max(partial.rejectedSpans, 0), Int64(spanCount)))
-                let message = rejected == 0
+                let message =
+                    rejected == 0
                     ? "collector accepted all \(spanCount) spans with a warning: \(partial.errorMessage)"
                     : "collector rejected \(rejected) of \(spanCount) spans: \(partial.errorMessage)"
                 return Outcome(delivered: true, rejectedSpans: rejected, requests: requests, failure: message)

@@ -12,11 +12,12 @@ final class FailureCountingTransport: HTTPTransport {
 
     func post(_ body: [UInt8], timeoutNanoseconds: UInt64) -> AttemptResult {
         let result = inner.post(body, timeoutNanoseconds: timeoutNanoseconds)
-        let code: String? = switch result {
-        case .response(let status, _, _): (200..<300).contains(status) ? nil : String(status)
-        case .failed: "none"
-        case .aborted: nil
-        }
+        let code: String? =
+            switch result {
+            case .response(let status, _, _): (200..<300).contains(status) ? nil : String(status)
+            case .failed: "none"
+            case .aborted: nil
+            }
         if let code { pipeline.statistics.withLock { $0.failedRequestsByCode[code, default: 0] += 1 } }
         return result
     }

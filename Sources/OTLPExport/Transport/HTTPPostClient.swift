@@ -13,8 +13,9 @@ public final class HTTPPostClient: Sendable {
     private let transport: Mutex<CurlTransport>
 
     public init(endpoint: String, contentType: String, userAgent: String) throws(OTLPExportError) {
-        let transport = try CurlTransport(config: OTLPExporterConfig(endpoint: endpoint), userAgent: userAgent, clock: SystemClock(),
-                                          shutdown: ShutdownSignal(), contentType: contentType)
+        let transport = try CurlTransport(
+            config: OTLPExporterConfig(endpoint: endpoint), userAgent: userAgent, clock: SystemClock(),
+            shutdown: ShutdownSignal(), contentType: contentType)
         self.transport = Mutex(transport)
     }
 

@@ -19,16 +19,16 @@ enum RetryAfter {
     static func imfFixdate(_ text: String) -> Double? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","),
-              weekdays.contains(String(parts[0].dropLast())),
-              parts[1].count == 2, let day = Int(parts[1]),
-              let month = months.firstIndex(of: String(parts[2])),
-              parts[3].count == 4, let year = Int(parts[3]),
-              parts[5] == "GMT"
+            weekdays.contains(String(parts[0].dropLast())),
+            parts[1].count == 2, let day = Int(parts[1]),
+            let month = months.firstIndex(of: String(parts[2])),
+            parts[3].count == 4, let year = Int(parts[3]),
+            parts[5] == "GMT"
         else { return nil }
         let time = parts[4].split(separator: ":", omittingEmptySubsequences: false)
         guard time.count == 3, time.allSatisfy({ $0.count == 2 }),
-              let hour = Int(time[0]), let minute = Int(time[1]), let second = Int(time[2]),
-              (1...31).contains(day), hour < 24, minute < 60, second <= 60
+            let hour = Int(time[0]), let minute = Int(time[1]), let second = Int(time[2]),
+            (1...31).contains(day), hour < 24, minute < 60, second <= 60
         else { return nil }
         let days = daysSinceEpoch(year: year, month: month + 1, day: day)
         return Double(days * 86_400 + hour * 3_600 + minute * 60 + second)

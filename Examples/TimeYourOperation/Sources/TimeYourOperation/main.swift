@@ -2,6 +2,7 @@
 // activations, checked against a float64 reference on every call (a wrong result throws, and the
 // run ends `failed`, never with a throughput).
 import BitProbe
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,13 +48,15 @@ func main() throws -> Int32 {
     var norm = RMSNorm(rows: 8, columns: 4096)
     var config = BenchmarkConfig()
     config.minMeasurementSeconds = 0.1
-    let context = OperationContext(name: "rmsnorm", batchSize: norm.rows, parameterCount: norm.columns, precision: "f32", parallel: false,
-                                   operationsPerCall: Double(3 * norm.rows * norm.columns), bytesPerCall: Double(2 * 4 * norm.rows * norm.columns))
+    let context = OperationContext(
+        name: "rmsnorm", batchSize: norm.rows, parameterCount: norm.columns, precision: "f32", parallel: false,
+        operationsPerCall: Double(3 * norm.rows * norm.columns), bytesPerCall: Double(2 * 4 * norm.rows * norm.columns))
     let (result, span) = try ProfileSpan.profile("example") { span in
         OperationBenchmark(config: config).run(context, profile: span) { try norm() }
     }
-    print("\(context.name): \(result.outcome.rawValue), median \(result.statistics.map { formatDuration($0.median) } ?? "-") over \(result.samples.count) calls, "
-          + "\(result.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-")")
+    print(
+        "\(context.name): \(result.outcome.rawValue), median \(result.statistics.map { formatDuration($0.median) } ?? "-") over \(result.samples.count) calls, "
+            + "\(result.bytesPerSecond.map { formatSI($0, unit: "B/s") } ?? "-")")
     print(ProfileAnalysis(traces: [span]).treeText, terminator: "")
     if CommandLine.arguments.count > 1 {
         let report = BenchReport(bitprobeVersion: BitProbeVersion.version, host: HostInfo.read(), config: config, operations: [result])
