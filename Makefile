@@ -29,11 +29,12 @@ test-deps:
 
 # Swift unit and end-to-end tests, then the integration tests against real Prometheus and friends.
 test: test-deps
+	scripts/format-check
 	$(SWIFT) build $(BUILD_FLAGS)
 	BITPROBE_BIN=$(CURDIR)/.build/debug/bitprobe $(SWIFT) test $(BUILD_FLAGS)
 	BITPROBE_BIN=$(CURDIR)/.build/debug/bitprobe python3 -m pytest -q Tests/Integration
 
-# swift format lint --strict against .swift-format (scripts/format-check; not yet part of `test`).
+# swift format lint --strict against .swift-format (scripts/format-check; the first step of `test`).
 lint:
 	scripts/format-check
 
