@@ -3,7 +3,7 @@ one real Prometheus with the shipped rules; BitprobeNodeBelowFleet fires for exa
 Then the central-store path: a Prometheus in agent mode scrapes the same agents and remote-writes to a
 central Prometheus (remote-write receiver), which evaluates the fleet rules and answers the same query.
 
-Only `for:` of BitprobeNodeBelowFleet is shortened (15m to 10s) in the rules Prometheus loads, so the
+Only `for:` of BitprobeNodeBelowFleet is shortened (15m to 20s) in the rules Prometheus loads, so the
 test takes a minute, not a quarter of an hour; alerts/tests/fleet.test.yml covers the 15 minutes.
 Everything listens on 127.0.0.1; every wait is bounded. docs/deployment.md#the-fleet-view-in-prometheus.
 """
@@ -50,7 +50,9 @@ web:
 """
 SLOWED_OP = "matmul"
 INJECTION = f"op={SLOWED_OP},dtype=f32,factor=3"
-SHORT_FOR = "10s"
+# 20 s, not less: under a full `make test` an unslowed agent on the shared cores once read 1.24x for
+# over 10 s (matmul and ternary_matmul both: a stall) and fired; 20 s asks a stall to last twice that.
+SHORT_FOR = "20s"
 
 
 def fast_fleet_rules(path):
