@@ -24,8 +24,8 @@ public struct RegressionCriteria: Codable, Equatable, Sendable {
 
     /// A confirmation at or below this ratio, 1 + threshold / 200, clears a suspect: the probe is
     /// back within half the threshold of its baseline, as a probe is when a spell of load ends.
-    /// Not the limit itself: the whole machine's level wanders by a few percent between runs (2-4 %
-    /// on the development VMs), so a real 1.15x slowdown can read 1.10 in one measurement.
+    /// Not the limit itself: the whole machine's level wanders by a few percent between runs (0.94-1.02
+    /// in unchanged runs on the Zen 5 development VM), so a real 1.15x slowdown can read 1.10 in one measurement.
     public var clearingLimit: Double { 1 + thresholdPercent / 200 }
 
     public init() {}

@@ -111,7 +111,8 @@ public struct RegressionReport: Codable, Sendable {
     /// A warning when the compared probes as a whole (at least 3) read more than a quarter of the
     /// threshold away from their baseline: then the machine's level moved between the two runs
     /// (other work on its CPUs then or now, a noisy neighbour, another host), which shifts every
-    /// verdict alike. Seen on the development VMs at 2-4 %; a quarter of the default threshold is 2.5 %.
+    /// verdict alike. Measured at 2-6 % on the Zen 5 development VM (docs/regression.md); a quarter
+    /// of the default threshold is 2.5 %.
     static func machineShift(_ comparisons: [ProbeComparison], criteria: RegressionCriteria) -> String? {
         let ratios = comparisons.filter { [.unchanged, .improvement, .regression].contains($0.verdict) }.compactMap(\.medianRatio)
         guard ratios.count >= 3, let level = SampleStatistics(ratios)?.median else { return nil }
