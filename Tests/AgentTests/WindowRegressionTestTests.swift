@@ -4,18 +4,27 @@ import Testing
 @testable import BitProbe
 
 @Suite struct WindowRegressionTestTests {
-    /// A window of 60 values around 1 with the given spread (alternating 1 - s, 1, 1 + s, ...).
-    func window(spread: Double) -> [Double] {
-        (0..<60).map { 1 + spread * Double($0 % 3 - 1) }
+    let probe = try! ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([1]))
+    let peer = try! ProbeSpec(op: .multiply, dtype: .f32, shape: ProbeShape([1]))
+    let other = try! ProbeSpec(op: .copy, dtype: .bytes, shape: ProbeShape([1]))
+
+    /// 60 values around 1 with the given spread (alternating 1 - s, 1, 1 + s, ...).
+    func values(spread: Double, count: Int = 60) -> [Double] {
+        (0..<count).map { 1 + spread * Double($0 % 3 - 1) }
+    }
+
+    /// Cycles of the probe alone.
+    func alone(_ values: [Double]) -> [CycleMedians] {
+        values.map { [probe: $0] }
     }
 
     let test = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 3)
 
     @Test func aSlowdownBeyondTheThresholdOfASteadyProbeIsARegression() throws {
-        let verdict = try #require(test.judge(recent: [1.15, 1.16, 1.14, 1.15], peerFactors: [nil, nil, nil, nil], reference: window(spread: 0.01)))
+        let verdict = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: alone(values(spread: 0.01)), peers: []))
         #expect(verdict.regressed)
-        #expect(abs(verdict.ratio - 1.15) < 1e-9)
-        #expect(verdict.peerRelativeRatio == nil, "no peers in any recent cycle")
+        #expect(abs(verdict.ratio - 1.15) < 1e-9 && verdict.ownRatio == verdict.ratio)
+        #expect(verdict.peers.isEmpty, "no peers: the own reading")
         // MAD of the window is 0.01, robust CV 1.48 %: 3x that is below the 10 % threshold.
         #expect(abs(verdict.bar - 1.1) < 1e-9)
         #expect(verdict.pValue < 0.01)
@@ -23,50 +32,85 @@ import Testing
 
     @Test func aNoisyProbeMustStandOutOfItsOwnSpread() throws {
         // Robust CV 1.4826 * 0.08 = 11.9 %: the bar is 1 + 3 * 0.119 = 1.356.
-        let noisy = window(spread: 0.08)
-        let fifteen = try #require(test.judge(recent: [1.15, 1.16, 1.14, 1.15], peerFactors: [nil, nil, nil, nil], reference: noisy))
+        let noisy = alone(values(spread: 0.08))
+        let fifteen = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: noisy, peers: []))
         #expect(!fifteen.regressed)
         #expect(abs(fifteen.bar - (1 + 3 * 1.4826 * 0.08)) < 1e-9)
-        let half = try #require(test.judge(recent: [1.5, 1.5, 1.5, 1.5], peerFactors: [nil, nil, nil, nil], reference: noisy))
+        let half = try #require(test.judge(probe, recent: alone([1.5, 1.5, 1.5, 1.5]), window: noisy, peers: []))
         #expect(half.regressed)
         let plain = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
         #expect(
-            plain.judge(recent: [1.15, 1.16, 1.14, 1.15], peerFactors: [nil, nil, nil, nil], reference: noisy)?.regressed == true,
+            plain.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: noisy, peers: [])?.regressed == true,
             "noise multiple 0: the threshold alone")
     }
 
-    @Test func theProbeIsMeasuredAgainstItsPeersWhenTheNodeRunsFaster() throws {
-        // 1.07 against the window; the peers run at 0.93 of theirs, so 1.07 / 0.93 = 1.15 against them.
-        let recent = [1.07, 1.071, 1.069, 1.07]
-        let alone = try #require(test.judge(recent: recent, peerFactors: [nil, nil, nil, nil], reference: window(spread: 0.01)))
-        #expect(!alone.regressed)
-        let withPeers = try #require(test.judge(recent: recent, peerFactors: [0.93, 0.93, 0.93, 0.93], reference: window(spread: 0.01)))
-        #expect(withPeers.regressed)
-        #expect(abs(withPeers.peerRelativeRatio! - 1.07 / 0.93) < 1e-9)
-        // Slower peers never hide what the window shows: the larger ratio counts.
-        let slowerPeers = try #require(test.judge(recent: [1.2, 1.2, 1.2, 1.2], peerFactors: [1.1, 1.1, 1.1, 1.1], reference: window(spread: 0.01)))
-        #expect(slowerPeers.regressed)
-        #expect(
-            test.judge(recent: recent, peerFactors: [0.93, nil, 0.93, 0.93], reference: window(spread: 0.01))?.peerRelativeRatio == nil,
-            "every recent cycle needs its peers")
+    /// The probe and its peer share a machine factor that wanders by 20 % (a class of kernels
+    /// running faster and slower for minutes); each adds 1 % of its own.
+    func shared(_ factors: [Double], probeScale: Double = 1) -> [CycleMedians] {
+        factors.enumerated().map { index, factor in
+            [probe: probeScale * factor * (1 + 0.01 * Double(index % 2)), peer: factor * (1 + 0.01 * Double((index + 1) % 2)), other: 1]
+        }
     }
 
-    @Test func aSpellThatLeavesOneRecentCycleAtItsUsualSpeedIsNoRegression() throws {
-        let spell = try #require(test.judge(recent: [1.45, 1.0, 1.5, 1.45], peerFactors: [1, 1, 1, 1], reference: window(spread: 0.01)))
-        #expect(spell.ratio == 1.45 / 1.0 && !spell.regressed)
-        #expect(spell.floorRatio == 1.0)
-        let shifted = try #require(test.judge(recent: [1.15, 1.06, 1.2, 1.15], peerFactors: [1, 1, 1, 1], reference: window(spread: 0.01)))
-        #expect(shifted.regressed, "the fastest recent cycle is 6 % slower, beyond half the threshold")
+    @Test func theReadingAgainstCoMovingPeersIsJudgedWhenItIsSteadier() throws {
+        let window = shared(values(spread: 0.2))
+        // The class runs at 0.8 and the probe is 1.15x slower: on its own it reads faster.
+        let slowed = try #require(test.judge(probe, recent: shared([0.8, 0.8, 0.8, 0.8], probeScale: 1.15), window: window, peers: [peer]))
+        #expect(slowed.regressed && slowed.peers == [peer])
+        #expect(abs(slowed.ratio - 1.15) < 0.01 && slowed.ownRatio < 0.95)
+        #expect(slowed.bar == 1.1, "against the peer the window wanders by 0.7 %")
+        // The whole class 1.3x slower: the probe's own reading says 1.3, but it wanders too much to
+        // be judged, and against its peer nothing changed.
+        let classShift = try #require(test.judge(probe, recent: shared([1.3, 1.3, 1.3, 1.3]), window: window, peers: [peer]))
+        #expect(!classShift.regressed && abs(classShift.ratio - 1) < 0.01 && abs(classShift.ownRatio - 1.3) < 0.02)
+        // A peer that does not move with the probe makes a worse reading: the own one is judged.
+        let steady = alone(values(spread: 0.01)).map { $0.merging([other: 1]) { a, _ in a } }
+        let withOther = try #require(
+            test.judge(probe, recent: alone([1.15, 1.15, 1.15, 1.15]).map { $0.merging([other: 0.9]) { a, _ in a } }, window: steady, peers: [other]))
+        #expect(withOther.peers.isEmpty && withOther.regressed, "the constant peer steadies nothing, so the own reading is judged")
+    }
+
+    @Test func theSteadiestPeersMayBeFewerThanTheCandidates() {
+        let window = shared(values(spread: 0.2)).enumerated().map { index, cycle in
+            cycle.merging([other: 1 + 0.3 * Double(index % 5) / 4]) { a, _ in a }
+        }
+        #expect(WindowRegressionTest.steadiestPeers(probe, window: window, candidates: [peer, other]) == [peer])
+        #expect(WindowRegressionTest.steadiestPeers(probe, window: window, candidates: []) == [])
+    }
+
+    @Test func coMovingPeersAreTheProbesOfTheDeviceThatRiseAndFallWithIt() {
+        var elsewhere = try! ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([1]))
+        elsewhere.device = "cpu1"
+        let late = try! ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([2]))
+        let opposite = try! ProbeSpec(op: .add, dtype: .f16, shape: ProbeShape([3]))
+        let history: [CycleMedians] = (0..<40).map { index in
+            let level = 1 + 0.1 * Double(index % 7)
+            var cycle: CycleMedians = [probe: level, peer: level * 1.01, other: level + 0.05 * Double(index % 3), elsewhere: level, opposite: 2 - level]
+            if index >= 25 { cycle[late] = level }
+            return cycle
+        }
+        #expect(
+            WindowRegressionTest.comovingPeers(of: probe, history: history) == [peer, other],
+            "most correlated first; not another device, not an anti-correlated probe, not one with 15 shared cycles (20 needed)")
     }
 
     @Test func anInsignificantDifferenceIsNoRegression() throws {
         // All four recent values are slow, but a third of the window is slower still.
-        let reference = (0..<60).map { $0 % 3 == 0 ? 1.5 : 1.0 }
+        let reference = alone((0..<60).map { $0 % 3 == 0 ? 1.5 : 1.0 })
         let verdict = try #require(
             WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
-                .judge(recent: [1.3, 1.3, 1.3, 1.3], peerFactors: [nil, nil, nil, nil], reference: reference))
+                .judge(probe, recent: alone([1.3, 1.3, 1.3, 1.3]), window: reference, peers: []))
         #expect(abs(verdict.ratio - 1.3) < 1e-9)
         #expect(!verdict.regressed && verdict.pValue > 0.01)
+    }
+
+    @Test func rankCorrelationMatchesSciPy() throws {
+        // scipy.stats.spearmanr (SciPy 1.17.1).
+        #expect(abs(try #require(RankCorrelation.spearman([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5])) - 0.8285714285714287) < 1e-12)
+        let tied = try #require(RankCorrelation.spearman([1.0, 2.5, 2.5, 4, 7, 3.1, 0.2], [3, 3, 1, 8, 9, 2, 2]))
+        #expect(abs(tied - 0.5963553727767787) < 1e-12)
+        #expect(RankCorrelation.spearman([1, 1, 1], [1, 2, 3]) == nil, "a constant sample has no correlation")
+        #expect(RankCorrelation.spearman([1, 2], [1, 2]) == nil)
     }
 
     func result(_ shape: Int, _ median: Double, device: String = "cpu0", outcome: ProbeOutcome = .ok) -> ProbeResult {

@@ -17,22 +17,28 @@ struct RuleEngine {
 
     private(set) var rules: [AlertRule]
     private var machines: [String: AlertStateMachine] = [:]
-    /// Median iteration time of each probe's latest `recentCycles` judged cycles, newest last, and
-    /// the peers' factor of each of those cycles (`WindowRegressionTest.peerFactors`).
-    private var recent: [ProbeSpec: [Double]] = [:]
-    private var recentPeerFactors: [ProbeSpec: [Double?]] = [:]
-    /// The rolling reference: medians of the cycles before `recent`. A cycle leaves `recent` for the
-    /// reference only while its probe is not regressed, so a sustained slowdown does not become its
-    /// own reference and keeps firing until it ends.
-    private var referenceWindow: [ProbeSpec: [Double]] = [:]
+    /// Each probe's latest `recentCycles` judged cycles, newest last, and before them its rolling
+    /// reference window; both keep whole cycles (`CycleMedians`), so the probe can be read against
+    /// its co-moving peers in the same cycles. A cycle leaves `recent` for the window only while
+    /// its probe is not regressed, so a sustained slowdown does not become its own reference and
+    /// keeps firing until it ends.
+    private var recent: [ProbeSpec: [CycleMedians]] = [:]
+    private var referenceWindow: [ProbeSpec: [CycleMedians]] = [:]
+    /// The latest `peerHistoryCycles` uncontended cycles, from which each probe's co-moving peers
+    /// are chosen: longer than a window, because which probes move together is a property of the
+    /// machine, and a window may hold no shift to show it.
+    private var peerHistory: [CycleMedians] = []
+    static let peerHistoryCycles = 360
     private var regressed: Set<ProbeSpec> = []
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
-    /// slowdown must show in several cycles, not in one. On the development VM single probes have
-    /// spells of 1.3-1.5x lasting seconds; with cycles ~9 s apart, the rule with four recent cycles
-    /// (and a 3x noise bar) let two of them fire in 1,650 replayed cycles, six (2x) none
+    /// slowdown must show in several cycles, not in one. Four, with a 3x noise bar and co-moving
+    /// peers: replayed over three quiet recordings of 200 cycles 10 s apart (Sapphire Rapids and
+    /// Zen 5), no false alarm, and a 1.15x slowdown of add f32 fired within 10 cycles in 14 of 21
+    /// tries; six with a 2x bar and the median of all probes as the peers, the rule before, fired
+    /// on four probes of the Zen 5 recording and caught add f32 there in none of 7
     /// (docs/benchmarks.md, "Alert detection power").
-    static let recentCycles = 6
+    static let recentCycles = 4
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
     /// The verdicts of each other timing rule (baseline regressions, node slowdowns) from its latest
@@ -47,10 +53,11 @@ struct RuleEngine {
     typealias Holding = ([String: String], Double, String)
     /// Each backend and device's node factor in the latest cycle (`WindowRegressionTest.nodeFactors`).
     private(set) var nodeFactors: [(backend: String, device: String, factor: Double)] = []
-    /// Each probe's latest `recentCycles` uncontended cycles, as rounds for `regression` rules
-    /// against a baseline: a cycle's median is one value, as a round's is in `bitprobe regress`
+    /// Each probe's latest `baselineRoundCycles` uncontended cycles, as rounds for `regression`
+    /// rules against a baseline: a cycle's median is one value, as a round's is in `bitprobe regress`
     /// (`RoundRatio`), so a cycle-long spell counts once, not as hundreds of samples.
     private var baselineRounds: [ProbeSpec: [RoundSummary]] = [:]
+    static let baselineRoundCycles = 6
     private var lastSuccess: [ProbeSpec: Double] = [:]
     private let startedAt: Double
     init(rules: [AlertRule], startedAt: Double) {
@@ -109,18 +116,28 @@ struct RuleEngine {
         let peerLimit = windowRules.map(\.maxPeerSlowdownPercent).max() ?? .infinity
         for result in results where result.outcome == .ok { lastSuccess[result.spec] = result.startedAt + result.wallSeconds }
         // Factors against the windows as they were before this cycle.
-        let ratios = WindowRegressionTest.windowRatios(results: results, windows: referenceWindow, minimumWindow: Self.minimumFactorWindow)
+        var ownWindows: [ProbeSpec: [Double]] = [:]
+        for (spec, cycles) in referenceWindow { ownWindows[spec] = cycles.compactMap { $0[spec] } }
+        let ratios = WindowRegressionTest.windowRatios(results: results, windows: ownWindows, minimumWindow: Self.minimumFactorWindow)
         let peerFactors = WindowRegressionTest.peerFactors(results: results, ratios: ratios)
         nodeFactors = WindowRegressionTest.nodeFactors(ratios: ratios)
+        let cycle = Self.cycleMedians(results)
+        let peers = comovingPeers(of: results)
+        // How slowed the probe's peers ran in this cycle: all of them, or the co-moving ones.
+        var peerSlowdown: [ProbeSpec: Double] = peerFactors
+        for (spec, comoving) in peers {
+            guard let window = referenceWindow[spec], let factor = WindowRegressionTest.peerFactor(comoving, in: cycle, window: window) else { continue }
+            peerSlowdown[spec] = max(peerSlowdown[spec] ?? 0, factor)
+        }
         if !Self.isContended(cpuPressureShare, limit: historyLimit) {
-            recordHistory(results.filter { !Self.isPeerSlowed(peerFactors[$0.spec], limitPercent: peerLimit) }, peerFactors: peerFactors)
+            recordHistory(results.filter { !Self.isPeerSlowed(peerSlowdown[$0.spec], limitPercent: peerLimit) }, cycle: cycle)
         }
         let baselineRules = rules.filter(\.kind.comparesWithBaseline)
         if let limit = baselineRules.map(\.maxCPUPressure).max(), !Self.isContended(cpuPressureShare, limit: limit) {
             for result in results {
                 guard let round = RoundSummary(result) else { continue }
                 baselineRounds[result.spec, default: []].append(round)
-                if baselineRounds[result.spec]!.count > Self.recentCycles { baselineRounds[result.spec]!.removeFirst() }
+                if baselineRounds[result.spec]!.count > Self.baselineRoundCycles { baselineRounds[result.spec]!.removeFirst() }
             }
         }
         var nowRegressed: Set<ProbeSpec> = []
@@ -131,7 +148,7 @@ struct RuleEngine {
                 holding =
                     Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure)
                     ? results.compactMap { lastProbeVerdicts[rule.name]?[$0.spec] }
-                    : windowRegressions(of: rule, results: results, peerFactors: peerFactors)
+                    : windowRegressions(of: rule, results: results, peers: peers, peerSlowdown: peerSlowdown)
             } else if rule.kind.judgesTimings, Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
                 holding = lastTimingHolding[rule.name] ?? []
             } else if case .nodeSlowdown(let threshold, _) = rule.kind {
@@ -163,30 +180,35 @@ struct RuleEngine {
     }
 
     /// A rolling regression rule's verdicts: each probe judged by `WindowRegressionTest`, except
-    /// that a probe whose peers ran slowed beyond the rule's `maxPeerSlowdownPercent` keeps its
-    /// latest verdict.
-    private mutating func windowRegressions(of rule: AlertRule, results: [ProbeResult], peerFactors: [ProbeSpec: Double]) -> [Holding] {
+    /// that a probe whose peers (all of them, or its co-moving ones) ran slowed beyond the rule's
+    /// `maxPeerSlowdownPercent` keeps its latest verdict.
+    private mutating func windowRegressions(
+        of rule: AlertRule, results: [ProbeResult], peers: [ProbeSpec: [ProbeSpec]], peerSlowdown: [ProbeSpec: Double]
+    ) -> [Holding] {
         guard case .regression(.window(let cycles), let threshold, let alpha) = rule.kind else { return [] }
         let test = WindowRegressionTest(thresholdPercent: threshold, alpha: alpha, noiseMultiple: rule.noiseMultiple)
         var verdicts = lastProbeVerdicts[rule.name] ?? [:]
         var holding: [Holding] = []
         for result in results where result.outcome == .ok && Self.matches(rule.match, result.spec) {
             let spec = result.spec
-            if Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) {
+            if Self.isPeerSlowed(peerSlowdown[spec], limitPercent: rule.maxPeerSlowdownPercent) {
                 if let kept = verdicts[spec] { holding.append(kept) }
                 continue
             }
             guard let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec], latest.count == Self.recentCycles,
-                let verdict = test.judge(recent: latest, peerFactors: recentPeerFactors[spec] ?? [], reference: Array(window.suffix(cycles))),
+                let verdict = test.judge(spec, recent: latest, window: Array(window.suffix(cycles)), peers: peers[spec] ?? []),
                 verdict.regressed
             else {
                 verdicts[spec] = nil
                 continue
             }
-            let relative = verdict.peerRelativeRatio.map { ", \(formatRatio($0)) against its peers" } ?? ""
+            let reading =
+                verdict.peers.isEmpty
+                ? "median ratio \(formatRatio(verdict.ratio))"
+                : "median ratio \(formatRatio(verdict.ratio)) against its co-moving peers \(verdict.peers.map(\.description).joined(separator: ", ")), \(formatRatio(verdict.ownRatio)) on its own"
             let entry: Holding = (
                 Self.labels(spec), verdict.ratio,
-                "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (median ratio \(formatRatio(verdict.ratio))\(relative); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))"
+                "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (\(reading); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))"
             )
             verdicts[spec] = entry
             holding.append(entry)
@@ -195,15 +217,37 @@ struct RuleEngine {
         return holding
     }
 
-    private mutating func recordHistory(_ results: [ProbeResult], peerFactors: [ProbeSpec: Double]) {
-        let window = rules.compactMap(\.kind.windowCycles).max() ?? 0
+    /// The cycle's median of every probe that verified in it.
+    static func cycleMedians(_ results: [ProbeResult]) -> CycleMedians {
+        var cycle: CycleMedians = [:]
         for result in results where result.outcome == .ok {
-            guard window > 0, let median = result.statistics?.median else { continue }
-            recent[result.spec, default: []].append(median)
-            recentPeerFactors[result.spec, default: []].append(peerFactors[result.spec])
+            if let median = result.statistics?.median, median > 0 { cycle[result.spec] = median }
+        }
+        return cycle
+    }
+
+    /// Each verified probe's co-moving peers (`WindowRegressionTest.steadiestPeers`), once its
+    /// window has `minimumFactorWindow` cycles.
+    private func comovingPeers(of results: [ProbeResult]) -> [ProbeSpec: [ProbeSpec]] {
+        var peers: [ProbeSpec: [ProbeSpec]] = [:]
+        for result in results where result.outcome == .ok {
+            guard let window = referenceWindow[result.spec], window.count >= Self.minimumFactorWindow else { continue }
+            let candidates = WindowRegressionTest.comovingPeers(of: result.spec, history: peerHistory)
+            let chosen = WindowRegressionTest.steadiestPeers(result.spec, window: window, candidates: candidates)
+            if !chosen.isEmpty { peers[result.spec] = chosen }
+        }
+        return peers
+    }
+
+    private mutating func recordHistory(_ results: [ProbeResult], cycle: CycleMedians) {
+        let window = rules.compactMap(\.kind.windowCycles).max() ?? 0
+        guard window > 0 else { return }
+        peerHistory.append(cycle)
+        if peerHistory.count > Self.peerHistoryCycles { peerHistory.removeFirst() }
+        for result in results where cycle[result.spec] != nil {
+            recent[result.spec, default: []].append(cycle)
             guard recent[result.spec]!.count > Self.recentCycles else { continue }
             let leaving = recent[result.spec]!.removeFirst()
-            recentPeerFactors[result.spec]!.removeFirst()
             guard !regressed.contains(result.spec) else { continue }
             referenceWindow[result.spec, default: []].append(leaving)
             if referenceWindow[result.spec]!.count > window { referenceWindow[result.spec]!.removeFirst() }
@@ -250,7 +294,7 @@ struct RuleEngine {
             let references = baseline?.name == name ? baseline!.results : []
             // The latest cycles stand for the current rounds; judged once there are enough of them.
             let current = matching.compactMap { result -> ProbeResult? in
-                guard result.outcome == .ok, let rounds = baselineRounds[result.spec], rounds.count == Self.recentCycles else { return nil }
+                guard result.outcome == .ok, let rounds = baselineRounds[result.spec], rounds.count == Self.baselineRoundCycles else { return nil }
                 var pooled = result
                 pooled.rounds = rounds
                 return pooled
@@ -265,7 +309,7 @@ struct RuleEngine {
                         } ?? ""
                     return (
                         Self.labels(comparison.spec), ratio,
-                        "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (ratio \(formatRatio(ratio)) over its last \(Self.recentCycles) cycles\(interval), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))"
+                        "probe \(comparison.spec) is \(formatPercent((ratio - 1) * 100)) slower than baseline \(name) (ratio \(formatRatio(ratio)) over its last \(Self.baselineRoundCycles) cycles\(interval), p = \(comparison.mannWhitney.map { formatPValue($0.pValue) } ?? "?"))"
                     )
                 }
         }

@@ -1,67 +1,170 @@
 import BitProbe
 
+/// One cycle's median iteration time of every probe that verified in it: the unit the rolling rule
+/// keeps, so that a probe can always be read beside the other probes of the same cycles.
+typealias CycleMedians = [ProbeSpec: Double]
+
 /// Judges one probe's latest cycles against its rolling reference window (docs/alerting.md,
-/// "Rolling window"). A probe is regressed when all of this holds:
+/// "Rolling window").
 ///
-/// - The slowdown: the median of the recent cycle medians over the window's median (`ratio`), or
-///   the same measured against the probe's peers in those cycles (`peerRelativeRatio`), whichever is
-///   larger, exceeds the bar. The peers matter because on a shared machine the whole node speeds up
-///   and slows down by several percent over minutes: while the other probes run 6 % faster than
-///   their windows, a probe that got 15 % slower reads only 9 % slower against its own window.
-/// - The bar is the threshold, or `noiseMultiple` times the window's robust coefficient of
-///   variation (1.4826 MAD / median) when that is larger: a probe whose cycle medians wander by
-///   15 % cannot tell a 15 % slowdown from its own spells, so it reports only what stands out of them.
-/// - Every recent cycle is slower: the fastest of them is more than half the threshold slower than
-///   the window's median (against the window or against the peers, whichever reads slower). A
-///   regression slows every cycle; on a shared machine single probes have spells of 1.4-1.5x that
-///   mostly come and go from one cycle to the next, leaving some recent cycle at its usual speed.
-/// - The recent cycles are significantly slower than the window (Mann-Whitney U, two-sided, `alpha`).
+/// A probe is read two ways, and the reading whose window wanders less is judged:
+/// - on its own: its cycle medians;
+/// - against its co-moving peers: each cycle median divided by that cycle's factor of the one to
+///   `maximumPeers` probes of its device whose cycle medians rose and fell most with its own
+///   (Spearman correlation over the agent's recent history), the factor being the median over
+///   them of their cycle median / their window median.
+/// Why: on a shared machine the node changes speed for minutes at a time, and not uniformly. On
+/// the Zen 5 VM the compute-bound probes ran 1.1-1.4x slower for 200 s while the memory-bound ones
+/// ran 0.6-0.8x of their usual time, each class moving together (add f32 and multiply f32:
+/// correlation 0.94): add f32's own cycle medians wander by a robust CV of 27 %, against
+/// multiply f32 by 5 %. The median of all probes, the factor before, mixes both classes and
+/// cancels neither. Which reading and which peers is decided on the window alone, before the
+/// recent cycles are looked at.
+///
+/// The judged reading is regressed when its recent cycles' median over its window's median exceeds
+/// the bar, the threshold or `noiseMultiple` times the window's robust coefficient of variation
+/// (1.4826 MAD / median) when that is larger, and the recent cycles are significantly slower than
+/// the window (Mann-Whitney U, two-sided, `alpha`).
 struct WindowRegressionTest {
     var thresholdPercent: Double
     var alpha: Double
     var noiseMultiple: Double
 
+    /// Most co-moving peers a reading divides by; fewer when fewer steady it more. Three, not more:
+    /// beyond its own class a probe's fourth-best peer already brings its own spells.
+    static let maximumPeers = 3
+    /// Fewest cycles two probes must share in the history for their correlation to count.
+    static let minimumSharedCycles = 20
+
     struct Verdict: Equatable {
         var regressed: Bool
-        /// Median of the recent cycle medians / median of the window.
+        /// Median of the recent values over the window's median, of the judged reading.
         var ratio: Double
-        /// Median over the recent cycles of (cycle median / window median) / the peers' factor of that
-        /// cycle; nil unless every recent cycle had peers.
-        var peerRelativeRatio: Double?
+        /// The same of the probe's own cycle medians.
+        var ownRatio: Double
+        /// The co-moving peers of the judged reading; empty when the own reading was judged.
+        var peers: [ProbeSpec]
         /// The slowdown ratio that had to be exceeded.
         var bar: Double
-        /// The fastest recent cycle over the window's median (the larger of the plain and the
-        /// peer-relative reading); must exceed 1 + threshold / 200.
-        var floorRatio: Double
         var pValue: Double
     }
 
-    /// `peerFactors[i]` belongs to `recent[i]`: the median, over the probe's peers in that cycle, of
-    /// their cycle median over their own window's median (nil where too few peers had a window).
-    func judge(recent: [Double], peerFactors: [Double?], reference: [Double]) -> Verdict? {
-        guard !recent.isEmpty, recent.count == peerFactors.count, let window = SampleStatistics(reference), window.median > 0,
-            let current = SampleStatistics(recent), let test = MannWhitneyU(recent, reference)
-        else { return nil }
-        let ratio = current.median / window.median
-        var relative: [Double] = []
-        for (value, peers) in zip(recent, peerFactors) {
-            guard let peers, peers > 0 else { break }
-            relative.append(value / window.median / peers)
+    /// A probe's values over the window's cycles and the recent ones, on its own or divided by the
+    /// factor of `peers`; nil where a peer lacks a cycle or a window median.
+    struct Reading {
+        var peers: [ProbeSpec]
+        var window: [Double]
+        var recent: [Double]
+
+        init?(_ spec: ProbeSpec, peers: [ProbeSpec], window: [CycleMedians], recent: [CycleMedians]) {
+            var medians: [ProbeSpec: Double] = [:]
+            for peer in peers {
+                let values = window.compactMap { $0[peer] }
+                guard values.count == window.count, let median = SampleStatistics(values)?.median, median > 0 else { return nil }
+                medians[peer] = median
+            }
+            func value(_ cycle: CycleMedians) -> Double? {
+                guard let own = cycle[spec] else { return nil }
+                guard !peers.isEmpty else { return own }
+                var ratios: [Double] = []
+                for peer in peers {
+                    guard let median = cycle[peer] else { return nil }
+                    ratios.append(median / medians[peer]!)
+                }
+                guard let factor = SampleStatistics(ratios)?.median, factor > 0 else { return nil }
+                return own / factor
+            }
+            let windowValues = window.compactMap(value)
+            let recentValues = recent.compactMap(value)
+            guard windowValues.count == window.count, recentValues.count == recent.count else { return nil }
+            self.peers = peers
+            self.window = windowValues
+            self.recent = recentValues
         }
-        let peerRelativeRatio = relative.count == recent.count ? SampleStatistics(relative)?.median : nil
-        let plainFloor = current.min / window.median
-        let floorRatio = relative.count == recent.count ? max(plainFloor, relative.min()!) : plainFloor
-        let robustVariation = 1.4826 * window.mad / window.median
-        let bar = 1 + max(thresholdPercent / 100, noiseMultiple * robustVariation)
-        let slowdown = max(ratio, peerRelativeRatio ?? ratio)
-        let everyCycleSlower = floorRatio > 1 + thresholdPercent / 200
+
+        /// 1.4826 MAD / median of the window: how much this reading wanders.
+        var variation: Double {
+            guard let statistics = SampleStatistics(window), statistics.median > 0 else { return .infinity }
+            return 1.4826 * statistics.mad / statistics.median
+        }
+    }
+
+    /// `peers`: the probe's co-moving peers (`steadiestPeers`); the reading against them is judged
+    /// when its window wanders less than the probe's own.
+    func judge(_ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], peers: [ProbeSpec]) -> Verdict? {
+        guard let own = Reading(spec, peers: [], window: window, recent: recent),
+            let ownWindow = SampleStatistics(own.window), ownWindow.median > 0, let ownRecent = SampleStatistics(own.recent)
+        else { return nil }
+        var reading = own
+        if !peers.isEmpty, let relative = Reading(spec, peers: peers, window: window, recent: recent), relative.variation < own.variation {
+            reading = relative
+        }
+        guard let windowStatistics = SampleStatistics(reading.window), windowStatistics.median > 0,
+            let recentStatistics = SampleStatistics(reading.recent), let test = MannWhitneyU(reading.recent, reading.window)
+        else { return nil }
+        let ratio = recentStatistics.median / windowStatistics.median
+        let bar = 1 + max(thresholdPercent / 100, noiseMultiple * reading.variation)
         return Verdict(
-            regressed: slowdown > bar && everyCycleSlower && test.pValue < alpha, ratio: ratio, peerRelativeRatio: peerRelativeRatio,
-            bar: bar, floorRatio: floorRatio, pValue: test.pValue)
+            regressed: ratio > bar && test.pValue < alpha, ratio: ratio, ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers,
+            bar: bar, pValue: test.pValue)
+    }
+
+    /// Of the first 1, 2, ... `maximumPeers` of `candidates`, the set against which the probe's
+    /// window wanders least (one peer alone can be the best: add f16 moved with multiply f16 and
+    /// with nothing else as closely); empty without candidates.
+    static func steadiestPeers(_ spec: ProbeSpec, window: [CycleMedians], candidates: [ProbeSpec]) -> [ProbeSpec] {
+        var best: [ProbeSpec] = []
+        var bestVariation = Double.infinity
+        for count in stride(from: 1, through: min(maximumPeers, candidates.count), by: 1) {
+            let peers = Array(candidates.prefix(count))
+            guard let reading = Reading(spec, peers: peers, window: window, recent: []) else { continue }
+            if reading.variation < bestVariation {
+                best = peers
+                bestVariation = reading.variation
+            }
+        }
+        return best
+    }
+
+    /// The probes of `spec`'s backend and device whose cycle medians in `history` rose and fell
+    /// with its own (Spearman correlation above 0, over at least `minimumSharedCycles` shared
+    /// cycles), most correlated first, at most `maximumPeers`.
+    static func comovingPeers(of spec: ProbeSpec, history: [CycleMedians]) -> [ProbeSpec] {
+        var candidates: Set<ProbeSpec> = []
+        for cycle in history {
+            for peer in cycle.keys where peer != spec && peer.backend == spec.backend && peer.device == spec.device { candidates.insert(peer) }
+        }
+        var correlated: [(peer: ProbeSpec, correlation: Double)] = []
+        for peer in candidates {
+            var own: [Double] = []
+            var theirs: [Double] = []
+            for cycle in history {
+                guard let a = cycle[spec], let b = cycle[peer] else { continue }
+                own.append(a)
+                theirs.append(b)
+            }
+            guard own.count >= minimumSharedCycles, let correlation = RankCorrelation.spearman(own, theirs), correlation > 0 else { continue }
+            correlated.append((peer, correlation))
+        }
+        // Ties broken by name, so the choice does not depend on dictionary order.
+        return correlated.sorted { ($0.correlation, $1.peer.description) > ($1.correlation, $0.peer.description) }
+            .prefix(maximumPeers).map(\.peer)
+    }
+
+    /// The factor of `peers` in `cycle`: the median of their cycle median over their median in
+    /// `window`; nil where a peer lacks the cycle or the window.
+    static func peerFactor(_ peers: [ProbeSpec], in cycle: CycleMedians, window: [CycleMedians]) -> Double? {
+        guard !peers.isEmpty else { return nil }
+        var ratios: [Double] = []
+        for peer in peers {
+            guard let value = cycle[peer], let median = SampleStatistics(window.compactMap { $0[peer] })?.median, median > 0 else { return nil }
+            ratios.append(value / median)
+        }
+        return SampleStatistics(ratios)?.median
     }
 
     /// Each `ok` result's cycle median over the median of its window, for results whose window has
-    /// at least `minimumWindow` cycles, in `results` order: what both factors are made of.
+    /// at least `minimumWindow` cycles, in `results` order: what the node factors are made of.
     static func windowRatios(
         results: [ProbeResult], windows: [ProbeSpec: [Double]],
         minimumWindow: Int
