@@ -114,19 +114,21 @@ import Testing
             let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
             engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now)
         }
-        #expect(RuleEngine.recentCycles == 4)
-        for _ in 0..<24 { cycle(1) }
+        #expect(RuleEngine.recentCycles == 6)
+        for _ in 0..<26 { cycle(1) }
         #expect(engine.activeAlerts.isEmpty)
-        // One very slow cycle (a load spike) is not a regression: the latest four cycles are judged together.
+        // One very slow cycle (a load spike) is not a regression: the latest six cycles are judged together.
         cycle(3)
         #expect(engine.activeAlerts.isEmpty)
-        for _ in 0..<4 { cycle(1) }
-        for _ in 0..<4 { cycle(1.03) }
+        for _ in 0..<6 { cycle(1) }
+        for _ in 0..<6 { cycle(1.03) }
         #expect(engine.activeAlerts.isEmpty, "3 % is below the 10 % threshold")
         cycle(1.3)
-        #expect(engine.activeAlerts.isEmpty, "one slow cycle of the latest four leaves their median at 1.03")
-        for _ in 0..<3 { cycle(1.3) }
-        #expect(engine.activeAlerts.count == 1, "every cycle of the latest four is 1.3")
+        #expect(engine.activeAlerts.isEmpty, "one slow cycle of the latest six leaves their median at 1.03")
+        for _ in 0..<4 { cycle(1.3) }
+        #expect(engine.activeAlerts.isEmpty, "median 1.3, but the fastest recent cycle is only 3 % slower: a spell, not every cycle")
+        cycle(1.3)
+        #expect(engine.activeAlerts.count == 1, "every cycle of the latest six is 1.3")
         #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
     }
 
@@ -207,7 +209,7 @@ import Testing
             engine.evaluate(results: node.results(Array(repeating: level, count: 6)), pressure: ["cpu0": .low], now: Double(cycle))
         }
         // The node now runs 7 % faster, and probe 100 got 15 % slower: 1.07 against its window, 1.15 against its peers.
-        for cycle in 31...34 { engine.evaluate(results: node.results([1.07, 0.93, 0.93, 0.93, 0.93, 0.93]), pressure: ["cpu0": .low], now: Double(cycle)) }
+        for cycle in 31...36 { engine.evaluate(results: node.results([1.07, 0.93, 0.93, 0.93, 0.93, 0.93]), pressure: ["cpu0": .low], now: Double(cycle)) }
         #expect(engine.activeAlerts.map { $0.labels["shape"] } == ["100"])
         #expect(engine.activeAlerts.first?.annotations["description"]?.contains("against its co-moving peers cpu0 add f32 ") == true)
     }
@@ -235,7 +237,7 @@ import Testing
         #expect(engine.activeAlerts.isEmpty)
         for _ in 0..<6 { cycle(1, 1) }
         // Probe 100 alone 1.2x slower while its class runs at its usual speed.
-        for _ in 0..<4 { cycle(1, 1, probe100: 1.2) }
+        for _ in 0..<6 { cycle(1, 1, probe100: 1.2) }
         #expect(engine.activeAlerts.map { $0.labels["shape"] } == ["100"])
         let description = engine.activeAlerts.first?.annotations["description"] ?? ""
         #expect(description.contains("against its co-moving peers cpu0 add f32 "), "\(description)")

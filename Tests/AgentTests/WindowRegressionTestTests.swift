@@ -20,6 +20,14 @@ import Testing
 
     let test = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 3)
 
+    @Test func aSpellThatLeavesOneRecentCycleAtItsUsualSpeedIsNoRegression() throws {
+        let spell = try #require(test.judge(probe, recent: alone([1.45, 1.0, 1.5, 1.45]), window: alone(values(spread: 0.01)), peers: []))
+        #expect(spell.ratio == 1.45 && !spell.regressed)
+        #expect(spell.floorRatio == 1.0)
+        let shifted = try #require(test.judge(probe, recent: alone([1.15, 1.06, 1.2, 1.15]), window: alone(values(spread: 0.01)), peers: []))
+        #expect(shifted.regressed, "the fastest recent cycle is 6 % slower, beyond half the threshold")
+    }
+
     @Test func aSlowdownBeyondTheThresholdOfASteadyProbeIsARegression() throws {
         let verdict = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: alone(values(spread: 0.01)), peers: []))
         #expect(verdict.regressed)

@@ -103,15 +103,13 @@ public struct AlertRule: Equatable, Sendable {
     public static let defaultMaxPeerSlowdownPercent = 10.0
     /// Rolling regression rules: the bar a slowdown must clear is at least this many times the
     /// window's robust coefficient of variation (`WindowRegressionTest`); 0 leaves the threshold alone.
-    /// 3 with 4 recent cycles (`RuleEngine.recentCycles`): 2 let add f16 fire once in the Zen 5
-    /// recording's replay (docs/benchmarks.md).
     public var noiseMultiple = AlertRule.defaultNoiseMultiple
-    public static let defaultNoiseMultiple = 3.0
+    public static let defaultNoiseMultiple = 2.0
     /// The Mann-Whitney significance level of regression rules. 0.01, not 0.001: when the rule
     /// judged 4 recent cycles against 60, four or five disturbed cycles in the window kept p at
     /// 1.1e-3 to 2.3e-3 while all four recent cycles were 1.2x slower (docs/benchmarks.md, 21:36), and
     /// while the rule waits, the slowed cycles flow into the window and become the reference; the
-    /// noise bar and the peers keep false alarms out instead.
+    /// bar, the every-cycle condition and the peers keep false alarms out instead.
     public static let defaultAlpha = 0.01
     /// The rolling reference of a regression rule, in cycles. 60 rather than 20 or 30: on the
     /// development VM the compute-bound probes had spells of 1.3-1.5x lasting 15 cycles that no

@@ -32,13 +32,12 @@ struct RuleEngine {
     private var regressed: Set<ProbeSpec> = []
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
-    /// slowdown must show in several cycles, not in one. Four, with a 3x noise bar and co-moving
-    /// peers: replayed over three quiet recordings of 200 cycles 10 s apart (Sapphire Rapids and
-    /// Zen 5), no false alarm, and a 1.15x slowdown of add f32 fired within 10 cycles in 14 of 21
-    /// tries; six with a 2x bar and the median of all probes as the peers, the rule before, fired
-    /// on four probes of the Zen 5 recording and caught add f32 there in none of 7
-    /// (docs/benchmarks.md, "Alert detection power").
-    static let recentCycles = 4
+    /// slowdown must show in several cycles, not in one. Six, with a 2x noise bar and co-moving
+    /// peers: replayed over four quiet recordings of 200 cycles 10 s apart (two on Sapphire Rapids,
+    /// two on Zen 5), no false alarm; four recent cycles with a 3x bar caught more but fired on
+    /// three probes, and the median of all probes as the peers (the rule before) on four probes of
+    /// one Zen 5 recording (docs/benchmarks.md, "Alert detection power").
+    static let recentCycles = 6
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
     /// The verdicts of each other timing rule (baseline regressions, node slowdowns) from its latest

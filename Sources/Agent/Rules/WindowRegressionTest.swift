@@ -21,10 +21,14 @@ typealias CycleMedians = [ProbeSpec: Double]
 /// cancels neither. Which reading and which peers is decided on the window alone, before the
 /// recent cycles are looked at.
 ///
-/// The judged reading is regressed when its recent cycles' median over its window's median exceeds
-/// the bar, the threshold or `noiseMultiple` times the window's robust coefficient of variation
-/// (1.4826 MAD / median) when that is larger, and the recent cycles are significantly slower than
-/// the window (Mann-Whitney U, two-sided, `alpha`).
+/// The judged reading is regressed when all of this holds:
+/// - its recent cycles' median over its window's median exceeds the bar, the threshold or
+///   `noiseMultiple` times the window's robust coefficient of variation (1.4826 MAD / median) when
+///   that is larger: a reading that wanders by 15 % cannot tell a 15 % slowdown from its own spells;
+/// - every recent cycle is more than half the threshold slower than the window's median: a
+///   regression slows every cycle, while a probe's spells of 1.4-1.5x mostly come and go from one
+///   cycle to the next, leaving some recent cycle at its usual speed;
+/// - the recent cycles are significantly slower than the window (Mann-Whitney U, two-sided, `alpha`).
 struct WindowRegressionTest {
     var thresholdPercent: Double
     var alpha: Double
@@ -46,6 +50,8 @@ struct WindowRegressionTest {
         var peers: [ProbeSpec]
         /// The slowdown ratio that had to be exceeded.
         var bar: Double
+        /// The fastest recent value over the window's median; must exceed 1 + threshold / 200.
+        var floorRatio: Double
         var pValue: Double
     }
 
@@ -104,9 +110,10 @@ struct WindowRegressionTest {
         else { return nil }
         let ratio = recentStatistics.median / windowStatistics.median
         let bar = 1 + max(thresholdPercent / 100, noiseMultiple * reading.variation)
+        let floorRatio = recentStatistics.min / windowStatistics.median
         return Verdict(
-            regressed: ratio > bar && test.pValue < alpha, ratio: ratio, ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers,
-            bar: bar, pValue: test.pValue)
+            regressed: ratio > bar && floorRatio > 1 + thresholdPercent / 200 && test.pValue < alpha, ratio: ratio,
+            ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers, bar: bar, floorRatio: floorRatio, pValue: test.pValue)
     }
 
     /// Of the first 1, 2, ... `maximumPeers` of `candidates`, the set against which the probe's
