@@ -35,8 +35,8 @@ struct RuleEngine {
     /// slowdown must show in several cycles, not in one. Six, with a 2x noise bar and co-moving
     /// peers: replayed over four quiet recordings of 200 cycles 10 s apart (two on Sapphire Rapids,
     /// two on Zen 5), no false alarm; four recent cycles with a 3x bar caught more but fired on
-    /// three probes, and the median of all probes as the peers (the rule before) on four probes of
-    /// one Zen 5 recording (docs/benchmarks.md, "Alert detection power").
+    /// two or three probes, and the median of all probes as the peers (the rule before) on four
+    /// probes of one Zen 5 recording (docs/benchmarks.md, "Alert detection power").
     static let recentCycles = 6
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
