@@ -71,6 +71,16 @@ import Testing
         // be judged, and against its peer nothing changed.
         let classShift = try #require(test.judge(probe, recent: shared([1.3, 1.3, 1.3, 1.3]), window: window, peers: [peer]))
         #expect(!classShift.regressed && abs(classShift.ratio - 1) < 0.01 && abs(classShift.ownRatio - 1.3) < 0.02)
+        // A recent cycle in which the peer did not verify: no reading against it, the own one is judged.
+        var gap = shared([0.8, 0.8, 0.8, 0.8], probeScale: 1.15)
+        gap[2][peer] = nil
+        let withGap = try #require(test.judge(probe, recent: gap, window: window, peers: [peer]))
+        #expect(withGap.peers.isEmpty && !withGap.regressed && withGap.ratio == withGap.ownRatio, "every recent cycle needs its peers")
+        // The peers' factor of a cycle, as the rule's skip reads it.
+        let scale = try #require(WindowRegressionTest.PeerScale([peer], window: window))
+        #expect(abs(try #require(scale.factor(in: [peer: 1.3 * 1.005])) - 1.3) < 0.01)
+        #expect(scale.factor(in: [probe: 1]) == nil)
+        #expect(WindowRegressionTest.PeerScale([peer], window: window + [[probe: 1]]) == nil, "a peer missing from a window cycle")
         // A peer that does not move with the probe makes a worse reading: the own one is judged.
         let steady = alone(values(spread: 0.01)).map { $0.merging([other: 1]) { a, _ in a } }
         let withOther = try #require(

@@ -125,7 +125,8 @@ struct RuleEngine {
         // How slowed the probe's peers ran in this cycle: all of them, or the co-moving ones.
         var peerSlowdown: [ProbeSpec: Double] = peerFactors
         for (spec, comoving) in peers {
-            guard let window = referenceWindow[spec], let factor = WindowRegressionTest.peerFactor(comoving, in: cycle, window: window) else { continue }
+            guard let window = referenceWindow[spec], let factor = WindowRegressionTest.PeerScale(comoving, window: window)?.factor(in: cycle)
+            else { continue }
             peerSlowdown[spec] = max(peerSlowdown[spec] ?? 0, factor)
         }
         if !Self.isContended(cpuPressureShare, limit: historyLimit) {
