@@ -3,6 +3,10 @@ import Testing
 @testable import Agent
 @testable import BitProbe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct WindowRegressionTestTests {
     let probe = try! ProbeSpec(op: .add, dtype: .f32, shape: ProbeShape([1]))
     let peer = try! ProbeSpec(op: .multiply, dtype: .f32, shape: ProbeShape([1]))
@@ -21,15 +25,15 @@ import Testing
     let test = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 3)
 
     @Test func aSpellThatLeavesOneRecentCycleAtItsUsualSpeedIsNoRegression() throws {
-        let spell = try #require(test.judge(probe, recent: alone([1.45, 1.0, 1.5, 1.45]), window: alone(values(spread: 0.01)), peers: []))
+        let spell = try #require(test.judge(probe, recent: alone([1.45, 1.0, 1.5, 1.45]), window: alone(values(spread: 0.01)), model: nil))
         #expect(spell.ratio == 1.45 && !spell.regressed)
         #expect(spell.floorRatio == 1.0)
-        let shifted = try #require(test.judge(probe, recent: alone([1.15, 1.06, 1.2, 1.15]), window: alone(values(spread: 0.01)), peers: []))
+        let shifted = try #require(test.judge(probe, recent: alone([1.15, 1.06, 1.2, 1.15]), window: alone(values(spread: 0.01)), model: nil))
         #expect(shifted.regressed, "the fastest recent cycle is 6 % slower, beyond half the threshold")
     }
 
     @Test func aSlowdownBeyondTheThresholdOfASteadyProbeIsARegression() throws {
-        let verdict = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: alone(values(spread: 0.01)), peers: []))
+        let verdict = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: alone(values(spread: 0.01)), model: nil))
         #expect(verdict.regressed)
         #expect(abs(verdict.ratio - 1.15) < 1e-9 && verdict.ownRatio == verdict.ratio)
         #expect(verdict.peers.isEmpty, "no peers: the own reading")
@@ -41,14 +45,14 @@ import Testing
     @Test func aNoisyProbeMustStandOutOfItsOwnSpread() throws {
         // Robust CV 1.4826 * 0.08 = 11.9 %: the bar is 1 + 3 * 0.119 = 1.356.
         let noisy = alone(values(spread: 0.08))
-        let fifteen = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: noisy, peers: []))
+        let fifteen = try #require(test.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: noisy, model: nil))
         #expect(!fifteen.regressed)
         #expect(abs(fifteen.bar - (1 + 3 * 1.4826 * 0.08)) < 1e-9)
-        let half = try #require(test.judge(probe, recent: alone([1.5, 1.5, 1.5, 1.5]), window: noisy, peers: []))
+        let half = try #require(test.judge(probe, recent: alone([1.5, 1.5, 1.5, 1.5]), window: noisy, model: nil))
         #expect(half.regressed)
         let plain = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
         #expect(
-            plain.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: noisy, peers: [])?.regressed == true,
+            plain.judge(probe, recent: alone([1.15, 1.16, 1.14, 1.15]), window: noisy, model: nil)?.regressed == true,
             "noise multiple 0: the threshold alone")
     }
 
@@ -60,40 +64,77 @@ import Testing
         }
     }
 
-    @Test func theReadingAgainstCoMovingPeersIsJudgedWhenItIsSteadier() throws {
+    @Test func theReadingAgainstCoMovingPeersDividesTheirShiftOut() throws {
         let window = shared(values(spread: 0.2))
+        let comoving = WindowRegressionTest.PeerModel(peers: [peer], following: 1)
         // The class runs at 0.8 and the probe is 1.15x slower: on its own it reads faster.
-        let slowed = try #require(test.judge(probe, recent: shared([0.8, 0.8, 0.8, 0.8], probeScale: 1.15), window: window, peers: [peer]))
+        let slowed = try #require(test.judge(probe, recent: shared([0.8, 0.8, 0.8, 0.8], probeScale: 1.15), window: window, model: comoving))
         #expect(slowed.regressed && slowed.peers == [peer])
         #expect(abs(slowed.ratio - 1.15) < 0.01 && slowed.ownRatio < 0.95)
         #expect(slowed.bar == 1.1, "against the peer the window wanders by 0.7 %")
         // The whole class 1.3x slower: the probe's own reading says 1.3, but it wanders too much to
         // be judged, and against its peer nothing changed.
-        let classShift = try #require(test.judge(probe, recent: shared([1.3, 1.3, 1.3, 1.3]), window: window, peers: [peer]))
+        let classShift = try #require(test.judge(probe, recent: shared([1.3, 1.3, 1.3, 1.3]), window: window, model: comoving))
         #expect(!classShift.regressed && abs(classShift.ratio - 1) < 0.01 && abs(classShift.ownRatio - 1.3) < 0.02)
         // A recent cycle in which the peer did not verify: no reading against it, the own one is judged.
         var gap = shared([0.8, 0.8, 0.8, 0.8], probeScale: 1.15)
         gap[2][peer] = nil
-        let withGap = try #require(test.judge(probe, recent: gap, window: window, peers: [peer]))
+        let withGap = try #require(test.judge(probe, recent: gap, window: window, model: comoving))
         #expect(withGap.peers.isEmpty && !withGap.regressed && withGap.ratio == withGap.ownRatio, "every recent cycle needs its peers")
         // The peers' factor of a cycle, as the rule's skip reads it.
         let scale = try #require(WindowRegressionTest.PeerScale([peer], window: window))
         #expect(abs(try #require(scale.factor(in: [peer: 1.3 * 1.005])) - 1.3) < 0.01)
         #expect(scale.factor(in: [probe: 1]) == nil)
         #expect(WindowRegressionTest.PeerScale([peer], window: window + [[probe: 1]]) == nil, "a peer missing from a window cycle")
-        // A peer that does not move with the probe makes a worse reading: the own one is judged.
-        let steady = alone(values(spread: 0.01)).map { $0.merging([other: 1]) { a, _ in a } }
-        let withOther = try #require(
-            test.judge(probe, recent: alone([1.15, 1.15, 1.15, 1.15]).map { $0.merging([other: 0.9]) { a, _ in a } }, window: steady, peers: [other]))
-        #expect(withOther.peers.isEmpty && withOther.regressed, "the constant peer steadies nothing, so the own reading is judged")
     }
 
-    @Test func theSteadiestPeersMayBeFewerThanTheCandidates() {
-        let window = shared(values(spread: 0.2)).enumerated().map { index, cycle in
+    @Test func theReadingAgainstPeersIsChosenOnTheHistoryWhereItIsSteadier() throws {
+        let history = shared(values(spread: 0.2)).enumerated().map { index, cycle in
             cycle.merging([other: 1 + 0.3 * Double(index % 5) / 4]) { a, _ in a }
         }
-        #expect(WindowRegressionTest.steadiestPeers(probe, window: window, candidates: [peer, other]) == [peer])
-        #expect(WindowRegressionTest.steadiestPeers(probe, window: window, candidates: []) == [])
+        let model = try #require(WindowRegressionTest.peerModel(probe, history: history, candidates: [peer, other]))
+        #expect(model.peers == [peer], "the probe and its peer share the class; the other peer adds its own spread")
+        #expect(abs(model.following - 1) < 0.05)
+        #expect(WindowRegressionTest.peerModel(probe, history: history, candidates: []) == nil)
+        #expect(WindowRegressionTest.peerModel(probe, history: Array(history.prefix(19)), candidates: [peer]) == nil, "20 shared cycles needed")
+        // A peer that does not move with the probe steadies nothing: the own reading is judged.
+        let steady = alone(values(spread: 0.01)).enumerated().map { index, cycle in cycle.merging([other: 1 + 0.1 * Double(index % 4)]) { a, _ in a } }
+        #expect(WindowRegressionTest.peerModel(probe, history: steady, candidates: [other]) == nil)
+    }
+
+    /// matmul f16 512^3 ran 1.45x slower when matmul f32 512^3 ran 1.3x (Zen 5, 2026-12-07): a
+    /// probe that follows its class further than 1:1 is read with the slope the history shows.
+    @Test func aProbeIsReadWithHowFarItFollowsItsPeers() throws {
+        // The probe moves 1.5 times its peer's change (in the logarithm).
+        let levels = values(spread: 0.15)
+        let history: [CycleMedians] = levels.enumerated().map { index, level in
+            [probe: pow(level, 1.5) * (1 + 0.005 * Double(index % 2)), peer: level]
+        }
+        let following = try #require(WindowRegressionTest.following(probe, peers: [peer], cycles: history))
+        #expect(abs(following - 1.5) < 0.02)
+        let model = try #require(WindowRegressionTest.peerModel(probe, history: history, candidates: [peer]))
+        #expect(abs(model.following - following) < 1e-12)
+        // The class 1.3x slower: 1.3^1.5 = 1.48x on its own, 1.14x against the peer at slope 1.
+        let shift: [CycleMedians] = Array(repeating: [probe: pow(1.3, 1.5), peer: 1.3], count: 6)
+        let withSlope = try #require(test.judge(probe, recent: shift, window: history, model: model))
+        #expect(!withSlope.regressed && abs(withSlope.ratio - 1) < 0.01)
+        let oneToOne = try #require(test.judge(probe, recent: shift, window: history, model: .init(peers: [peer], following: 1)))
+        #expect(abs(oneToOne.ratio - pow(1.3, 0.5)) < 0.01 && oneToOne.bar > 1.3, "read 1:1, the shift leaks into a reading that wanders by 11 %")
+        // The probe itself 1.15x slower during the shift still stands out.
+        let slowed: [CycleMedians] = Array(repeating: [probe: 1.15 * pow(1.3, 1.5), peer: 1.3], count: 6)
+        let verdict = try #require(test.judge(probe, recent: slowed, window: history, model: model))
+        #expect(verdict.regressed && abs(verdict.ratio - 1.15) < 0.01)
+        // A slope is bounded, and a peer that never moved leaves the probe read 1:1.
+        let wild: [CycleMedians] = levels.map { [probe: pow($0, 8), peer: $0] }
+        #expect(WindowRegressionTest.following(probe, peers: [peer], cycles: wild) == 3)
+        #expect(WindowRegressionTest.following(probe, peers: [peer], cycles: levels.map { [probe: $0, peer: 1] }) == 1)
+    }
+
+    @Test func leastSquaresSlopeMatchesNumPy() throws {
+        // numpy.polyfit(x, y, 1)[0] (NumPy 2.x).
+        let slope = try #require(LeastSquares.slope([0.1, 0.3, -0.2, 0.05, 0.4, -0.1], [0.12, 0.41, -0.15, 0.0, 0.52, -0.2]))
+        #expect(abs(slope - 1.2546899841017494) < 1e-12)
+        #expect(LeastSquares.slope([1, 1, 1], [1, 2, 3]) == nil && LeastSquares.slope([1], [1]) == nil)
     }
 
     @Test func coMovingPeersAreTheProbesOfTheDeviceThatRiseAndFallWithIt() {
@@ -117,7 +158,7 @@ import Testing
         let reference = alone((0..<60).map { $0 % 3 == 0 ? 1.5 : 1.0 })
         let verdict = try #require(
             WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 0)
-                .judge(probe, recent: alone([1.3, 1.3, 1.3, 1.3]), window: reference, peers: []))
+                .judge(probe, recent: alone([1.3, 1.3, 1.3, 1.3]), window: reference, model: nil))
         #expect(abs(verdict.ratio - 1.3) < 1e-9)
         #expect(!verdict.regressed && verdict.pValue > 0.01)
     }

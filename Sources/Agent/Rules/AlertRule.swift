@@ -94,11 +94,12 @@ public struct AlertRule: Equatable, Sendable {
     /// cycle stands (docs/alerting.md). 1 turns the check off.
     public var maxCPUPressure = AlertRule.defaultMaxCPUPressure
     public static let defaultMaxCPUPressure = 0.10
-    /// Rolling regression rules: a cycle in which the probe's peers (the other probes of its backend
-    /// and device, or its co-moving ones: `WindowRegressionTest`) ran, by their median, more than
-    /// this many percent slower than their windows is a slowdown of the node or of the probe's
-    /// class of kernels, not news about this probe; it is neither learned from nor judged, and the
-    /// probe's latest verdict stands. The node-wide slowdown is `nodeSlowdown`'s to report.
+    /// Rolling regression rules: for a probe read on its own (`WindowRegressionTest`), a cycle in
+    /// which the other probes of its backend and device ran, by their median, more than this many
+    /// percent slower than their windows is a slowdown of the node, not news about this probe; it
+    /// is neither learned from nor judged, and the probe's latest verdict stands. A probe read
+    /// against its co-moving peers divides their shift out and is judged. The node-wide slowdown
+    /// is `nodeSlowdown`'s to report.
     public var maxPeerSlowdownPercent = AlertRule.defaultMaxPeerSlowdownPercent
     public static let defaultMaxPeerSlowdownPercent = 10.0
     /// Rolling regression rules: the bar a slowdown must clear is at least this many times the

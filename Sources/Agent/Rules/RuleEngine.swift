@@ -21,8 +21,9 @@ struct RuleEngine {
     /// reference window; both keep whole cycles (`CycleMedians`), so the probe can be read against
     /// its co-moving peers in the same cycles. A cycle leaves `recent` for the window only while
     /// its probe is not regressed, so a sustained slowdown does not become its own reference and
-    /// keeps firing until it ends.
-    private var recent: [ProbeSpec: [CycleMedians]] = [:]
+    /// keeps firing until it ends; nor does a cycle in which the device's other probes ran slowed
+    /// (`learns` false), so a node that stays slower keeps `nodeSlowdown` firing.
+    private var recent: [ProbeSpec: [(cycle: CycleMedians, learns: Bool)]] = [:]
     private var referenceWindow: [ProbeSpec: [CycleMedians]] = [:]
     /// The latest `peerHistoryCycles` uncontended cycles, from which each probe's co-moving peers
     /// are chosen: longer than a window, because which probes move together is a property of the
@@ -121,16 +122,10 @@ struct RuleEngine {
         let peerFactors = WindowRegressionTest.peerFactors(results: results, ratios: ratios)
         nodeFactors = WindowRegressionTest.nodeFactors(ratios: ratios)
         let cycle = Self.cycleMedians(results)
-        let peers = comovingPeers(of: results)
-        // How slowed the probe's peers ran in this cycle: all of them, or the co-moving ones.
-        var peerSlowdown: [ProbeSpec: Double] = peerFactors
-        for (spec, comoving) in peers {
-            guard let window = referenceWindow[spec], let factor = WindowRegressionTest.PeerScale(comoving, window: window)?.factor(in: cycle)
-            else { continue }
-            peerSlowdown[spec] = max(peerSlowdown[spec] ?? 0, factor)
-        }
+        let models = peerModels(of: results)
         if !Self.isContended(cpuPressureShare, limit: historyLimit) {
-            recordHistory(results.filter { !Self.isPeerSlowed(peerSlowdown[$0.spec], limitPercent: peerLimit) }, cycle: cycle)
+            let nodeSlowed = Set(results.map(\.spec).filter { Self.isPeerSlowed(peerFactors[$0], limitPercent: peerLimit) })
+            recordHistory(results.filter { !nodeSlowed.contains($0.spec) || models[$0.spec] != nil }, cycle: cycle, nodeSlowed: nodeSlowed)
         }
         let baselineRules = rules.filter(\.kind.comparesWithBaseline)
         if let limit = baselineRules.map(\.maxCPUPressure).max(), !Self.isContended(cpuPressureShare, limit: limit) {
@@ -148,7 +143,7 @@ struct RuleEngine {
                 holding =
                     Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure)
                     ? results.compactMap { lastProbeVerdicts[rule.name]?[$0.spec] }
-                    : windowRegressions(of: rule, results: results, peers: peers, peerSlowdown: peerSlowdown)
+                    : windowRegressions(of: rule, results: results, models: models, peerFactors: peerFactors)
             } else if rule.kind.judgesTimings, Self.isContended(cpuPressureShare, limit: rule.maxCPUPressure) {
                 holding = lastTimingHolding[rule.name] ?? []
             } else if case .nodeSlowdown(let threshold, _) = rule.kind {
@@ -180,10 +175,13 @@ struct RuleEngine {
     }
 
     /// A rolling regression rule's verdicts: each probe judged by `WindowRegressionTest`, except
-    /// that a probe whose peers (all of them, or its co-moving ones) ran slowed beyond the rule's
-    /// `maxPeerSlowdownPercent` keeps its latest verdict.
+    /// that a probe read on its own whose peers (all other probes of its device) ran slowed beyond
+    /// the rule's `maxPeerSlowdownPercent` keeps its latest verdict. A probe read against its
+    /// co-moving peers is judged in every cycle: the reading divides their shift out, and skipping
+    /// such cycles starved the windows on Zen 5, whose memory-bound probes ran 1.2-2.2x slower for
+    /// minutes (docs/alerting.md, "Slowed peers").
     private mutating func windowRegressions(
-        of rule: AlertRule, results: [ProbeResult], peers: [ProbeSpec: [ProbeSpec]], peerSlowdown: [ProbeSpec: Double]
+        of rule: AlertRule, results: [ProbeResult], models: [ProbeSpec: WindowRegressionTest.PeerModel], peerFactors: [ProbeSpec: Double]
     ) -> [Holding] {
         guard case .regression(.window(let cycles), let threshold, let alpha) = rule.kind else { return [] }
         let test = WindowRegressionTest(thresholdPercent: threshold, alpha: alpha, noiseMultiple: rule.noiseMultiple)
@@ -191,12 +189,12 @@ struct RuleEngine {
         var holding: [Holding] = []
         for result in results where result.outcome == .ok && Self.matches(rule.match, result.spec) {
             let spec = result.spec
-            if Self.isPeerSlowed(peerSlowdown[spec], limitPercent: rule.maxPeerSlowdownPercent) {
+            if models[spec] == nil, Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) {
                 if let kept = verdicts[spec] { holding.append(kept) }
                 continue
             }
-            guard let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec], latest.count == Self.recentCycles,
-                let verdict = test.judge(spec, recent: latest, window: Array(window.suffix(cycles)), peers: peers[spec] ?? []),
+            guard let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec]?.map(\.cycle),
+                latest.count == Self.recentCycles, let verdict = test.judge(spec, recent: latest, window: Array(window.suffix(cycles)), model: models[spec]),
                 verdict.regressed
             else {
                 verdicts[spec] = nil
@@ -205,7 +203,7 @@ struct RuleEngine {
             let reading =
                 verdict.peers.isEmpty
                 ? "median ratio \(formatRatio(verdict.ratio))"
-                : "median ratio \(formatRatio(verdict.ratio)) against its co-moving peers \(verdict.peers.map(\.description).joined(separator: ", ")), \(formatRatio(verdict.ownRatio)) on its own"
+                : "median ratio \(formatRatio(verdict.ratio)) against its co-moving peers \(verdict.peers.map(\.description).joined(separator: ", ")) (slope \(formatRatio(verdict.following))), \(formatRatio(verdict.ownRatio)) on its own"
             let entry: Holding = (
                 Self.labels(spec), verdict.ratio,
                 "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (\(reading); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))"
@@ -226,30 +224,30 @@ struct RuleEngine {
         return cycle
     }
 
-    /// Each verified probe's co-moving peers (`WindowRegressionTest.steadiestPeers`), once its
-    /// window has `minimumFactorWindow` cycles.
-    private func comovingPeers(of results: [ProbeResult]) -> [ProbeSpec: [ProbeSpec]] {
-        var peers: [ProbeSpec: [ProbeSpec]] = [:]
+    /// Each verified probe's reading against its co-moving peers (`WindowRegressionTest.peerModel`),
+    /// from the history before this cycle; absent where its own reading is steadier.
+    private func peerModels(of results: [ProbeResult]) -> [ProbeSpec: WindowRegressionTest.PeerModel] {
+        var models: [ProbeSpec: WindowRegressionTest.PeerModel] = [:]
         for result in results where result.outcome == .ok {
-            guard let window = referenceWindow[result.spec], window.count >= Self.minimumFactorWindow else { continue }
             let candidates = WindowRegressionTest.comovingPeers(of: result.spec, history: peerHistory)
-            let chosen = WindowRegressionTest.steadiestPeers(result.spec, window: window, candidates: candidates)
-            if !chosen.isEmpty { peers[result.spec] = chosen }
+            models[result.spec] = WindowRegressionTest.peerModel(result.spec, history: peerHistory, candidates: candidates)
         }
-        return peers
+        return models
     }
 
-    private mutating func recordHistory(_ results: [ProbeResult], cycle: CycleMedians) {
+    /// `results`: the probes this cycle is judged for; `nodeSlowed`: those whose device's other
+    /// probes ran slowed in it, judged (when read against co-moving peers) but not learned from.
+    private mutating func recordHistory(_ results: [ProbeResult], cycle: CycleMedians, nodeSlowed: Set<ProbeSpec>) {
         let window = rules.compactMap(\.kind.windowCycles).max() ?? 0
         guard window > 0 else { return }
         peerHistory.append(cycle)
         if peerHistory.count > Self.peerHistoryCycles { peerHistory.removeFirst() }
         for result in results where cycle[result.spec] != nil {
-            recent[result.spec, default: []].append(cycle)
+            recent[result.spec, default: []].append((cycle, !nodeSlowed.contains(result.spec)))
             guard recent[result.spec]!.count > Self.recentCycles else { continue }
             let leaving = recent[result.spec]!.removeFirst()
-            guard !regressed.contains(result.spec) else { continue }
-            referenceWindow[result.spec, default: []].append(leaving)
+            guard leaving.learns, !regressed.contains(result.spec) else { continue }
+            referenceWindow[result.spec, default: []].append(leaving.cycle)
             if referenceWindow[result.spec]!.count > window { referenceWindow[result.spec]!.removeFirst() }
         }
     }

@@ -1,5 +1,9 @@
 import BitProbe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One cycle's median iteration time of every probe that verified in it: the unit the rolling rule
 /// keeps, so that a probe can always be read beside the other probes of the same cycles.
 typealias CycleMedians = [ProbeSpec: Double]
@@ -7,19 +11,17 @@ typealias CycleMedians = [ProbeSpec: Double]
 /// Judges one probe's latest cycles against its rolling reference window (docs/alerting.md,
 /// "Rolling window").
 ///
-/// A probe is read two ways, and the reading whose window wanders less is judged:
-/// - on its own: its cycle medians;
-/// - against its co-moving peers: each cycle median divided by that cycle's factor of the one to
-///   `maximumPeers` probes of its device whose cycle medians rose and fell most with its own
-///   (Spearman correlation over the agent's recent history), the factor being the median over
-///   them of their cycle median / their window median.
-/// Why: on a shared machine the node changes speed for minutes at a time, and not uniformly. On
-/// the Zen 5 VM the compute-bound probes ran 1.1-1.4x slower for 200 s while the memory-bound ones
-/// ran 0.6-0.8x of their usual time, each class moving together (add f32 and multiply f32:
-/// correlation 0.94): add f32's own cycle medians wander by a robust CV of 27 %, against
-/// multiply f32 by 5 %. The median of all probes, the factor before, mixes both classes and
-/// cancels neither. Which reading and which peers is decided on the window alone, before the
-/// recent cycles are looked at.
+/// A probe is read on its own (its cycle medians) or, where that is steadier, against its
+/// co-moving peers (`PeerModel`): each cycle median divided by that cycle's factor of the one to
+/// `maximumPeers` probes of its device whose cycle medians rose and fell most with its own, raised
+/// to the power with which the probe follows them. Why: on a shared machine the node changes speed
+/// for minutes at a time, and not uniformly. On the Zen 5 VM the compute-bound probes ran 1.1-1.4x
+/// slower for 200 s while the memory-bound ones ran 0.6-0.8x of their usual time, each class
+/// moving together (add f32 and multiply f32: correlation 0.94), and not all by the same amount
+/// (matmul f16 512^3 1.45x when matmul f32 512^3 ran 1.3x). add f32's own cycle medians wander by
+/// a robust CV of 27 %, against multiply f32 by 5 %. Which reading, which peers and how far the
+/// probe follows them is decided on the agent's history of cycles, before the recent cycles are
+/// looked at: a window of a quiet hour may hold no class shift to show them.
 ///
 /// The judged reading is regressed when all of this holds:
 /// - its recent cycles' median over its window's median exceeds the bar, the threshold or
@@ -39,8 +41,18 @@ struct WindowRegressionTest {
     /// recording of 2026-12-07 02:57, robust CV against the best three / four peers: add f32 5.3 /
     /// 9.2 %, multiply f32 4.6 / 7.8 %, copy 6.8 / 9.8 %).
     static let maximumPeers = 3
-    /// Fewest cycles two probes must share in the history for their correlation to count.
+    /// Fewest cycles two probes must share in the history for their correlation, or a probe and
+    /// its peers for how far it follows them, to count.
     static let minimumSharedCycles = 20
+    /// How far a probe may be taken to follow its peers: from not at all to three times their
+    /// change (in the logarithm); a slope beyond is a fit to noise.
+    static let followingRange = 0.0...3.0
+    /// How much steadier than its own a reading against peers must be to be judged: at most 0.8
+    /// of the own robust CV. Peers that moved only by noise in the history yield a slope fitted to
+    /// noise, which steadies a reading by chance, by a few per cent; then a node-wide slowdown
+    /// would reach the reading through that slope instead of being skipped. Where a class truly
+    /// co-moves the gain is far larger (Zen 5: add f32 27 % on its own, 5 % against its peers).
+    static let requiredSteadying = 0.8
 
     struct Verdict: Equatable {
         var regressed: Bool
@@ -50,11 +62,21 @@ struct WindowRegressionTest {
         var ownRatio: Double
         /// The co-moving peers of the judged reading; empty when the own reading was judged.
         var peers: [ProbeSpec]
+        /// How far the judged reading took the probe to follow its peers (`PeerModel.following`).
+        var following: Double
         /// The slowdown ratio that had to be exceeded.
         var bar: Double
         /// The fastest recent value over the window's median; must exceed 1 + threshold / 200.
         var floorRatio: Double
         var pValue: Double
+    }
+
+    /// A probe's co-moving peers and how far it follows them: `following` is the least-squares
+    /// slope of the log of its cycle medians on the log of its peers' factor over the history (1:
+    /// it slows as they do; 1.2: a 1.3x shift of theirs is 1.37x of its own).
+    struct PeerModel: Equatable {
+        var peers: [ProbeSpec]
+        var following: Double
     }
 
     /// Co-moving peers with their medians over a window: how slowed or sped up they ran in a cycle.
@@ -84,20 +106,21 @@ struct WindowRegressionTest {
         }
     }
 
-    /// A probe's values over the window's cycles and the recent ones, on its own or divided by the
-    /// factor of `peers`; nil where a peer lacks a cycle.
+    /// A probe's values over the window's cycles and the recent ones, on its own or divided by its
+    /// peers' factor raised to `following`; nil where a peer lacks a cycle.
     struct Reading {
         var peers: [ProbeSpec]
         var window: [Double]
         var recent: [Double]
 
-        init?(_ spec: ProbeSpec, peers: [ProbeSpec], window: [CycleMedians], recent: [CycleMedians]) {
+        init?(_ spec: ProbeSpec, model: PeerModel?, window: [CycleMedians], recent: [CycleMedians]) {
+            let peers = model?.peers ?? []
             guard let scale = PeerScale(peers, window: window) else { return nil }
             func value(_ cycle: CycleMedians) -> Double? {
                 guard let own = cycle[spec] else { return nil }
-                guard !peers.isEmpty else { return own }
+                guard let model, !peers.isEmpty else { return own }
                 guard let factor = scale.factor(in: cycle), factor > 0 else { return nil }
-                return own / factor
+                return own / pow(factor, model.following)
             }
             let windowValues = window.compactMap(value)
             let recentValues = recent.compactMap(value)
@@ -114,16 +137,14 @@ struct WindowRegressionTest {
         }
     }
 
-    /// `peers`: the probe's co-moving peers (`steadiestPeers`); the reading against them is judged
-    /// when its window wanders less than the probe's own.
-    func judge(_ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], peers: [ProbeSpec]) -> Verdict? {
-        guard let own = Reading(spec, peers: [], window: window, recent: recent),
+    /// `model`: the probe's co-moving peers (`peerModel`), whose reading is judged; the own one
+    /// where there is none or a peer lacks a cycle.
+    func judge(_ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], model: PeerModel?) -> Verdict? {
+        guard let own = Reading(spec, model: nil, window: window, recent: recent),
             let ownWindow = SampleStatistics(own.window), ownWindow.median > 0, let ownRecent = SampleStatistics(own.recent)
         else { return nil }
-        var reading = own
-        if !peers.isEmpty, let relative = Reading(spec, peers: peers, window: window, recent: recent), relative.variation < own.variation {
-            reading = relative
-        }
+        let relative = model.flatMap { Reading(spec, model: $0, window: window, recent: recent) }
+        let reading = relative ?? own
         guard let windowStatistics = SampleStatistics(reading.window), windowStatistics.median > 0,
             let recentStatistics = SampleStatistics(reading.recent), let test = MannWhitneyU(reading.recent, reading.window)
         else { return nil }
@@ -132,24 +153,49 @@ struct WindowRegressionTest {
         let floorRatio = recentStatistics.min / windowStatistics.median
         return Verdict(
             regressed: ratio > bar && floorRatio > 1 + thresholdPercent / 200 && test.pValue < alpha, ratio: ratio,
-            ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers, bar: bar, floorRatio: floorRatio, pValue: test.pValue)
+            ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers, following: relative == nil ? 1 : model!.following, bar: bar,
+            floorRatio: floorRatio, pValue: test.pValue)
     }
 
-    /// Of the first 1, 2, ... `maximumPeers` of `candidates`, the set against which the probe's
-    /// window wanders least (one peer alone can be the best: in the same recording add f16 wandered
-    /// 6.5 % against multiply f16 alone, 12.3 % against its best two); empty without candidates.
-    static func steadiestPeers(_ spec: ProbeSpec, window: [CycleMedians], candidates: [ProbeSpec]) -> [ProbeSpec] {
-        var best: [ProbeSpec] = []
-        var bestVariation = Double.infinity
+    /// The probe's reading against its co-moving peers, where one wanders over `history` by at most
+    /// `requiredSteadying` of its own reading: of the first 1, 2, ... `maximumPeers` of `candidates`, the set against which it
+    /// wanders least (one peer alone can be the best: on Zen 5 add f16 wandered 6.5 % against
+    /// multiply f16 alone, 12.3 % against its best two), with how far the probe follows that set.
+    /// nil without candidates, or where no set steadies the probe.
+    static func peerModel(_ spec: ProbeSpec, history: [CycleMedians], candidates: [ProbeSpec]) -> PeerModel? {
+        let ownCycles = history.filter { $0[spec] != nil }
+        guard let own = Reading(spec, model: nil, window: ownCycles, recent: []) else { return nil }
+        var best: PeerModel?
+        var bestVariation = own.variation * requiredSteadying
         for count in stride(from: 1, through: min(maximumPeers, candidates.count), by: 1) {
             let peers = Array(candidates.prefix(count))
-            guard let reading = Reading(spec, peers: peers, window: window, recent: []) else { continue }
+            let shared = history.filter { cycle in cycle[spec] != nil && peers.allSatisfy { cycle[$0] != nil } }
+            guard shared.count >= minimumSharedCycles, let following = following(spec, peers: peers, cycles: shared) else { continue }
+            let model = PeerModel(peers: peers, following: following)
+            guard let reading = Reading(spec, model: model, window: shared, recent: []) else { continue }
             if reading.variation < bestVariation {
-                best = peers
+                best = model
                 bestVariation = reading.variation
             }
         }
         return best
+    }
+
+    /// The least-squares slope of the log of the probe's cycle medians on the log of its peers'
+    /// factor over `cycles` (every one holding the probe and its peers), within `followingRange`;
+    /// 1 where the peers' factor never changed. Least squares, not a rank fit: the slope is there
+    /// for the class shifts, the largest values.
+    static func following(_ spec: ProbeSpec, peers: [ProbeSpec], cycles: [CycleMedians]) -> Double? {
+        guard let scale = PeerScale(peers, window: cycles) else { return nil }
+        var x: [Double] = []
+        var y: [Double] = []
+        for cycle in cycles {
+            guard let own = cycle[spec], own > 0, let factor = scale.factor(in: cycle), factor > 0 else { return nil }
+            x.append(log(factor))
+            y.append(log(own))
+        }
+        guard let slope = LeastSquares.slope(x, y) else { return 1 }
+        return min(max(slope, followingRange.lowerBound), followingRange.upperBound)
     }
 
     /// The probes of `spec`'s backend and device whose cycle medians in `history` rose and fell
