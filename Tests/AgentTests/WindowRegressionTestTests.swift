@@ -81,25 +81,25 @@ import Glibc
         gap[2][peer] = nil
         let withGap = try #require(test.judge(probe, recent: gap, window: window, model: comoving))
         #expect(withGap.peers.isEmpty && !withGap.regressed && withGap.ratio == withGap.ownRatio, "every recent cycle needs its peers")
-        // The peers' factor of a cycle, as the rule's skip reads it.
-        let scale = try #require(WindowRegressionTest.PeerScale([peer], window: window))
-        #expect(abs(try #require(scale.factor(in: [peer: 1.3 * 1.005])) - 1.3) < 0.01)
-        #expect(scale.factor(in: [probe: 1]) == nil)
-        #expect(WindowRegressionTest.PeerScale([peer], window: window + [[probe: 1]]) == nil, "a peer missing from a window cycle")
+        // The peers' factor of a cycle, as the reading divides by it.
+        let scale = try #require(WindowRegressionTest.PeerScale([peer], window: CycleColumns(window)))
+        #expect(abs(try #require(scale.factors(in: CycleColumns([[peer: 1.3 * 1.005]]))?.first) - 1.3) < 0.01)
+        #expect(scale.factors(in: CycleColumns([[probe: 1]])) == nil)
+        #expect(WindowRegressionTest.PeerScale([peer], window: CycleColumns(window + [[probe: 1]])) == nil, "a peer missing from a window cycle")
     }
 
     @Test func theReadingAgainstPeersIsChosenOnTheHistoryWhereItIsSteadier() throws {
         let history = shared(values(spread: 0.2)).enumerated().map { index, cycle in
             cycle.merging([other: 1 + 0.3 * Double(index % 5) / 4]) { a, _ in a }
         }
-        let model = try #require(WindowRegressionTest.peerModel(probe, history: history, candidates: [peer, other]))
+        let model = try #require(WindowRegressionTest.peerModel(probe, history: CycleColumns(history), candidates: [peer, other]))
         #expect(model.peers == [peer], "the probe and its peer share the class; the other peer adds its own spread")
         #expect(abs(model.following - 1) < 0.05)
-        #expect(WindowRegressionTest.peerModel(probe, history: history, candidates: []) == nil)
-        #expect(WindowRegressionTest.peerModel(probe, history: Array(history.prefix(19)), candidates: [peer]) == nil, "20 shared cycles needed")
+        #expect(WindowRegressionTest.peerModel(probe, history: CycleColumns(history), candidates: []) == nil)
+        #expect(WindowRegressionTest.peerModel(probe, history: CycleColumns(Array(history.prefix(19))), candidates: [peer]) == nil, "20 shared cycles needed")
         // A peer that does not move with the probe steadies nothing: the own reading is judged.
         let steady = alone(values(spread: 0.01)).enumerated().map { index, cycle in cycle.merging([other: 1 + 0.1 * Double(index % 4)]) { a, _ in a } }
-        #expect(WindowRegressionTest.peerModel(probe, history: steady, candidates: [other]) == nil)
+        #expect(WindowRegressionTest.peerModel(probe, history: CycleColumns(steady), candidates: [other]) == nil)
     }
 
     /// matmul f16 512^3 ran 1.45x slower when matmul f32 512^3 ran 1.3x (Zen 5, 2026-12-07): a
@@ -110,9 +110,9 @@ import Glibc
         let history: [CycleMedians] = levels.enumerated().map { index, level in
             [probe: pow(level, 1.5) * (1 + 0.005 * Double(index % 2)), peer: level]
         }
-        let following = try #require(WindowRegressionTest.following(probe, peers: [peer], cycles: history))
+        let following = try #require(WindowRegressionTest.following(probe, peers: [peer], cycles: CycleColumns(history)))
         #expect(abs(following - 1.5) < 0.02)
-        let model = try #require(WindowRegressionTest.peerModel(probe, history: history, candidates: [peer]))
+        let model = try #require(WindowRegressionTest.peerModel(probe, history: CycleColumns(history), candidates: [peer]))
         #expect(abs(model.following - following) < 1e-12)
         // The class 1.3x slower: 1.3^1.5 = 1.48x on its own, 1.14x against the peer at slope 1.
         let shift: [CycleMedians] = Array(repeating: [probe: pow(1.3, 1.5), peer: 1.3], count: 6)
@@ -126,8 +126,42 @@ import Glibc
         #expect(verdict.regressed && abs(verdict.ratio - 1.15) < 0.01)
         // A slope is bounded, and a peer that never moved leaves the probe read 1:1.
         let wild: [CycleMedians] = levels.map { [probe: pow($0, 8), peer: $0] }
-        #expect(WindowRegressionTest.following(probe, peers: [peer], cycles: wild) == 3)
-        #expect(WindowRegressionTest.following(probe, peers: [peer], cycles: levels.map { [probe: $0, peer: 1] }) == 1)
+        #expect(WindowRegressionTest.following(probe, peers: [peer], cycles: CycleColumns(wild)) == 3)
+        #expect(WindowRegressionTest.following(probe, peers: [peer], cycles: CycleColumns(levels.map { [probe: $0, peer: 1] })) == 1)
+    }
+
+    @Test func cycleColumnsReadEachProbeAcrossTheCycles() throws {
+        var cycles: [CycleMedians] = []
+        for index in 0..<30 {
+            let cycle: CycleMedians = [probe: Double(index % 7), peer: Double(index % 5), other: Double(29 - index)]
+            cycles.append(cycle)
+        }
+        cycles[3][peer] = nil
+        let columns = CycleColumns(cycles)
+        #expect(columns.count == 30 && Set(columns.probes) == [probe, peer, other])
+        #expect(try #require(columns[peer])[3].isNaN && columns[peer]?[4] == 4)
+        let shared = columns.rows(whereAllVerified: [probe, peer])
+        #expect(shared.count == 29 && shared[probe]?[3] == 4, "the cycle without the peer is left out")
+        // Correlations over the cycles both verified in, the same as SciPy's over those values.
+        let rows = (0..<30).filter { $0 != 3 }
+        let expected = try #require(RankCorrelation.spearman(rows.map { Double($0 % 7) }, rows.map { Double($0 % 5) }))
+        #expect(abs(try #require(columns.rankCorrelation(probe, peer, minimumShared: 20)) - expected) < 1e-12)
+        #expect(columns.rankCorrelation(probe, peer, minimumShared: 30) == nil, "29 shared cycles")
+        #expect(try #require(columns.rankCorrelation(probe, other, minimumShared: 30)) < 0, "gapless columns use their ranks")
+    }
+
+    @Test func thePeersFactorIsTheMedianOfTheirRatios() throws {
+        let third = try ProbeSpec(op: .copy, dtype: .bytes, shape: ProbeShape([2]))
+        let fourth = try ProbeSpec(op: .copy, dtype: .bytes, shape: ProbeShape([3]))
+        let window = CycleColumns([[peer: 1, other: 2, third: 4, fourth: 8]])
+        let cycle = CycleColumns([[peer: 1.3, other: 2 * 0.9, third: 4 * 1.1, fourth: 8 * 2]])
+        func factor(_ peers: [ProbeSpec]) throws -> Double { try #require(WindowRegressionTest.PeerScale(peers, window: window)?.factors(in: cycle)?.first) }
+        #expect(abs(try factor([peer]) - 1.3) < 1e-12)
+        #expect(abs(try factor([peer, other]) - 1.1) < 1e-12, "two: their mean")
+        #expect(abs(try factor([peer, other, third]) - 1.1) < 1e-12, "three: the middle one")
+        #expect(abs(try factor([other, fourth, peer]) - 1.3) < 1e-12)
+        #expect(abs(try factor([peer, other, third, fourth]) - 1.2) < 1e-12, "four: the mean of the middle two")
+        #expect(WindowRegressionTest.PeerScale([], window: window)?.factors(in: cycle) == nil)
     }
 
     @Test func leastSquaresSlopeMatchesNumPy() throws {
@@ -149,7 +183,7 @@ import Glibc
             return cycle
         }
         #expect(
-            WindowRegressionTest.comovingPeers(of: probe, history: history) == [peer, other],
+            WindowRegressionTest.comovingPeers(of: probe, history: CycleColumns(history)) == [peer, other],
             "most correlated first; not another device, not an anti-correlated probe, not one with 15 shared cycles (20 needed)")
     }
 

@@ -34,10 +34,9 @@ struct RuleEngine {
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one. Six, with a 2x noise bar and co-moving
-    /// peers: replayed over four quiet recordings of 200 cycles 10 s apart (two on Sapphire Rapids,
-    /// two on Zen 5), no false alarm; four recent cycles with a 3x bar caught more but fired on
-    /// two or three probes, and the median of all probes as the peers (the rule before) on four
-    /// probes of one Zen 5 recording (docs/benchmarks.md, "Alert detection power").
+    /// peers: replayed over six quiet recordings of 200 cycles 10 s apart (four on Zen 5, two on
+    /// Sapphire Rapids), one false alarm on Zen 5 and none on Sapphire Rapids; four recent cycles
+    /// caught more but fired three times on Zen 5 (docs/benchmarks.md, "Alert detection power").
     static let recentCycles = 6
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
@@ -189,14 +188,17 @@ struct RuleEngine {
         var holding: [Holding] = []
         for result in results where result.outcome == .ok && Self.matches(rule.match, result.spec) {
             let spec = result.spec
-            if models[spec] == nil, Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) {
+            var verdict: WindowRegressionTest.Verdict?
+            if let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec]?.map(\.cycle), latest.count == Self.recentCycles {
+                verdict = test.judge(spec, recent: latest, window: Array(window.suffix(cycles)), model: models[spec])
+            }
+            // Read on its own (no peer model, or a peer lacked a cycle): the node's slowdown is in it.
+            let readOnItsOwn = verdict.map(\.peers.isEmpty) ?? (models[spec] == nil)
+            if readOnItsOwn, Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) {
                 if let kept = verdicts[spec] { holding.append(kept) }
                 continue
             }
-            guard let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec]?.map(\.cycle),
-                latest.count == Self.recentCycles, let verdict = test.judge(spec, recent: latest, window: Array(window.suffix(cycles)), model: models[spec]),
-                verdict.regressed
-            else {
+            guard let verdict, verdict.regressed else {
                 verdicts[spec] = nil
                 continue
             }
@@ -227,10 +229,11 @@ struct RuleEngine {
     /// Each verified probe's reading against its co-moving peers (`WindowRegressionTest.peerModel`),
     /// from the history before this cycle; absent where its own reading is steadier.
     private func peerModels(of results: [ProbeResult]) -> [ProbeSpec: WindowRegressionTest.PeerModel] {
+        let history = CycleColumns(peerHistory)
         var models: [ProbeSpec: WindowRegressionTest.PeerModel] = [:]
         for result in results where result.outcome == .ok {
-            let candidates = WindowRegressionTest.comovingPeers(of: result.spec, history: peerHistory)
-            models[result.spec] = WindowRegressionTest.peerModel(result.spec, history: peerHistory, candidates: candidates)
+            let candidates = WindowRegressionTest.comovingPeers(of: result.spec, history: history)
+            models[result.spec] = WindowRegressionTest.peerModel(result.spec, history: history, candidates: candidates)
         }
         return models
     }

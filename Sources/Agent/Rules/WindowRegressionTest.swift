@@ -4,10 +4,6 @@ import BitProbe
 import Glibc
 #endif
 
-/// One cycle's median iteration time of every probe that verified in it: the unit the rolling rule
-/// keeps, so that a probe can always be read beside the other probes of the same cycles.
-typealias CycleMedians = [ProbeSpec: Double]
-
 /// Judges one probe's latest cycles against its rolling reference window (docs/alerting.md,
 /// "Rolling window").
 ///
@@ -48,10 +44,11 @@ struct WindowRegressionTest {
     /// change (in the logarithm); a slope beyond is a fit to noise.
     static let followingRange = 0.0...3.0
     /// How much steadier than its own a reading against peers must be to be judged: at most 0.8
-    /// of the own robust CV. Peers that moved only by noise in the history yield a slope fitted to
-    /// noise, which steadies a reading by chance, by a few per cent; then a node-wide slowdown
-    /// would reach the reading through that slope instead of being skipped. Where a class truly
-    /// co-moves the gain is far larger (Zen 5: add f32 27 % on its own, 5 % against its peers).
+    /// of the own robust CV. Against peers that moved only by noise in the history the slope is
+    /// fitted to noise and steadies a reading only by chance; such a reading is not the probe's
+    /// class. With no margin (1.0), RuleTests' case of independent probes through a node slowdown
+    /// misses the 1.3x slowdown of one probe that follows it. Where a class truly co-moves the gain
+    /// is far larger (Zen 5: add f32 27 % on its own, 5 % against its peers).
     static let requiredSteadying = 0.8
 
     struct Verdict: Equatable {
@@ -82,52 +79,67 @@ struct WindowRegressionTest {
     /// Co-moving peers with their medians over a window: how slowed or sped up they ran in a cycle.
     struct PeerScale {
         var peers: [ProbeSpec]
-        private var medians: [ProbeSpec: Double] = [:]
+        private var medians: [Double] = []
 
         /// nil where a peer lacks a cycle of `window`.
-        init?(_ peers: [ProbeSpec], window: [CycleMedians]) {
+        init?(_ peers: [ProbeSpec], window: CycleColumns) {
             self.peers = peers
             for peer in peers {
-                let values = window.compactMap { $0[peer] }
-                guard values.count == window.count, let median = SampleStatistics(values)?.median, median > 0 else { return nil }
-                medians[peer] = median
+                guard let column = window[peer], !column.contains(where: \.isNaN), let median = SampleStatistics(column)?.median, median > 0
+                else { return nil }
+                medians.append(median)
             }
         }
 
-        /// The median over the peers of their median in `cycle` over their window median; nil where
-        /// a peer lacks the cycle.
-        func factor(in cycle: CycleMedians) -> Double? {
-            var ratios: [Double] = []
+        /// Per cycle of `cycles`, the median over the peers of their median in it over their
+        /// window median; nil without peers or where a peer lacks a cycle.
+        func factors(in cycles: CycleColumns) -> [Double]? {
+            guard !peers.isEmpty else { return nil }
+            guard cycles.count > 0 else { return [] }
+            var columns: [[Double]] = []
             for peer in peers {
-                guard let value = cycle[peer] else { return nil }
-                ratios.append(value / medians[peer]!)
+                guard let column = cycles[peer], !column.contains(where: \.isNaN) else { return nil }
+                columns.append(column)
             }
-            return SampleStatistics(ratios)?.median
+            // One to `maximumPeers` (3) ratios a cycle, for every cycle of the history after each
+            // cycle: their median without sorting an array for each.
+            return (0..<cycles.count).map { row in
+                switch columns.count {
+                case 1: return columns[0][row] / medians[0]
+                case 2: return (columns[0][row] / medians[0] + columns[1][row] / medians[1]) / 2
+                case 3:
+                    let (a, b, c) = (columns[0][row] / medians[0], columns[1][row] / medians[1], columns[2][row] / medians[2])
+                    return max(min(a, b), min(max(a, b), c))
+                default:
+                    return SampleStatistics.percentile(sorted: zip(columns, medians).map { $0[row] / $1 }.sorted(), 0.5)
+                }
+            }
         }
     }
 
     /// A probe's values over the window's cycles and the recent ones, on its own or divided by its
-    /// peers' factor raised to `following`; nil where a peer lacks a cycle.
+    /// peers' factor raised to `following`; nil where the probe or a peer lacks a cycle.
     struct Reading {
         var peers: [ProbeSpec]
         var window: [Double]
         var recent: [Double]
 
-        init?(_ spec: ProbeSpec, model: PeerModel?, window: [CycleMedians], recent: [CycleMedians]) {
-            let peers = model?.peers ?? []
-            guard let scale = PeerScale(peers, window: window) else { return nil }
-            func value(_ cycle: CycleMedians) -> Double? {
-                guard let own = cycle[spec] else { return nil }
-                guard let model, !peers.isEmpty else { return own }
-                guard let factor = scale.factor(in: cycle), factor > 0 else { return nil }
-                return own / pow(factor, model.following)
+        init?(_ spec: ProbeSpec, model: PeerModel?, window: CycleColumns, recent: CycleColumns) {
+            guard let ownWindow = window[spec], let ownRecent = recent.count == 0 ? [] : recent[spec],
+                !ownWindow.contains(where: \.isNaN), !ownRecent.contains(where: \.isNaN)
+            else { return nil }
+            guard let model, !model.peers.isEmpty else {
+                self.peers = []
+                self.window = ownWindow
+                self.recent = ownRecent
+                return
             }
-            let windowValues = window.compactMap(value)
-            let recentValues = recent.compactMap(value)
-            guard windowValues.count == window.count, recentValues.count == recent.count else { return nil }
-            self.peers = peers
-            self.window = windowValues
-            self.recent = recentValues
+            guard let scale = PeerScale(model.peers, window: window), let windowFactors = scale.factors(in: window),
+                let recentFactors = scale.factors(in: recent)
+            else { return nil }
+            self.peers = model.peers
+            self.window = zip(ownWindow, windowFactors).map { $0 / pow($1, model.following) }
+            self.recent = zip(ownRecent, recentFactors).map { $0 / pow($1, model.following) }
         }
 
         /// 1.4826 MAD / median of the window: how much this reading wanders.
@@ -140,6 +152,8 @@ struct WindowRegressionTest {
     /// `model`: the probe's co-moving peers (`peerModel`), whose reading is judged; the own one
     /// where there is none or a peer lacks a cycle.
     func judge(_ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], model: PeerModel?) -> Verdict? {
+        let window = CycleColumns(window)
+        let recent = CycleColumns(recent)
         guard let own = Reading(spec, model: nil, window: window, recent: recent),
             let ownWindow = SampleStatistics(own.window), ownWindow.median > 0, let ownRecent = SampleStatistics(own.recent)
         else { return nil }
@@ -158,21 +172,21 @@ struct WindowRegressionTest {
     }
 
     /// The probe's reading against its co-moving peers, where one wanders over `history` by at most
-    /// `requiredSteadying` of its own reading: of the first 1, 2, ... `maximumPeers` of `candidates`, the set against which it
-    /// wanders least (one peer alone can be the best: on Zen 5 add f16 wandered 6.5 % against
-    /// multiply f16 alone, 12.3 % against its best two), with how far the probe follows that set.
-    /// nil without candidates, or where no set steadies the probe.
-    static func peerModel(_ spec: ProbeSpec, history: [CycleMedians], candidates: [ProbeSpec]) -> PeerModel? {
-        let ownCycles = history.filter { $0[spec] != nil }
-        guard let own = Reading(spec, model: nil, window: ownCycles, recent: []) else { return nil }
+    /// `requiredSteadying` of its own reading: of the first 1, 2, ... `maximumPeers` of `candidates`,
+    /// the set against which it wanders least (one peer alone can be the best: on Zen 5 add f16
+    /// wandered 6.5 % against multiply f16 alone, 12.3 % against its best two), with how far the
+    /// probe follows that set. nil without candidates, or where no set steadies the probe.
+    static func peerModel(_ spec: ProbeSpec, history: CycleColumns, candidates: [ProbeSpec]) -> PeerModel? {
+        let none = CycleColumns([])
+        guard let own = Reading(spec, model: nil, window: history.rows(whereAllVerified: [spec]), recent: none) else { return nil }
         var best: PeerModel?
         var bestVariation = own.variation * requiredSteadying
         for count in stride(from: 1, through: min(maximumPeers, candidates.count), by: 1) {
             let peers = Array(candidates.prefix(count))
-            let shared = history.filter { cycle in cycle[spec] != nil && peers.allSatisfy { cycle[$0] != nil } }
+            let shared = history.rows(whereAllVerified: [spec] + peers)
             guard shared.count >= minimumSharedCycles, let following = following(spec, peers: peers, cycles: shared) else { continue }
             let model = PeerModel(peers: peers, following: following)
-            guard let reading = Reading(spec, model: model, window: shared, recent: []) else { continue }
+            guard let reading = Reading(spec, model: model, window: shared, recent: none) else { continue }
             if reading.variation < bestVariation {
                 best = model
                 bestVariation = reading.variation
@@ -185,37 +199,21 @@ struct WindowRegressionTest {
     /// factor over `cycles` (every one holding the probe and its peers), within `followingRange`;
     /// 1 where the peers' factor never changed. Least squares, not a rank fit: the slope is there
     /// for the class shifts, the largest values.
-    static func following(_ spec: ProbeSpec, peers: [ProbeSpec], cycles: [CycleMedians]) -> Double? {
-        guard let scale = PeerScale(peers, window: cycles) else { return nil }
-        var x: [Double] = []
-        var y: [Double] = []
-        for cycle in cycles {
-            guard let own = cycle[spec], own > 0, let factor = scale.factor(in: cycle), factor > 0 else { return nil }
-            x.append(log(factor))
-            y.append(log(own))
-        }
-        guard let slope = LeastSquares.slope(x, y) else { return 1 }
+    static func following(_ spec: ProbeSpec, peers: [ProbeSpec], cycles: CycleColumns) -> Double? {
+        guard let own = cycles[spec], !own.contains(where: { !($0 > 0) }), let scale = PeerScale(peers, window: cycles),
+            let factors = scale.factors(in: cycles), !factors.contains(where: { !($0 > 0) })
+        else { return nil }
+        guard let slope = LeastSquares.slope(factors.map { log($0) }, own.map { log($0) }) else { return 1 }
         return min(max(slope, followingRange.lowerBound), followingRange.upperBound)
     }
 
     /// The probes of `spec`'s backend and device whose cycle medians in `history` rose and fell
     /// with its own (Spearman correlation above 0, over at least `minimumSharedCycles` shared
     /// cycles), most correlated first, at most `maximumPeers`.
-    static func comovingPeers(of spec: ProbeSpec, history: [CycleMedians]) -> [ProbeSpec] {
-        var candidates: Set<ProbeSpec> = []
-        for cycle in history {
-            for peer in cycle.keys where peer != spec && peer.backend == spec.backend && peer.device == spec.device { candidates.insert(peer) }
-        }
+    static func comovingPeers(of spec: ProbeSpec, history: CycleColumns) -> [ProbeSpec] {
         var correlated: [(peer: ProbeSpec, correlation: Double)] = []
-        for peer in candidates {
-            var own: [Double] = []
-            var theirs: [Double] = []
-            for cycle in history {
-                guard let a = cycle[spec], let b = cycle[peer] else { continue }
-                own.append(a)
-                theirs.append(b)
-            }
-            guard own.count >= minimumSharedCycles, let correlation = RankCorrelation.spearman(own, theirs), correlation > 0 else { continue }
+        for peer in history.probes where peer != spec && peer.backend == spec.backend && peer.device == spec.device {
+            guard let correlation = history.rankCorrelation(spec, peer, minimumShared: minimumSharedCycles), correlation > 0 else { continue }
             correlated.append((peer, correlation))
         }
         // Ties broken by name, so the choice does not depend on dictionary order.
