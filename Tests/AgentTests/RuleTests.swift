@@ -242,6 +242,37 @@ import Testing
         let description = engine.activeAlerts.first?.annotations["description"] ?? ""
         #expect(description.contains("against its co-moving peers cpu0 add f32 "), "\(description)")
         #expect(!description.contains(" 400") && !description.contains(" 500") && !description.contains(" 600"), "peers of its own class: \(description)")
+        #expect(description.contains("; 6 of 6 recent cycles judged; bar "), "\(description)")
+        // Its class shifts while it stays slow: no recent cycle can be judged, its verdict stands.
+        for _ in 0..<6 { cycle(1.3, 0.8, probe100: 1.2) }
+        #expect(engine.activeAlerts.map { $0.labels["shape"] } == ["100"])
+        for _ in 0..<6 { cycle(1, 1) }
+        #expect(engine.activeAlerts.isEmpty)
+    }
+
+    /// A probe whose class shifts before its alert fires: the undecided cycles drop the pending
+    /// alert rather than carry it to firing (a standing verdict counted toward `for` fired one
+    /// regressed cycle on Zen 5 in replay).
+    @Test func aPendingAlertNeedsJudgedCyclesToFire() {
+        var rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
+        rule.forSeconds = 10
+        var engine = RuleEngine(rules: [rule], startedAt: 0)
+        var node = Node()
+        var now = 0.0
+        func cycle(_ compute: Double, _ memory: Double, probe100: Double = 1) {
+            now += 1
+            engine.evaluate(results: node.results([compute * probe100, compute, compute, memory, memory, memory]), pressure: ["cpu0": .low], now: now)
+        }
+        for index in 0..<60 {
+            let level = [0.9, 1, 1.1, 1, 0.95][index % 5]
+            cycle(level, 2 - level)
+        }
+        for _ in 0..<6 { cycle(1, 1, probe100: 1.2) }
+        #expect(engine.activeAlerts.map(\.state) == [.pending])
+        for _ in 0..<3 { cycle(1.3, 0.8, probe100: 1.2) }
+        #expect(engine.activeAlerts.map(\.state) == [.pending], "three of six recent cycles judged: still decided")
+        cycle(1.3, 0.8, probe100: 1.2)
+        #expect(engine.activeAlerts.isEmpty, "two of six judged: undecided, and the alert was only pending")
     }
 
     @Test func aNodeSlowdownFiresPerDeviceAndKeepsTheWindows() {

@@ -175,7 +175,8 @@ struct RuleEngine {
 
     /// A rolling regression rule's verdicts: each probe judged by `WindowRegressionTest`, except
     /// that a probe read on its own whose peers (all other probes of its device) ran slowed beyond
-    /// the rule's `maxPeerSlowdownPercent` keeps its latest verdict. A probe read against its
+    /// the rule's `maxPeerSlowdownPercent`, or one whose alert fires and whose recent cycles were
+    /// too few judged (the test's `decided`), keeps its latest verdict. A probe read against its
     /// co-moving peers is judged in every cycle: the reading divides their shift out, and skipping
     /// such cycles starved the windows on Zen 5, whose memory-bound probes ran 1.2-2.2x slower for
     /// minutes (docs/alerting.md, "Slowed peers").
@@ -183,7 +184,8 @@ struct RuleEngine {
         of rule: AlertRule, results: [ProbeResult], models: [ProbeSpec: WindowRegressionTest.PeerModel], peerFactors: [ProbeSpec: Double]
     ) -> [Holding] {
         guard case .regression(.window(let cycles), let threshold, let alpha) = rule.kind else { return [] }
-        let test = WindowRegressionTest(thresholdPercent: threshold, alpha: alpha, noiseMultiple: rule.noiseMultiple)
+        let test = WindowRegressionTest(
+            thresholdPercent: threshold, alpha: alpha, noiseMultiple: rule.noiseMultiple, maxPeerSlowdownPercent: rule.maxPeerSlowdownPercent)
         var verdicts = lastProbeVerdicts[rule.name] ?? [:]
         var holding: [Holding] = []
         for result in results where result.outcome == .ok && Self.matches(rule.match, result.spec) {
@@ -194,7 +196,11 @@ struct RuleEngine {
             }
             // Read on its own (no peer model, or a peer lacked a cycle): the node's slowdown is in it.
             let readOnItsOwn = verdict.map(\.peers.isEmpty) ?? (models[spec] == nil)
-            if readOnItsOwn, Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) {
+            // Too few recent cycles judged: an alert that fires keeps firing, a pending one needs
+            // judged cycles to fire (replayed on Zen 5, a verdict standing through undecided cycles
+            // turned one regressed cycle into a false alarm).
+            let undecidedWhileFiring = verdict?.decided == false && isFiring(rule, spec)
+            if readOnItsOwn && Self.isPeerSlowed(peerFactors[spec], limitPercent: rule.maxPeerSlowdownPercent) || undecidedWhileFiring {
                 if let kept = verdicts[spec] { holding.append(kept) }
                 continue
             }
@@ -208,13 +214,20 @@ struct RuleEngine {
                 : "median ratio \(formatRatio(verdict.ratio)) against its co-moving peers \(verdict.peers.map(\.description).joined(separator: ", ")) (slope \(formatRatio(verdict.following))), \(formatRatio(verdict.ownRatio)) on its own"
             let entry: Holding = (
                 Self.labels(spec), verdict.ratio,
-                "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (\(reading); bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))"
+                "probe \(spec) is \(formatPercent((verdict.ratio - 1) * 100)) slower than the previous \(cycles) cycles (\(reading); \(verdict.judgedCycles) of \(verdict.recentCycles) recent cycles judged; bar \(formatRatio(verdict.bar)), p = \(formatPValue(verdict.pValue)))"
             )
             verdicts[spec] = entry
             holding.append(entry)
         }
         lastProbeVerdicts[rule.name] = verdicts
         return holding
+    }
+
+    private func isFiring(_ rule: AlertRule, _ spec: ProbeSpec) -> Bool {
+        var labels = Self.labels(spec)
+        labels["alertname"] = rule.name
+        labels["severity"] = rule.severity
+        return machines[rule.name]?.instances[labels]?.state == .firing
     }
 
     /// The cycle's median of every probe that verified in it.

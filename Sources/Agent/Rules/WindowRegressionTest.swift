@@ -19,18 +19,30 @@ import Glibc
 /// probe follows them is decided on the agent's history of cycles, before the recent cycles are
 /// looked at: a window of a quiet hour may hold no class shift to show them.
 ///
-/// The judged reading is regressed when all of this holds:
-/// - its recent cycles' median over its window's median exceeds the bar, the threshold or
+/// Of the recent cycles, those are judged in which the reading's co-moving peers ran at most
+/// `maxPeerSlowdownPercent` slower than over the window, and the reading was not far faster than
+/// the window's usual (more than `fastFence` robust CVs below its median; the window's cycles that
+/// fast are left out of it too). A class shift does not move all members alike (Zen 5, 2026-12-07
+/// 02:57: matmul f16 512^3 1.45x, matmul f32 512^3 1.3x, ternary 1x4096^2 1.03x for 13 cycles, so
+/// matmul f16 read 1.18-1.24 against the two), and a probe may run in two modes (add f32 on Zen 5:
+/// a quarter of its cycles at 0.5-0.6x of the others), so that a slowdown of the usual mode shows in
+/// most recent cycles but not in all. Fewer than half the recent cycles judged: no decision, the
+/// probe's latest verdict stands.
+///
+/// The judged reading is regressed when all of this holds for the judged cycles:
+/// - their median over its window's median exceeds the bar, the threshold or
 ///   `noiseMultiple` times the window's robust coefficient of variation (1.4826 MAD / median) when
 ///   that is larger: a reading that wanders by 15 % cannot tell a 15 % slowdown from its own spells;
-/// - every recent cycle is more than half the threshold slower than the window's median: a
+/// - every judged cycle is more than half the threshold slower than the window's median: a
 ///   regression slows every cycle, while a probe's spells of 1.4-1.5x mostly come and go from one
 ///   cycle to the next, leaving some recent cycle at its usual speed;
-/// - the recent cycles are significantly slower than the window (Mann-Whitney U, two-sided, `alpha`).
+/// - the judged cycles are significantly slower than the window (Mann-Whitney U, two-sided, `alpha`).
 struct WindowRegressionTest {
     var thresholdPercent: Double
     var alpha: Double
     var noiseMultiple: Double
+    /// A recent cycle in which the reading's co-moving peers ran more slowed than this is not judged.
+    var maxPeerSlowdownPercent = AlertRule.defaultMaxPeerSlowdownPercent
 
     /// Most co-moving peers a reading divides by; fewer when fewer steady it more. Three, not more:
     /// the fourth-best peer is already outside the probe's class and brings its own spells (Zen 5
@@ -50,10 +62,19 @@ struct WindowRegressionTest {
     /// misses the 1.3x slowdown of one probe that follows it. Where a class truly co-moves the gain
     /// is far larger (Zen 5: add f32 27 % on its own, 5 % against its peers).
     static let requiredSteadying = 0.8
+    /// How many robust CVs below the window's median a cycle of the reading is a different mode of
+    /// the probe rather than its usual speed, left out of the judgement. Three: no cycle of a
+    /// unimodal reading is that fast, while add f32's fast mode on Zen 5 lies 10 robust CVs below.
+    static let fastFence = 3.0
 
     struct Verdict: Equatable {
         var regressed: Bool
-        /// Median of the recent values over the window's median, of the judged reading.
+        /// Recent cycles judged (see the type's comment); fewer than half the recent cycles: no
+        /// decision, `regressed` is false and the latest verdict stands.
+        var judgedCycles: Int
+        var recentCycles: Int
+        var decided: Bool { judgedCycles * 2 >= recentCycles }
+        /// Median of the judged values over the window's median, of the judged reading.
         var ratio: Double
         /// The same of the probe's own cycle medians.
         var ownRatio: Double
@@ -63,7 +84,7 @@ struct WindowRegressionTest {
         var following: Double
         /// The slowdown ratio that had to be exceeded.
         var bar: Double
-        /// The fastest recent value over the window's median; must exceed 1 + threshold / 200.
+        /// The fastest judged value over the window's median; must exceed 1 + threshold / 200.
         var floorRatio: Double
         var pValue: Double
     }
@@ -123,6 +144,8 @@ struct WindowRegressionTest {
         var peers: [ProbeSpec]
         var window: [Double]
         var recent: [Double]
+        /// The peers' factor in each recent cycle; 1 for the own reading.
+        var recentPeerFactors: [Double]
 
         init?(_ spec: ProbeSpec, model: PeerModel?, window: CycleColumns, recent: CycleColumns) {
             guard let ownWindow = window[spec], let ownRecent = recent.count == 0 ? [] : recent[spec],
@@ -132,6 +155,7 @@ struct WindowRegressionTest {
                 self.peers = []
                 self.window = ownWindow
                 self.recent = ownRecent
+                self.recentPeerFactors = ownRecent.map { _ in 1 }
                 return
             }
             guard let scale = PeerScale(model.peers, window: window), let windowFactors = scale.factors(in: window),
@@ -140,6 +164,7 @@ struct WindowRegressionTest {
             self.peers = model.peers
             self.window = zip(ownWindow, windowFactors).map { $0 / pow($1, model.following) }
             self.recent = zip(ownRecent, recentFactors).map { $0 / pow($1, model.following) }
+            self.recentPeerFactors = recentFactors
         }
 
         /// 1.4826 MAD / median of the window: how much this reading wanders.
@@ -158,17 +183,27 @@ struct WindowRegressionTest {
             let ownWindow = SampleStatistics(own.window), ownWindow.median > 0, let ownRecent = SampleStatistics(own.recent)
         else { return nil }
         let relative = model.flatMap { Reading(spec, model: $0, window: window, recent: recent) }
-        let reading = relative ?? own
-        guard let windowStatistics = SampleStatistics(reading.window), windowStatistics.median > 0,
+        var reading = relative ?? own
+        guard let fullWindow = SampleStatistics(reading.window), fullWindow.median > 0 else { return nil }
+        let fence = fullWindow.median * (1 - Self.fastFence * reading.variation)
+        let recentCycles = reading.recent.count
+        reading.window = reading.window.filter { $0 >= fence }
+        reading.recent = zip(reading.recent, reading.recentPeerFactors).filter { value, peersFactor in
+            value >= fence && peersFactor <= 1 + maxPeerSlowdownPercent / 100
+        }.map(\.0)
+        var verdict = Verdict(
+            regressed: false, judgedCycles: reading.recent.count, recentCycles: recentCycles, ratio: .nan,
+            ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers, following: relative == nil ? 1 : model!.following,
+            bar: .nan, floorRatio: .nan, pValue: 1)
+        guard verdict.decided, let windowStatistics = SampleStatistics(reading.window), windowStatistics.median > 0,
             let recentStatistics = SampleStatistics(reading.recent), let test = MannWhitneyU(reading.recent, reading.window)
-        else { return nil }
-        let ratio = recentStatistics.median / windowStatistics.median
-        let bar = 1 + max(thresholdPercent / 100, noiseMultiple * reading.variation)
-        let floorRatio = recentStatistics.min / windowStatistics.median
-        return Verdict(
-            regressed: ratio > bar && floorRatio > 1 + thresholdPercent / 200 && test.pValue < alpha, ratio: ratio,
-            ownRatio: ownRecent.median / ownWindow.median, peers: reading.peers, following: relative == nil ? 1 : model!.following, bar: bar,
-            floorRatio: floorRatio, pValue: test.pValue)
+        else { return verdict }
+        verdict.ratio = recentStatistics.median / windowStatistics.median
+        verdict.bar = 1 + max(thresholdPercent / 100, noiseMultiple * reading.variation)
+        verdict.floorRatio = recentStatistics.min / windowStatistics.median
+        verdict.pValue = test.pValue
+        verdict.regressed = verdict.ratio > verdict.bar && verdict.floorRatio > 1 + thresholdPercent / 200 && test.pValue < alpha
+        return verdict
     }
 
     /// The probe's reading against its co-moving peers, where one wanders over `history` by at most
