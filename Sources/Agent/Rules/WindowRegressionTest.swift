@@ -26,8 +26,8 @@ import Glibc
 /// 02:57: matmul f16 512^3 1.45x, matmul f32 512^3 1.3x, ternary 1x4096^2 1.03x for 13 cycles, so
 /// matmul f16 read 1.18-1.24 against the two), and a probe may run in two modes (add f32 on Zen 5:
 /// a quarter of its cycles at 0.5-0.6x of the others), so that a slowdown of the usual mode shows in
-/// most recent cycles but not in all. Fewer than half the recent cycles judged: no decision, the
-/// probe's latest verdict stands.
+/// most recent cycles but not in all. Fewer than half the recent cycles judged: no decision
+/// (`Verdict.decided`; RuleEngine keeps a firing alert firing and drops a pending one).
 ///
 /// The judged reading is regressed when all of this holds for the judged cycles:
 /// - their median over its window's median exceeds the bar, the threshold or
@@ -63,14 +63,15 @@ struct WindowRegressionTest {
     /// is far larger (Zen 5: add f32 27 % on its own, 5 % against its peers).
     static let requiredSteadying = 0.8
     /// How many robust CVs below the window's median a cycle of the reading is a different mode of
-    /// the probe rather than its usual speed, left out of the judgement. Three: no cycle of a
-    /// unimodal reading is that fast, while add f32's fast mode on Zen 5 lies 10 robust CVs below.
+    /// the probe rather than its usual speed, left out of the judgement. add f32's fast mode on Zen 5
+    /// lay 10 robust CVs below; in replays of the quiet Zen 5 recordings (without the peers'
+    /// condition) a fence at 2 added a false alarm (quantize_weights f32), at 3 none.
     static let fastFence = 3.0
 
     struct Verdict: Equatable {
         var regressed: Bool
         /// Recent cycles judged (see the type's comment); fewer than half the recent cycles: no
-        /// decision, `regressed` is false and the latest verdict stands.
+        /// decision, `regressed` is false and the ratios are NaN.
         var judgedCycles: Int
         var recentCycles: Int
         var decided: Bool { judgedCycles * 2 >= recentCycles }
