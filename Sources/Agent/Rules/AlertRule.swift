@@ -98,7 +98,8 @@ public struct AlertRule: Equatable, Sendable {
     /// which the other probes of its backend and device ran, by their median, more than this many
     /// percent slower than their windows is a slowdown of the node, not news about this probe; it
     /// is neither learned from nor judged, and the probe's latest verdict stands. A probe read
-    /// against its co-moving peers divides their shift out and is judged. The node-wide slowdown
+    /// against its co-moving peers divides their shift out; of its recent cycles only those are
+    /// judged in which those peers ran at most this many percent slower. The node-wide slowdown
     /// is `nodeSlowdown`'s to report.
     public var maxPeerSlowdownPercent = AlertRule.defaultMaxPeerSlowdownPercent
     public static let defaultMaxPeerSlowdownPercent = 10.0

@@ -35,8 +35,9 @@ struct RuleEngine {
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one. Six, with a 2x noise bar and co-moving
     /// peers: replayed over six quiet recordings of 200 cycles 10 s apart (four on Zen 5, two on
-    /// Sapphire Rapids), one false alarm on Zen 5 and none on Sapphire Rapids; four recent cycles
-    /// caught more but fired three times on Zen 5 (docs/benchmarks.md, "Alert detection power").
+    /// Sapphire Rapids) with the rule of 2026-12-07 06:00, one false alarm on Zen 5 and none on
+    /// Sapphire Rapids; four recent cycles caught more but fired three times on Zen 5
+    /// (docs/benchmarks.md, "Alert detection power").
     static let recentCycles = 6
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20
@@ -163,10 +164,7 @@ struct RuleEngine {
                 for result in results where holding.contains(where: { $0.0 == Self.labels(result.spec) }) { nowRegressed.insert(result.spec) }
             }
             for (labels, value, description) in holding {
-                var all = labels
-                all["alertname"] = rule.name
-                all["severity"] = rule.severity
-                active[all] = (value, ["summary": rule.summary ?? description, "description": description])
+                active[Self.alertLabels(labels, of: rule)] = (value, ["summary": rule.summary ?? description, "description": description])
             }
             machines[rule.name]?.evaluate(active: active, at: now)
         }
@@ -224,10 +222,15 @@ struct RuleEngine {
     }
 
     private func isFiring(_ rule: AlertRule, _ spec: ProbeSpec) -> Bool {
-        var labels = Self.labels(spec)
-        labels["alertname"] = rule.name
-        labels["severity"] = rule.severity
-        return machines[rule.name]?.instances[labels]?.state == .firing
+        machines[rule.name]?.instances[Self.alertLabels(Self.labels(spec), of: rule)]?.state == .firing
+    }
+
+    /// An alert's label set: the labels its condition held for, with the rule's name and severity.
+    static func alertLabels(_ labels: [String: String], of rule: AlertRule) -> [String: String] {
+        var all = labels
+        all["alertname"] = rule.name
+        all["severity"] = rule.severity
+        return all
     }
 
     /// The cycle's median of every probe that verified in it.

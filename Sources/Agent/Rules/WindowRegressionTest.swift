@@ -23,10 +23,10 @@ import Glibc
 /// `maxPeerSlowdownPercent` slower than over the window, and the reading was not far faster than
 /// the window's usual (more than `fastFence` robust CVs below its median; the window's cycles that
 /// fast are left out of it too). A class shift does not move all members alike (Zen 5, 2026-12-07
-/// 02:57: matmul f16 512^3 1.45x, matmul f32 512^3 1.3x, ternary 1x4096^2 1.03x for 13 cycles, so
-/// matmul f16 read 1.18-1.24 against the two), and a probe may run in two modes (add f32 on Zen 5:
-/// a quarter of its cycles at 0.5-0.6x of the others), so that a slowdown of the usual mode shows in
-/// most recent cycles but not in all. Fewer than half the recent cycles judged: no decision
+/// 02:57: matmul f16 512^3 1.41-1.49x, matmul f32 512^3 1.23-1.32x, ternary 1x4096^2 1.01-1.08x
+/// for 13 cycles, so matmul f16 read 1.18-1.24 against the two), and a probe may run in two modes
+/// (add f32 on Zen 5, 07:04: 12 of its 60 window cycles at 0.52-0.64x of its median), so that a
+/// slowdown of the usual mode shows in most recent cycles but not in all. Fewer than half the recent cycles judged: no decision
 /// (`Verdict.decided`; RuleEngine keeps a firing alert firing and drops a pending one).
 ///
 /// The judged reading is regressed when all of this holds for the judged cycles:
@@ -64,11 +64,11 @@ struct WindowRegressionTest {
     static let requiredSteadying = 0.8
     /// How many robust CVs below the window's median a cycle of the reading is a different mode of
     /// the probe rather than its usual speed, left out of the judgement. add f32's fast mode on Zen 5
-    /// lay 10 robust CVs below; in replays of the quiet Zen 5 recordings (without the peers'
+    /// lay 9.5-12.5 robust CVs below; in replays of the quiet Zen 5 recordings (without the peers'
     /// condition) a fence at 2 added a false alarm (quantize_weights f32), at 3 none.
     static let fastFence = 3.0
 
-    struct Verdict: Equatable {
+    struct Verdict {
         var regressed: Bool
         /// Recent cycles judged (see the type's comment); fewer than half the recent cycles: no
         /// decision, `regressed` is false and the ratios are NaN.
