@@ -132,6 +132,31 @@ import Testing
         #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
     }
 
+    /// The bar's noise comes from the history too (WindowRegressionTest.HistoryReading): a slowdown
+    /// that lasts until half the history holds it must not widen its own bar and resolve itself.
+    @Test func aSustainedSlowdownKeepsFiringAfterItFillsHalfTheHistory() {
+        let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
+        var engine = RuleEngine(rules: [rule], startedAt: 0)
+        var random = SeededRandom(seed: 5)
+        var now = 0.0
+        func cycle(_ scale: Double) {
+            now += 1
+            let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
+            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now)
+        }
+        for _ in 0..<180 { cycle(1) }
+        for _ in 0..<6 { cycle(1.3) }
+        #expect(engine.activeAlerts.count == 1)
+        var resolvedAt: Int?
+        for index in 6..<240 {
+            cycle(1.3)
+            if resolvedAt == nil && engine.activeAlerts.isEmpty { resolvedAt = index }
+        }
+        #expect(resolvedAt == nil, "resolved after \(resolvedAt ?? 0) slowed cycles of a 360-cycle history")
+        for _ in 0..<6 { cycle(1) }
+        #expect(engine.activeAlerts.isEmpty, "back to the window's speed")
+    }
+
     @Test func contendedCyclesNeitherTeachNorJudgeTheRollingWindowAndKeepTheVerdict() {
         let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
         var engine = RuleEngine(rules: [rule], startedAt: 0)

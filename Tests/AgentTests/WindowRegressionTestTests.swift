@@ -97,14 +97,38 @@ import Glibc
         let history = shared(values(spread: 0.2)).enumerated().map { index, cycle in
             cycle.merging([other: 1 + 0.3 * Double(index % 5) / 4]) { a, _ in a }
         }
-        let model = try #require(WindowRegressionTest.peerModel(probe, history: CycleColumns(history), candidates: [peer, other]))
+        let reading = try #require(WindowRegressionTest.historyReading(probe, history: CycleColumns(history), candidates: [peer, other]))
+        let model = try #require(reading.model)
         #expect(model.peers == [peer], "the probe and its peer share the class; the other peer adds its own spread")
         #expect(abs(model.following - 1) < 0.05)
-        #expect(WindowRegressionTest.peerModel(probe, history: CycleColumns(history), candidates: []) == nil)
-        #expect(WindowRegressionTest.peerModel(probe, history: CycleColumns(Array(history.prefix(19))), candidates: [peer]) == nil, "20 shared cycles needed")
+        #expect(abs(reading.variation - 1.4826 * 0.01) < 0.001, "against the peer only the 1 % each adds on its own is left")
+        // Without candidates, or with too few shared cycles, the own reading and its wander.
+        let own = try #require(WindowRegressionTest.historyReading(probe, history: CycleColumns(history), candidates: []))
+        let ownStatistics = try #require(SampleStatistics(history.compactMap { $0[probe] }))
+        #expect(own.model == nil && abs(own.variation - 1.4826 * ownStatistics.mad / ownStatistics.median) < 1e-12 && own.variation > 0.25)
+        #expect(WindowRegressionTest.historyReading(probe, history: CycleColumns(Array(history.prefix(19))), candidates: [peer])?.model == nil, "20 shared cycles needed")
+        #expect(WindowRegressionTest.historyReading(peer, history: CycleColumns(alone([1, 1])), candidates: []) == nil, "no cycle of the probe")
         // A peer that does not move with the probe steadies nothing: the own reading is judged.
         let steady = alone(values(spread: 0.01)).enumerated().map { index, cycle in cycle.merging([other: 1 + 0.1 * Double(index % 4)]) { a, _ in a } }
-        #expect(WindowRegressionTest.peerModel(probe, history: CycleColumns(steady), candidates: [other]) == nil)
+        #expect(WindowRegressionTest.historyReading(probe, history: CycleColumns(steady), candidates: [other])?.model == nil)
+    }
+
+    /// Zen 5, 2026-12-07 08:28: matmul f16 1x4096^2 wandered against its peers by 7.6 % over its
+    /// window and 11.8 % over the history, then ran 12 cycles at 1.15-1.45 of the window. The bar's
+    /// noise is the larger of the window's and the history's.
+    @Test func theBarTakesTheNoiseTheHistoryShowedWhereTheWindowWasCalmer() throws {
+        let rule = WindowRegressionTest(thresholdPercent: 10, alpha: 0.01, noiseMultiple: 2)
+        let calm = alone(values(spread: 0.01))
+        let spell = alone([1.2, 1.17, 1.25, 1.19, 1.22, 1.18])
+        let fromWindow = try #require(rule.judge(probe, recent: spell, window: calm, model: nil))
+        #expect(fromWindow.regressed && fromWindow.bar == 1.1, "the window's 1.5 % x 2 is below the threshold")
+        let fromHistory = try #require(rule.judge(probe, recent: spell, window: calm, model: nil, historyVariation: 0.118))
+        #expect(!fromHistory.regressed && abs(fromHistory.bar - 1.236) < 1e-12)
+        #expect(rule.judge(probe, recent: alone(Array(repeating: 1.3, count: 6)), window: calm, model: nil, historyVariation: 0.118)?.regressed == true)
+        // A history calmer than the window leaves the window's bar.
+        let noisyWindow = alone(values(spread: 0.08))
+        let calmerHistory = try #require(rule.judge(probe, recent: spell, window: noisyWindow, model: nil, historyVariation: 0.05))
+        #expect(abs(calmerHistory.bar - (1 + 2 * 1.4826 * 0.08)) < 1e-12)
     }
 
     /// matmul f16 512^3 ran 1.45x slower when matmul f32 512^3 ran 1.3x (Zen 5, 2026-12-07): a
@@ -117,7 +141,7 @@ import Glibc
         }
         let following = try #require(WindowRegressionTest.following(probe, peers: [peer], cycles: CycleColumns(history)))
         #expect(abs(following - 1.5) < 0.02)
-        let model = try #require(WindowRegressionTest.peerModel(probe, history: CycleColumns(history), candidates: [peer]))
+        let model = try #require(WindowRegressionTest.historyReading(probe, history: CycleColumns(history), candidates: [peer])?.model)
         #expect(abs(model.following - following) < 1e-12)
         // The class 1.3x slower: 1.3^1.5 = 1.48x on its own, 1.14x against the peer at slope 1.
         let shift: [CycleMedians] = Array(repeating: [probe: pow(1.3, 1.5), peer: 1.3], count: 6)

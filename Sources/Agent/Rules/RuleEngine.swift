@@ -31,6 +31,10 @@ struct RuleEngine {
     private var peerHistory: [CycleMedians] = []
     static let peerHistoryCycles = 360
     private var regressed: Set<ProbeSpec> = []
+    /// Each probe's reading's robust CV over the history (`HistoryReading.variation`), the floor of
+    /// its noise bar; it stays as it was while the probe is regressed, as the window does, so that
+    /// a sustained slowdown entering the history does not widen the bar it is judged by.
+    private var historyVariations: [ProbeSpec: Double] = [:]
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one. Six, with a 2x noise bar and co-moving
@@ -122,7 +126,11 @@ struct RuleEngine {
         let peerFactors = WindowRegressionTest.peerFactors(results: results, ratios: ratios)
         nodeFactors = WindowRegressionTest.nodeFactors(ratios: ratios)
         let cycle = Self.cycleMedians(results)
-        let models = peerModels(of: results)
+        let readings = historyReadings(of: results)
+        let models = readings.compactMapValues(\.model)
+        for (spec, reading) in readings where !regressed.contains(spec) || historyVariations[spec] == nil {
+            historyVariations[spec] = reading.variation
+        }
         if !Self.isContended(cpuPressureShare, limit: historyLimit) {
             let nodeSlowed = Set(results.map(\.spec).filter { Self.isPeerSlowed(peerFactors[$0], limitPercent: peerLimit) })
             recordHistory(results.filter { !nodeSlowed.contains($0.spec) || models[$0.spec] != nil }, cycle: cycle, nodeSlowed: nodeSlowed)
@@ -190,7 +198,8 @@ struct RuleEngine {
             let spec = result.spec
             var verdict: WindowRegressionTest.Verdict?
             if let window = referenceWindow[spec], window.count >= cycles, let latest = recent[spec]?.map(\.cycle), latest.count == Self.recentCycles {
-                verdict = test.judge(spec, recent: latest, window: Array(window.suffix(cycles)), model: models[spec])
+                verdict = test.judge(
+                    spec, recent: latest, window: Array(window.suffix(cycles)), model: models[spec], historyVariation: historyVariations[spec] ?? 0)
             }
             // Read on its own (no peer model, or a peer lacked a cycle): the node's slowdown is in it.
             let readOnItsOwn = verdict.map(\.peers.isEmpty) ?? (models[spec] == nil)
@@ -242,16 +251,16 @@ struct RuleEngine {
         return cycle
     }
 
-    /// Each verified probe's reading against its co-moving peers (`WindowRegressionTest.peerModel`),
-    /// from the history before this cycle; absent where its own reading is steadier.
-    private func peerModels(of results: [ProbeResult]) -> [ProbeSpec: WindowRegressionTest.PeerModel] {
+    /// How each verified probe is read (`WindowRegressionTest.historyReading`), from the history
+    /// before this cycle; absent where the history holds no cycle of it.
+    private func historyReadings(of results: [ProbeResult]) -> [ProbeSpec: WindowRegressionTest.HistoryReading] {
         let history = CycleColumns(peerHistory)
-        var models: [ProbeSpec: WindowRegressionTest.PeerModel] = [:]
+        var readings: [ProbeSpec: WindowRegressionTest.HistoryReading] = [:]
         for result in results where result.outcome == .ok {
             let candidates = WindowRegressionTest.comovingPeers(of: result.spec, history: history)
-            models[result.spec] = WindowRegressionTest.peerModel(result.spec, history: history, candidates: candidates)
+            readings[result.spec] = WindowRegressionTest.historyReading(result.spec, history: history, candidates: candidates)
         }
-        return models
+        return readings
     }
 
     /// `results`: the probes this cycle is judged for; `nodeSlowed`: those whose device's other

@@ -30,9 +30,14 @@ import Glibc
 /// (`Verdict.decided`; RuleEngine keeps a firing alert firing and drops a pending one).
 ///
 /// The judged reading is regressed when all of this holds for the judged cycles:
-/// - their median over its window's median exceeds the bar, the threshold or
-///   `noiseMultiple` times the window's robust coefficient of variation (1.4826 MAD / median) when
-///   that is larger: a reading that wanders by 15 % cannot tell a 15 % slowdown from its own spells;
+/// - their median over its window's median exceeds the bar, the threshold or `noiseMultiple` times
+///   the reading's robust coefficient of variation (1.4826 MAD / median) when that is larger: a
+///   reading that wanders by 15 % cannot tell a 15 % slowdown from its own spells. The CV is the
+///   larger of the window's and the history's (`HistoryReading.variation`): a window may be a calm
+///   hour of a probe that the history shows wandering twice as far (Zen 5, 2026-12-07 08:28:
+///   matmul f16 1x4096^2 against its peers 7.6 % over its window, 11.8 % over the 180 cycles
+///   before, then 12 cycles at 1.15-1.45 of the window while the memory-bound probes ran
+///   1.06-1.16x: a false alarm with the window's CV, none with the history's);
 /// - every judged cycle is more than half the threshold slower than the window's median: a
 ///   regression slows every cycle, while a probe's spells of 1.4-1.5x mostly come and go from one
 ///   cycle to the next, leaving some recent cycle at its usual speed;
@@ -96,6 +101,14 @@ struct WindowRegressionTest {
     struct PeerModel: Equatable {
         var peers: [ProbeSpec]
         var following: Double
+    }
+
+    /// How a probe is read, chosen on the history (`historyReading`): against `model`, or on its
+    /// own where that is nil; `variation` is that reading's robust CV over the history, the floor
+    /// of the noise bar.
+    struct HistoryReading: Equatable {
+        var model: PeerModel?
+        var variation: Double
     }
 
     /// Co-moving peers with their medians over a window: how slowed or sped up they ran in a cycle.
@@ -175,9 +188,13 @@ struct WindowRegressionTest {
         }
     }
 
-    /// `model`: the probe's co-moving peers (`peerModel`), whose reading is judged; the own one
-    /// where there is none or a peer lacks a cycle.
-    func judge(_ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], model: PeerModel?) -> Verdict? {
+    /// `model`: the probe's co-moving peers (`historyReading`), whose reading is judged; the own one
+    /// where there is none or a peer lacks a cycle. `historyVariation`: how far that reading
+    /// wandered over the history (`HistoryReading.variation`; 0 where there is none), the bar's
+    /// noise where it exceeds the window's.
+    func judge(
+        _ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], model: PeerModel?, historyVariation: Double = 0
+    ) -> Verdict? {
         let window = CycleColumns(window)
         let recent = CycleColumns(recent)
         guard let own = Reading(spec, model: nil, window: window, recent: recent),
@@ -200,32 +217,32 @@ struct WindowRegressionTest {
             let recentStatistics = SampleStatistics(reading.recent), let test = MannWhitneyU(reading.recent, reading.window)
         else { return verdict }
         verdict.ratio = recentStatistics.median / windowStatistics.median
-        verdict.bar = 1 + max(thresholdPercent / 100, noiseMultiple * reading.variation)
+        verdict.bar = 1 + max(thresholdPercent / 100, noiseMultiple * max(reading.variation, historyVariation))
         verdict.floorRatio = recentStatistics.min / windowStatistics.median
         verdict.pValue = test.pValue
         verdict.regressed = verdict.ratio > verdict.bar && verdict.floorRatio > 1 + thresholdPercent / 200 && test.pValue < alpha
         return verdict
     }
 
-    /// The probe's reading against its co-moving peers, where one wanders over `history` by at most
-    /// `requiredSteadying` of its own reading: of the first 1, 2, ... `maximumPeers` of `candidates`,
-    /// the set against which it wanders least (one peer alone can be the best: on Zen 5 add f16
-    /// wandered 6.5 % against multiply f16 alone, 12.3 % against its best two), with how far the
-    /// probe follows that set. nil without candidates, or where no set steadies the probe.
-    static func peerModel(_ spec: ProbeSpec, history: CycleColumns, candidates: [ProbeSpec]) -> PeerModel? {
+    /// How the probe is read: against its co-moving peers, where it wanders over `history` by at
+    /// most `requiredSteadying` of its own reading (of the first 1, 2, ... `maximumPeers` of
+    /// `candidates`, the set against which it wanders least, with how far the probe follows that
+    /// set; one peer alone can be the best: on Zen 5 add f16 wandered 6.5 % against multiply f16
+    /// alone, 12.3 % against its best two), else on its own; with how far the chosen reading
+    /// wandered. nil where the history holds no cycle of the probe.
+    static func historyReading(_ spec: ProbeSpec, history: CycleColumns, candidates: [ProbeSpec]) -> HistoryReading? {
         let none = CycleColumns([])
-        guard let own = Reading(spec, model: nil, window: history.rows(whereAllVerified: [spec]), recent: none) else { return nil }
-        var best: PeerModel?
-        var bestVariation = own.variation * requiredSteadying
+        guard let own = Reading(spec, model: nil, window: history.rows(whereAllVerified: [spec]), recent: none), !own.window.isEmpty
+        else { return nil }
+        var best = HistoryReading(model: nil, variation: own.variation)
         for count in stride(from: 1, through: min(maximumPeers, candidates.count), by: 1) {
             let peers = Array(candidates.prefix(count))
             let shared = history.rows(whereAllVerified: [spec] + peers)
             guard shared.count >= minimumSharedCycles, let following = following(spec, peers: peers, cycles: shared) else { continue }
             let model = PeerModel(peers: peers, following: following)
             guard let reading = Reading(spec, model: model, window: shared, recent: none) else { continue }
-            if reading.variation < bestVariation {
-                best = model
-                bestVariation = reading.variation
+            if reading.variation < min(best.variation, own.variation * requiredSteadying) {
+                best = HistoryReading(model: model, variation: reading.variation)
             }
         }
         return best
