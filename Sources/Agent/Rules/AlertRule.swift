@@ -104,7 +104,8 @@ public struct AlertRule: Equatable, Sendable {
     public var maxPeerSlowdownPercent = AlertRule.defaultMaxPeerSlowdownPercent
     public static let defaultMaxPeerSlowdownPercent = 10.0
     /// Rolling regression rules: the bar a slowdown must clear is at least this many times the
-    /// window's robust coefficient of variation (`WindowRegressionTest`); 0 leaves the threshold alone.
+    /// reading's robust coefficient of variation, over its window or over the history, whichever is
+    /// larger (`WindowRegressionTest`); 0 leaves the threshold alone.
     public var noiseMultiple = AlertRule.defaultNoiseMultiple
     public static let defaultNoiseMultiple = 2.0
     /// The Mann-Whitney significance level of regression rules. 0.01, not 0.001: when the rule
