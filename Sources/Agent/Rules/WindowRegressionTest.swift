@@ -34,7 +34,7 @@ import Glibc
 ///   the reading's robust coefficient of variation (1.4826 MAD / median) when that is larger: a
 ///   reading that wanders by 15 % cannot tell a 15 % slowdown from its own spells. The CV is the
 ///   larger of the window's and the history's (`HistoryReading.variation`): a window may be a calm
-///   hour of a probe that the history shows wandering twice as far (Zen 5, 2026-12-07 08:28:
+///   stretch of a probe that the history shows wandering further (Zen 5, 2026-12-07 08:28:
 ///   matmul f16 1x4096^2 against its peers 6.8-7.5 % over its window, 11.7-12.5 % over the
 ///   history, then 12 cycles at 1.15-1.45 of the window while the memory-bound probes ran
 ///   1.06-1.16x: a false alarm with the window's CV, none with the history's);
