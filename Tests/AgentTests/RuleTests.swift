@@ -71,6 +71,27 @@ import Testing
             bytesPerSecond: outcome == .ok ? 1 : nil, verification: nil, kernelPath: "avx2", threads: 1, seed: 1)
     }
 
+    /// The suite's probe alone through an engine, a cycle at a time: 20 samples at `scale`, each
+    /// with up to 2 % of noise.
+    struct OneProbe {
+        let suite: RuleEngineTests
+        var engine: RuleEngine
+        var random: SeededRandom
+        var now = 0.0
+
+        init(_ suite: RuleEngineTests, rule: AlertRule, seed: UInt64) {
+            self.suite = suite
+            engine = RuleEngine(rules: [rule], startedAt: 0)
+            random = SeededRandom(seed: seed)
+        }
+
+        mutating func cycle(_ scale: Double) {
+            now += 1
+            let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
+            engine.evaluate(results: [suite.result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now)
+        }
+    }
+
     @Test func mismatchFiresWithProbeLabels() {
         var engine = RuleEngine(rules: [AlertRule(name: "M", kind: .probeMismatch, severity: "critical")], startedAt: 0)
         engine.evaluate(results: [result(.mismatch, samples: [])], pressure: ["cpu0": .low], now: 10)
@@ -106,55 +127,43 @@ import Testing
 
     @Test func rollingWindowComparesTheLatestCycleMediansWithTheWindowBeforeThem() {
         let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
-        var engine = RuleEngine(rules: [rule], startedAt: 0)
-        var random = SeededRandom(seed: 3)
-        var now = 0.0
-        func cycle(_ scale: Double) {
-            now += 1
-            let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
-            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now)
-        }
+        var run = OneProbe(self, rule: rule, seed: 3)
+        func cycle(_ scale: Double) { run.cycle(scale) }
         #expect(RuleEngine.recentCycles == 6)
         for _ in 0..<26 { cycle(1) }
-        #expect(engine.activeAlerts.isEmpty)
+        #expect(run.engine.activeAlerts.isEmpty)
         // One very slow cycle (a load spike) is not a regression: the latest six cycles are judged together.
         cycle(3)
-        #expect(engine.activeAlerts.isEmpty)
+        #expect(run.engine.activeAlerts.isEmpty)
         for _ in 0..<6 { cycle(1) }
         for _ in 0..<6 { cycle(1.03) }
-        #expect(engine.activeAlerts.isEmpty, "3 % is below the 10 % threshold")
+        #expect(run.engine.activeAlerts.isEmpty, "3 % is below the 10 % threshold")
         cycle(1.3)
-        #expect(engine.activeAlerts.isEmpty, "one slow cycle of the latest six leaves their median at 1.03")
+        #expect(run.engine.activeAlerts.isEmpty, "one slow cycle of the latest six leaves their median at 1.03")
         for _ in 0..<4 { cycle(1.3) }
-        #expect(engine.activeAlerts.isEmpty, "median 1.3, but the fastest recent cycle is only 3 % slower: a spell, not every cycle")
+        #expect(run.engine.activeAlerts.isEmpty, "median 1.3, but the fastest recent cycle is only 3 % slower: a spell, not every cycle")
         cycle(1.3)
-        #expect(engine.activeAlerts.count == 1, "every cycle of the latest six is 1.3")
-        #expect(engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
+        #expect(run.engine.activeAlerts.count == 1, "every cycle of the latest six is 1.3")
+        #expect(run.engine.activeAlerts.first?.annotations["description"]?.hasPrefix("probe cpu0 add f32 100 is ") == true)
     }
 
     /// The bar's noise comes from the history too (WindowRegressionTest.HistoryReading): a slowdown
     /// that lasts until half the history holds it must not widen its own bar and resolve itself.
     @Test func aSustainedSlowdownKeepsFiringAfterItFillsHalfTheHistory() {
         let rule = AlertRule(name: "R", kind: .regression(reference: .window(cycles: 20), thresholdPercent: 10, alpha: 0.01), severity: "warning")
-        var engine = RuleEngine(rules: [rule], startedAt: 0)
-        var random = SeededRandom(seed: 5)
-        var now = 0.0
-        func cycle(_ scale: Double) {
-            now += 1
-            let samples = (0..<20).map { _ in scale * (1 + 0.02 * Double(random.nextSignedUnitFloat())) }
-            engine.evaluate(results: [result(.ok, samples: samples)], pressure: ["cpu0": .low], now: now)
-        }
+        var run = OneProbe(self, rule: rule, seed: 5)
+        func cycle(_ scale: Double) { run.cycle(scale) }
         for _ in 0..<180 { cycle(1) }
         for _ in 0..<6 { cycle(1.3) }
-        #expect(engine.activeAlerts.count == 1)
+        #expect(run.engine.activeAlerts.count == 1)
         var resolvedAt: Int?
         for index in 6..<240 {
             cycle(1.3)
-            if resolvedAt == nil && engine.activeAlerts.isEmpty { resolvedAt = index }
+            if resolvedAt == nil && run.engine.activeAlerts.isEmpty { resolvedAt = index }
         }
         #expect(resolvedAt == nil, "resolved after \(resolvedAt ?? 0) slowed cycles of a 360-cycle history")
         for _ in 0..<6 { cycle(1) }
-        #expect(engine.activeAlerts.isEmpty, "back to the window's speed")
+        #expect(run.engine.activeAlerts.isEmpty, "back to the window's speed")
     }
 
     @Test func contendedCyclesNeitherTeachNorJudgeTheRollingWindowAndKeepTheVerdict() {
