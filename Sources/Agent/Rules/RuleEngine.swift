@@ -38,10 +38,10 @@ struct RuleEngine {
     /// Cycles judged together against the window: iteration samples within one cycle share that
     /// cycle's machine state (contention, clocks), so the test compares cycle medians, and a
     /// slowdown must show in several cycles, not in one. Six, with a 2x noise bar and co-moving
-    /// peers: replayed over six quiet recordings of 200 cycles 10 s apart (four on Zen 5, two on
-    /// Sapphire Rapids) with the rule of 2026-12-07 06:00, one false alarm on Zen 5 and none on
-    /// Sapphire Rapids; four recent cycles caught more but fired three times on Zen 5
-    /// (docs/benchmarks.md, "Alert detection power").
+    /// peers: the current rule fires on none of eight quiet recordings of 200 cycles 10 s apart
+    /// (six on Zen 5, two on Sapphire Rapids); with the rule of 2026-12-07 06:00, six recent
+    /// cycles fired once on the four Zen 5 recordings of then, four caught more but fired three
+    /// times (docs/benchmarks.md, "Alert detection power").
     static let recentCycles = 6
     /// Fewest window cycles for a probe to count as a peer or towards a node factor.
     static let minimumFactorWindow = 20

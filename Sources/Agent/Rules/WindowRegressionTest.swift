@@ -189,9 +189,12 @@ struct WindowRegressionTest {
     }
 
     /// `model`: the probe's co-moving peers (`historyReading`), whose reading is judged; the own one
-    /// where there is none or a peer lacks a cycle. `historyVariation`: how far that reading
-    /// wandered over the history (`HistoryReading.variation`; 0 where there is none), the bar's
-    /// noise where it exceeds the window's.
+    /// where there is none or a peer lacks a cycle. `historyVariation`: how far the reading chosen
+    /// on the history wandered over it (`HistoryReading.variation`; 0 where there is none), the
+    /// bar's noise where it exceeds the window's. Where a peer lacks a recent cycle and the own
+    /// reading is judged instead, it still only floors the bar: a reading against peers is chosen
+    /// only where it wanders at most `requiredSteadying` of the own one, so the own one wandered
+    /// further.
     func judge(
         _ spec: ProbeSpec, recent: [CycleMedians], window: [CycleMedians], model: PeerModel?, historyVariation: Double = 0
     ) -> Verdict? {
